@@ -1,0 +1,48 @@
+# The make targets are the interface; see README.md.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+TEST_ENV := node --import tsx scripts/test-env/main.ts
+NODE_TEST := node --conditions=source --import tsx --test --test-reporter=spec
+UNIT_TESTS = $(shell find services operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+INTEGRATION_TESTS = $(shell find test -name '*.test.ts' | sort)
+
+.PHONY: help deps tools env test test-unit lint format build dev clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package.json package-lock.json $(wildcard */package.json services/*/package.json)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: node_modules/.package-lock.json ## install npm dependencies (npm ci)
+
+tools: ## install the servers and tools the tests need (cached in .tools/)
+	@scripts/install-tools.sh
+
+env: deps tools ## start the test servers on loopback and print their settings; Ctrl-C stops them
+	@$(TEST_ENV)
+
+test: deps tools lint ## install tools, start the test servers, run every test
+	@$(TEST_ENV) -- $(NODE_TEST) $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+test-unit: deps ## unit tests only (no servers)
+	@$(NODE_TEST) $(UNIT_TESTS)
+
+lint: deps ## type-check, lint and check formatting
+	@npm run --silent lint
+
+format: deps ## format every file
+	@npm run --silent format
+
+build: deps ## compile TypeScript to dist/
+	@npm run --silent build
+
+dev: deps ## run the whole platform on embedded defaults
+	@echo "stowage-api is not built yet: 'make dev' arrives with the API. 'make test' runs the test suite." >&2
+	@exit 1
+
+clean: ## remove build output (keeps the cached tools)
+	rm -rf services/*/dist operator/dist *.tsbuildinfo

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Installs every server and tool the tests need, at the versions in tool-versions.env.
+# Idempotent: a step whose pinned version is already installed is skipped, so a cached run takes seconds.
+# Debian packages go to the system (apt); Go-built binaries go to $TOOLS_DIR/bin (default .tools/bin).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tool-versions.env
+source "$root/scripts/tool-versions.env"
+tools=${TOOLS_DIR:-$root/.tools}
+bin=$tools/bin
+mkdir -p "$bin" "$tools/stamps" "$tools/src" "$tools/crds"
+
+export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false GOBIN=$bin
+log() { printf '[tools] %s\n' "$*" >&2; }
+
+# --- Debian packages -------------------------------------------------------------------------
+apt_updated=0
+apt_ensure() { # apt_ensure <package> <version-glob>
+  local pkg=$1 want=$2 have
+  have=$(dpkg-query -W -f='${db:Status-Abbrev} ${Version}' "$pkg" 2>/dev/null || true)
+  # shellcheck disable=SC2053 # $want is a glob on purpose
+  if [[ $have == "ii "* && ${have#ii } == $want ]]; then return; fi
+  if [[ $apt_updated == 0 ]]; then
+    log "apt-get update"
+    apt-get update -qq
+    apt_updated=1
+  fi
+  log "installing $pkg=$want"
+  # RUNLEVEL=1 keeps the packages' init scripts from starting system-wide daemons we never use.
+  RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg=$want" >/dev/null
+}
+
+apt_ensure "$POSTGRESQL_PACKAGE" "$POSTGRESQL_APT_VERSION"
+apt_ensure redis-server "$REDIS_APT_VERSION"
+apt_ensure prometheus "$PROMETHEUS_APT_VERSION"
+
+# --- Go-built binaries -----------------------------------------------------------------------
+# Each build is stamped with its version; a matching stamp and binary mean nothing to do.
+fresh() { [[ -x $bin/$1 && "$(cat "$tools/stamps/$1" 2>/dev/null)" == "$2" ]]; }
+stamp() { echo "$2" >"$tools/stamps/$1"; log "$1 $2 ready"; }
+
+# wrapper_module <dir> <require lines...>: a throwaway module that pins what we build.
+wrapper_module() {
+  local dir=$1
+  shift
+  rm -rf "$dir" && mkdir -p "$dir"
+  { echo "module stowage.local/tools"; echo; echo "go 1.24"; echo; printf '%s\n' "$@"; } >"$dir/go.mod"
+}
+
+if ! fresh minio "$MINIO_VERSION"; then
+  log "building minio $MINIO_VERSION"
+  go install "github.com/minio/minio@$MINIO_VERSION"
+  stamp minio "$MINIO_VERSION"
+fi
+
+if ! fresh helm "$HELM_VERSION"; then
+  log "building helm $HELM_VERSION"
+  go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  stamp helm "$HELM_VERSION"
+fi
+
+if ! fresh k6 "$K6_VERSION"; then
+  log "building k6 $K6_VERSION"
+  go install "go.k6.io/k6@$K6_VERSION"
+  stamp k6 "$K6_VERSION"
+fi
+
+# etcd's own go.mod has replace directives, so `go install` refuses it; a wrapper module builds it.
+if ! fresh etcd "$ETCD_VERSION"; then
+  log "building etcd $ETCD_VERSION"
+  src=$tools/src/etcd
+  wrapper_module "$src" "require go.etcd.io/etcd/server/v3 $ETCD_VERSION"
+  (cd "$src" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
+    go build -o "$bin/etcd" go.etcd.io/etcd/server/v3)
+  stamp etcd "$ETCD_VERSION"
+fi
+
+# k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with local paths;
+# the wrapper replaces each with the published v0.MINOR.PATCH instead.
+if ! fresh kube-apiserver "$KUBERNETES_VERSION"; then
+  log "building kube-apiserver $KUBERNETES_VERSION"
+  src=$tools/src/kube-apiserver
+  staging=v0.${KUBERNETES_VERSION#v1.}
+  kmod=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+  mapfile -t replaces < <(awk '/^replace \(/{r=1;next} r&&/^\)/{r=0} r&&/=>/{print $1}' "$kmod" |
+    sed "s|.*|replace & => & $staging|")
+  wrapper_module "$src" "require k8s.io/kubernetes $KUBERNETES_VERSION" "${replaces[@]}"
+  minor=${KUBERNETES_VERSION#v1.}
+  minor=${minor%%.*}
+  (cd "$src" && go get "k8s.io/kubernetes/cmd/kube-apiserver@$KUBERNETES_VERSION" &&
+    go build -o "$bin/kube-apiserver" -ldflags "-s -w \
+      -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION \
+      -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
+      k8s.io/kubernetes/cmd/kube-apiserver)
+  stamp kube-apiserver "$KUBERNETES_VERSION"
+fi
+
+# --- CRDs of other projects, from their Go modules ------------------------------------------
+crds_from_module() { # crds_from_module <name> <module@version> <file inside the module>...
+  local name=$1 mod=$2 dir f
+  shift 2
+  [[ "$(cat "$tools/stamps/crds-$name" 2>/dev/null)" == "$mod" ]] && return
+  dir=$(go mod download -json "$mod" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  rm -rf "${tools:?}/crds/$name" && mkdir -p "$tools/crds/$name"
+  for f in "$@"; do install -m 0644 "$dir/$f" "$tools/crds/$name/"; done
+  stamp "crds-$name" "$mod"
+}
+crds_from_module prometheus-operator "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" \
+  example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml \
+  example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml
+crds_from_module keda "github.com/kedacore/keda/v2@$KEDA_VERSION" config/crd/bases/keda.sh_scaledobjects.yaml
+
+log "all tools ready in $bin"

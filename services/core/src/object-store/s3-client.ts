@@ -1,0 +1,12 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Config } from '../config.ts';
+
+/** An S3 client for AWS or any S3-compatible store (MinIO, Ceph RGW, SeaweedFS). */
+export function createS3Client(config: S3Config): S3Client {
+  return new S3Client({
+    region: config.region,
+    forcePathStyle: config.forcePathStyle,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+  });
+}
