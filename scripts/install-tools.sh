@@ -18,9 +18,9 @@ log() { printf '[tools] %s\n' "$*" >&2; }
 apt_updated=0
 apt_ensure() { # apt_ensure <package> <version-glob>
   local pkg=$1 want=$2 have
-  have=$(dpkg-query -W -f='${db:Status-Abbrev} ${Version}' "$pkg" 2>/dev/null || true)
+  have=$(dpkg-query -W -f='${Status}|${Version}' "$pkg" 2>/dev/null || true)
   # shellcheck disable=SC2053 # $want is a glob on purpose
-  if [[ $have == "ii "* && ${have#ii } == $want ]]; then return; fi
+  if [[ $have == "install ok installed|"* && ${have#*|} == $want ]]; then return; fi
   if [[ $apt_updated == 0 ]]; then
     log "apt-get update"
     apt-get update -qq

@@ -215,7 +215,9 @@ function kubeconfig(server: string, caFile: string, token: string): string {
 
 /** etcd, then a kube-apiserver on it with an admin token (group system:masters) and a kubeconfig. */
 export async function startKubernetes(dir: string): Promise<Settings> {
-  const etcdUrl = await startEtcd(join(dir, 'etcd'));
+  const etcdDir = join(dir, 'etcd');
+  mkdirSync(etcdDir);
+  const etcdUrl = await startEtcd(etcdDir);
   const certs = join(dir, 'certs');
   mkdirSync(certs);
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
