@@ -1,2 +1,12 @@
 export { ConfigError, loadInfraConfig, type InfraConfig, type S3Config } from './config.ts';
 export { createS3Client } from './object-store/s3-client.ts';
+export * from './errors.ts';
+export { migrate } from './db/migrate.ts';
+export { withTransaction } from './db/transaction.ts';
+export { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.ts';
+export * from './keys/api-key.ts';
+export * from './keys/key-store.ts';
+export * from './quotas/reservations.ts';
+export * from './tenants/quantity.ts';
+export * from './tenants/storage-tenant.ts';
+export * from './tenants/tenant-store.ts';

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { quotaExceeded } from '../errors.ts';
+
+type Db = pg.Pool | pg.PoolClient;
+
+/**
+ * Grants `bytes` more to a tenant's reservations if used + reserved stays within the quota. The row lock
+ * that UPDATE takes on tenant_usage serialises concurrent grants, and PostgreSQL re-checks the WHERE
+ * clause against the row it waited for, so no interleaving of requests can overshoot the quota.
+ */
+const GRANT = `
+  UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes + $2
+  FROM tenants t
+  WHERE u.tenant_id = $1 AND t.id = u.tenant_id AND u.used_bytes + u.reserved_bytes + $2 <= t.quota_bytes
+  RETURNING u.tenant_id`;
+
+export interface Reservation {
+  id: string;
+  tenantId: string;
+  bytes: number;
+}
+
+/**
+ * Reserves quota for a write in progress, which must heartbeat it (`extendReservation`) within `ttlMs`.
+ * Throws QUOTA_EXCEEDED if the bytes do not fit.
+ */
+export async function reserveQuota(
+  db: pg.Pool,
+  input: { tenantId: string; bytes: number; objectKey: string | null; ttlMs: number },
+): Promise<Reservation> {
+  const id = randomUUID();
+  const { rowCount } = await db.query(
+    `WITH granted AS (${GRANT})
+     INSERT INTO quota_reservations (id, tenant_id, bytes, object_key, expires_at)
+     SELECT $3, tenant_id, $2, $4, now() + make_interval(secs => $5::float8 / 1000) FROM granted`,
+    [input.tenantId, input.bytes, id, input.objectKey, input.ttlMs],
+  );
+  if (rowCount !== 1) throw quotaExceeded();
+  return { id, tenantId: input.tenantId, bytes: input.bytes };
+}
+
+/**
+ * Grows a reservation by `bytes` (0 just renews it) and pushes its expiry `ttlMs` ahead. Throws
+ * QUOTA_EXCEEDED if the growth does not fit; the reservation then keeps what it had.
+ */
+export async function extendReservation(
+  db: pg.Pool,
+  reservation: Reservation,
+  bytes: number,
+  ttlMs: number,
+): Promise<void> {
+  const { rowCount } = await db.query(
+    `WITH granted AS (${GRANT})
+     UPDATE quota_reservations r SET bytes = r.bytes + $2, expires_at = now() + make_interval(secs => $4::float8 / 1000)
+     FROM granted WHERE r.id = $3`,
+    [reservation.tenantId, bytes, reservation.id, ttlMs],
+  );
+  if (rowCount !== 1) throw quotaExceeded();
+  reservation.bytes += bytes;
+}
+
+/**
+ * Turns a reservation into stored bytes: `usedBytes` (at most what was reserved) and `files` more files.
+ * Run it in the transaction that records the file, so either both happen or neither. Returns false if
+ * the reservation is gone (the sweeper released it), in which case the caller must not record the file.
+ */
+export async function settleReservation(
+  client: pg.PoolClient,
+  reservation: Reservation,
+  usedBytes: number,
+  files: number,
+): Promise<boolean> {
+  const { rows } = await client.query<{ bytes: string }>(
+    'DELETE FROM quota_reservations WHERE id = $1 RETURNING bytes',
+    [reservation.id],
+  );
+  const reserved = rows[0] && Number(rows[0].bytes);
+  if (reserved === undefined) return false;
+  if (usedBytes > reserved)
+    throw new Error(`settling ${usedBytes} bytes against a reservation of ${reserved}`);
+  await client.query(
+    `UPDATE tenant_usage SET reserved_bytes = reserved_bytes - $2, used_bytes = used_bytes + $3, file_count = file_count + $4
+     WHERE tenant_id = $1`,
+    [reservation.tenantId, reserved, usedBytes, files],
+  );
+  return true;
+}
+
+/** Gives a reservation's bytes back. Idempotent: releasing twice, or after settling, does nothing. */
+export async function releaseReservation(db: Db, reservationId: string): Promise<void> {
+  await db.query(
+    `WITH gone AS (DELETE FROM quota_reservations WHERE id = $1 RETURNING tenant_id, bytes)
+     UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes - gone.bytes FROM gone WHERE u.tenant_id = gone.tenant_id`,
+    [reservationId],
+  );
+}
+
+export interface ExpiredReservation {
+  id: string;
+  tenantId: string;
+  storageBucket: string;
+  objectKey: string | null;
+}
+
+/**
+ * Releases up to `limit` reservations whose writer stopped renewing them (it crashed), returning them so
+ * the caller can remove the objects they were writing.
+ */
+export async function releaseExpiredReservations(db: pg.Pool, limit = 100): Promise<ExpiredReservation[]> {
+  const { rows } = await db.query<{
+    id: string;
+    tenant_id: string;
+    storage_bucket: string;
+    object_key: string | null;
+  }>(
+    `WITH expired AS (
+       DELETE FROM quota_reservations WHERE id IN (
+         SELECT id FROM quota_reservations WHERE expires_at < now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, tenant_id, bytes, object_key),
+     totals AS (SELECT tenant_id, sum(bytes) AS bytes FROM expired GROUP BY tenant_id),
+     released AS (
+       UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes - totals.bytes FROM totals
+       WHERE u.tenant_id = totals.tenant_id)
+     SELECT e.id, e.tenant_id, t.storage_bucket, e.object_key FROM expired e JOIN tenants t ON t.id = e.tenant_id`,
+    [limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    storageBucket: r.storage_bucket,
+    objectKey: r.object_key,
+  }));
+}
+
+export interface Usage {
+  quotaBytes: number;
+  usedBytes: number;
+  reservedBytes: number;
+  fileCount: number;
+}
+
+export async function getUsage(db: Db, tenantId: string): Promise<Usage | undefined> {
+  const { rows } = await db.query<{
+    quota_bytes: string;
+    used_bytes: string;
+    reserved_bytes: string;
+    file_count: string;
+  }>(
+    `SELECT t.quota_bytes, u.used_bytes, u.reserved_bytes, u.file_count
+     FROM tenants t JOIN tenant_usage u ON u.tenant_id = t.id WHERE t.id = $1`,
+    [tenantId],
+  );
+  const row = rows[0];
+  return (
+    row && {
+      quotaBytes: Number(row.quota_bytes),
+      usedBytes: Number(row.used_bytes),
+      reservedBytes: Number(row.reserved_bytes),
+      fileCount: Number(row.file_count),
+    }
+  );
+}

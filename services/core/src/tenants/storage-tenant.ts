@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { scopes } from '../keys/api-key.ts';
+import { parseByteQuantity } from './quantity.ts';
+
+/** DNS-label-like ids: they appear in URLs and in S3 bucket names (`stowage-<tenantId>`). */
+export const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,53}[a-z0-9])?$/;
+/** Logical bucket names: they appear in URLs and as key prefixes. */
+export const BUCKET_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+const byteQuantity = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const bytes = parseByteQuantity(value);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: `not a byte quantity: ${value}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port] with no path');
+const perMinute = z.number().int().min(1).max(1_000_000);
+
+export const storageTenantSpec = z.object({
+  tenantId: z.string().regex(TENANT_ID, 'lowercase letters, digits and dashes, at most 55').optional(),
+  displayName: z.string().max(256).default(''),
+  quota: z
+    .object({ storage: byteQuantity.default(10 * 2 ** 30), maxFileSize: byteQuantity.default(10 * 2 ** 30) })
+    .prefault({}),
+  rateLimits: z
+    .object({
+      upload: perMinute.default(120),
+      list: perMinute.default(120),
+      delete: perMinute.default(50),
+      usage: perMinute.default(100),
+    })
+    .prefault({}),
+  allowedOrigins: z.array(origin).default([]),
+  buckets: z
+    .array(
+      z.object({
+        name: z.string().regex(BUCKET_NAME),
+        public: z.boolean().default(true),
+        allowedTypes: z.array(z.string().regex(/^[a-z]+\/(\*|[a-z0-9.+-]+)$/)).default([]),
+      }),
+    )
+    .default([]),
+  apiKeys: z
+    .array(
+      z.object({
+        name: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/),
+        scopes: z.array(z.enum(scopes)).min(1).default(['read', 'write']),
+        mode: z.enum(['live', 'test']).default('live'),
+        rotation: z.number().int().min(0).default(0),
+        allowedOrigins: z.array(origin).optional(),
+      }),
+    )
+    .default([]),
+  deletionPolicy: z.enum(['Retain', 'Delete']).default('Retain'),
+});
+
+/** A StorageTenant's spec with every default applied and quantities in bytes. */
+export type StorageTenantSpec = z.infer<typeof storageTenantSpec>;
+export type RateLimits = StorageTenantSpec['rateLimits'];
+export type ApiKeySpec = StorageTenantSpec['apiKeys'][number];
+
+/** The tenant id a resource gets when its spec names none. */
+export function defaultTenantId(namespace: string, name: string): string {
+  return `${namespace}-${name}`;
+}

@@ -1,0 +1,117 @@
+import type pg from 'pg';
+import { withTransaction } from '../db/transaction.ts';
+import type { RateLimits, StorageTenantSpec } from './storage-tenant.ts';
+
+export interface Tenant {
+  id: string;
+  owner: string;
+  displayName: string;
+  storageBucket: string;
+  quotaBytes: number;
+  maxFileSize: number;
+  rateLimits: RateLimits;
+  allowedOrigins: string[];
+}
+
+export interface ApplyTenantInput {
+  id: string;
+  /** Who declares the tenant; a tenant id already owned by someone else is not taken over. */
+  owner: string;
+  storageBucket: string;
+  spec: StorageTenantSpec;
+}
+
+export type ApplyTenantResult =
+  { outcome: 'created' | 'updated'; tenant: Tenant } | { outcome: 'conflict'; owner: string };
+
+interface TenantRow {
+  id: string;
+  owner: string;
+  display_name: string;
+  storage_bucket: string;
+  quota_bytes: string;
+  max_file_size: string;
+  rate_limits: RateLimits;
+  allowed_origins: string[];
+}
+
+const toTenant = (row: TenantRow): Tenant => ({
+  id: row.id,
+  owner: row.owner,
+  displayName: row.display_name,
+  storageBucket: row.storage_bucket,
+  quotaBytes: Number(row.quota_bytes),
+  maxFileSize: Number(row.max_file_size),
+  rateLimits: row.rate_limits,
+  allowedOrigins: row.allowed_origins,
+});
+
+/**
+ * Creates or updates a tenant row, its usage row and its declared buckets from a StorageTenant spec.
+ * Idempotent. The operator and the embedded dev mode both call this; there is no second implementation.
+ */
+export function applyTenant(pool: pg.Pool, input: ApplyTenantInput): Promise<ApplyTenantResult> {
+  const { id, owner, storageBucket, spec } = input;
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<TenantRow & { inserted: boolean }>(
+      `INSERT INTO tenants (id, owner, display_name, storage_bucket, quota_bytes, max_file_size, rate_limits, allowed_origins)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (id) DO UPDATE SET
+         display_name = EXCLUDED.display_name, quota_bytes = EXCLUDED.quota_bytes,
+         max_file_size = EXCLUDED.max_file_size, rate_limits = EXCLUDED.rate_limits,
+         allowed_origins = EXCLUDED.allowed_origins, updated_at = now()
+       WHERE tenants.owner = EXCLUDED.owner
+       RETURNING *, (xmax = 0) AS inserted`,
+      [
+        id,
+        owner,
+        spec.displayName,
+        storageBucket,
+        spec.quota.storage,
+        spec.quota.maxFileSize,
+        JSON.stringify(spec.rateLimits),
+        spec.allowedOrigins,
+      ],
+    );
+    const row = rows[0];
+    if (!row) {
+      const existing = await client.query<{ owner: string }>('SELECT owner FROM tenants WHERE id = $1', [id]);
+      return { outcome: 'conflict', owner: existing.rows[0]?.owner ?? 'unknown' };
+    }
+    await client.query('INSERT INTO tenant_usage (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING', [id]);
+    await syncDeclaredBuckets(client, id, spec.buckets);
+    return { outcome: row.inserted ? 'created' : 'updated', tenant: toTenant(row) };
+  });
+}
+
+async function syncDeclaredBuckets(
+  client: pg.PoolClient,
+  tenantId: string,
+  buckets: StorageTenantSpec['buckets'],
+): Promise<void> {
+  for (const bucket of buckets) {
+    await client.query(
+      `INSERT INTO buckets (tenant_id, name, public_default, allowed_types, declared) VALUES ($1, $2, $3, $4, true)
+       ON CONFLICT (tenant_id, name) DO UPDATE SET
+         public_default = EXCLUDED.public_default, allowed_types = EXCLUDED.allowed_types, declared = true`,
+      [tenantId, bucket.name, bucket.public, bucket.allowedTypes],
+    );
+  }
+  // A bucket dropped from the spec keeps its files; it just goes back to the defaults.
+  await client.query(
+    `UPDATE buckets SET declared = false, public_default = true, allowed_types = '{}'
+     WHERE tenant_id = $1 AND declared AND NOT (name = ANY($2))`,
+    [tenantId, buckets.map((b) => b.name)],
+  );
+}
+
+export async function getTenant(pool: pg.Pool, id: string): Promise<Tenant | undefined> {
+  const { rows } = await pool.query<TenantRow>('SELECT * FROM tenants WHERE id = $1', [id]);
+  return rows[0] && toTenant(rows[0]);
+}
+
+/** Removes the tenant and, by cascade, its keys, buckets, files, usage and reservations. */
+export async function deleteTenant(pool: pg.Pool, id: string, owner: string): Promise<boolean> {
+  const { rowCount } = await pool.query('DELETE FROM tenants WHERE id = $1 AND owner = $2', [id, owner]);
+  return rowCount === 1;
+}
