@@ -17,7 +17,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { createS3Client, loadInfraConfig } from '@stowage/core';
+import { createS3Client, loadConfig } from '@stowage/core';
 import { requireEnv, uniqueName } from '../support/env.ts';
 
 const MiB = 1024 * 1024;
@@ -29,7 +29,7 @@ describe('S3 (real MinIO, via @aws-sdk/client-s3 and lib-storage)', () => {
 
   before(async () => {
     requireEnv('S3_ENDPOINT');
-    s3 = createS3Client(loadInfraConfig().s3);
+    s3 = createS3Client(loadConfig().s3);
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   });
 

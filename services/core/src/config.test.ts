@@ -1,21 +1,31 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadInfraConfig } from './config.ts';
+import { ConfigError, loadConfig } from './config.ts';
 
-describe('loadInfraConfig', () => {
+describe('loadConfig', () => {
   it('applies defaults when nothing is set', () => {
-    const config = loadInfraConfig({});
+    const config = loadConfig({});
     assert.equal(config.databaseUrl, undefined);
     assert.deepEqual(config.s3, {
       endpoint: undefined,
       region: 'us-east-1',
       credentials: undefined,
       forcePathStyle: true,
+      bucketPrefix: 'stowage-',
     });
+    assert.deepEqual(config.http, {
+      port: 8080,
+      host: '0.0.0.0',
+      metricsPort: 9464,
+      publicUrl: 'http://localhost:8080',
+      trustProxy: 'loopback, linklocal, uniquelocal',
+    });
+    assert.equal(config.maxFileSizeLimit, 10 * 2 ** 30);
+    assert.equal(config.dataDir, '.stowage');
   });
 
   it('reads every setting', () => {
-    const config = loadInfraConfig({
+    const config = loadConfig({
       DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
       REDIS_URL: 'redis://127.0.0.1:6379',
       S3_ENDPOINT: 'http://127.0.0.1:9000',
@@ -23,6 +33,12 @@ describe('loadInfraConfig', () => {
       S3_ACCESS_KEY_ID: 'id',
       S3_SECRET_ACCESS_KEY: 'secret',
       S3_FORCE_PATH_STYLE: 'false',
+      S3_BUCKET_PREFIX: 'files-',
+      PORT: '9000',
+      PUBLIC_URL: 'https://files.example.com/',
+      MAX_FILE_SIZE_LIMIT: '20Gi',
+      KEY_CACHE_TTL_MS: '500',
+      STOWAGE_DATA_DIR: '/var/lib/stowage',
     });
     assert.equal(config.databaseUrl, 'postgres://u@127.0.0.1:5432/db');
     assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
@@ -31,22 +47,27 @@ describe('loadInfraConfig', () => {
       region: 'eu-west-1',
       credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
       forcePathStyle: false,
+      bucketPrefix: 'files-',
     });
+    assert.equal(config.http.port, 9000);
+    assert.equal(config.http.publicUrl, 'https://files.example.com');
+    assert.equal(config.maxFileSizeLimit, 20 * 2 ** 30);
+    assert.equal(config.keyCacheTtlMs, 500);
+    assert.equal(config.dataDir, '/var/lib/stowage');
   });
 
   it('names the variable that is wrong', () => {
     assert.throws(
-      () => loadInfraConfig({ DATABASE_URL: 'mysql://x' }),
-      (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        assert.match(err.message, /DATABASE_URL/);
-        return true;
-      },
+      () => loadConfig({ DATABASE_URL: 'mysql://x' }),
+      (err: unknown) => err instanceof ConfigError && /DATABASE_URL/.test(err.message),
     );
-    assert.throws(() => loadInfraConfig({ S3_FORCE_PATH_STYLE: 'maybe' }), /S3_FORCE_PATH_STYLE/);
+    assert.throws(() => loadConfig({ S3_FORCE_PATH_STYLE: 'maybe' }), /S3_FORCE_PATH_STYLE/);
+    assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT/);
+    assert.throws(() => loadConfig({ MAX_FILE_SIZE_LIMIT: '10GB' }), /MAX_FILE_SIZE_LIMIT/);
+    assert.throws(() => loadConfig({ KEY_CACHE_TTL_MS: '5000' }), /KEY_CACHE_TTL_MS/);
   });
 
   it('rejects half a set of S3 credentials', () => {
-    assert.throws(() => loadInfraConfig({ S3_ACCESS_KEY_ID: 'id' }), /must be set together/);
+    assert.throws(() => loadConfig({ S3_ACCESS_KEY_ID: 'id' }), /must be set together/);
   });
 });

@@ -1,9 +1,20 @@
 import { z } from 'zod';
+import { parseByteQuantity } from './tenants/quantity.ts';
 
 /** Thrown when an environment variable is missing or malformed; the message names the variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bytes = z.string().transform((value, ctx) => {
+  const parsed = parseByteQuantity(value);
+  if (parsed === undefined || parsed === 0) {
+    ctx.addIssue({ code: 'custom', message: `not a byte quantity: ${value}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
 
 const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
@@ -13,6 +24,19 @@ const envSchema = z.object({
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_FORCE_PATH_STYLE: z.stringbool().default(true),
+  S3_BUCKET_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,7}$/)
+    .default('stowage-'),
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  METRICS_PORT: port.default(9464),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+  MAX_FILE_SIZE_LIMIT: bytes.default(10 * 2 ** 30),
+  KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(2000).default(1000),
+  STOWAGE_DATA_DIR: z.string().min(1).default('.stowage'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export interface S3Config {
@@ -20,17 +44,34 @@ export interface S3Config {
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
   forcePathStyle: boolean;
+  /** Tenant buckets are named `<prefix><tenantId>`. */
+  bucketPrefix: string;
 }
 
-/** Connection settings for the infrastructure Stowage talks to. */
-export interface InfraConfig {
+/** Every setting of every Stowage process, parsed once at start and passed down. */
+export interface Config {
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** undefined endpoint and credentials: the filesystem store under dataDir (embedded mode) unless AWS. */
   s3: S3Config;
+  http: {
+    port: number;
+    host: string;
+    metricsPort: number;
+    /** Base of the URLs handed to clients; defaults to http://localhost:<port>. */
+    publicUrl: string;
+    trustProxy: string;
+  };
+  /** Upper bound for any tenant's maxFileSize. */
+  maxFileSizeLimit: number;
+  /** How long an API process may trust a key lookup; revocation reaches every replica within this. */
+  keyCacheTtlMs: number;
+  dataDir: string;
+  logLevel: string;
 }
 
-/** Parses the infrastructure settings from the environment once, at start. */
-export function loadInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConfig {
+/** Parses the configuration from the environment. A bad value throws a ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -51,6 +92,18 @@ export function loadInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConf
           ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
           : undefined,
       forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      bucketPrefix: e.S3_BUCKET_PREFIX,
     },
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      metricsPort: e.METRICS_PORT,
+      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+      trustProxy: e.TRUST_PROXY,
+    },
+    maxFileSizeLimit: e.MAX_FILE_SIZE_LIMIT,
+    keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
+    dataDir: e.STOWAGE_DATA_DIR,
+    logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,4 +1,4 @@
-export { ConfigError, loadInfraConfig, type InfraConfig, type S3Config } from './config.ts';
+export { ConfigError, loadConfig, type Config, type S3Config } from './config.ts';
 export { createS3Client } from './object-store/s3-client.ts';
 export * from './errors.ts';
 export { migrate } from './db/migrate.ts';
@@ -10,3 +10,17 @@ export * from './quotas/reservations.ts';
 export * from './tenants/quantity.ts';
 export * from './tenants/storage-tenant.ts';
 export * from './tenants/tenant-store.ts';
+export { createLogger, type Logger } from './logger.ts';
+export { createApiMetrics, type ApiMetrics } from './metrics.ts';
+export * from './files/file-store.ts';
+export {
+  ObjectNotFoundError,
+  type GetObjectOptions,
+  type ObjectHead,
+  type ObjectStore,
+  type PutObjectOptions,
+  type StoredObject,
+} from './object-store/object-store.ts';
+export { FilesystemObjectStore } from './object-store/filesystem-store.ts';
+export { S3ObjectStore } from './object-store/s3-store.ts';
+export * from './files/object-keys.ts';

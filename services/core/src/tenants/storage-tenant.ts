@@ -19,8 +19,16 @@ const byteQuantity = z.union([z.string(), z.number()]).transform((value, ctx) =>
 const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port] with no path');
 const perMinute = z.number().int().min(1).max(1_000_000);
 
+/** First path segments the API uses for itself, so no tenant can have them as its id. */
+export const RESERVED_TENANT_IDS = ['files', 'upload', 'uploads', 'usage', 'healthz', 'readyz', 'metrics'];
+
+export const tenantId = z
+  .string()
+  .regex(TENANT_ID, 'lowercase letters, digits and dashes, at most 55')
+  .refine((id) => !RESERVED_TENANT_IDS.includes(id), 'this tenant id is reserved by the API');
+
 export const storageTenantSpec = z.object({
-  tenantId: z.string().regex(TENANT_ID, 'lowercase letters, digits and dashes, at most 55').optional(),
+  tenantId: tenantId.optional(),
   displayName: z.string().max(256).default(''),
   quota: z
     .object({ storage: byteQuantity.default(10 * 2 ** 30), maxFileSize: byteQuantity.default(10 * 2 ** 30) })

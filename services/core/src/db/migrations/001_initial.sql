@@ -73,6 +73,7 @@ CREATE TABLE files (
   -- none | pending | ready | failed, and per variant {status, size} once the worker reports
   variant_status      text NOT NULL DEFAULT 'none' CHECK (variant_status IN ('none', 'pending', 'ready', 'failed')),
   variants            jsonb NOT NULL DEFAULT '{}'::jsonb,
+  variant_bytes       bigint NOT NULL DEFAULT 0,  -- counted in the tenant's usage with the original
   created_at          timestamptz NOT NULL DEFAULT now(),
   FOREIGN KEY (tenant_id, bucket) REFERENCES buckets (tenant_id, name) ON DELETE CASCADE,
   UNIQUE (tenant_id, bucket, key)

@@ -1,0 +1,42 @@
+import express from 'express';
+import { Authenticator } from './auth/authenticator.ts';
+import type { ApiDeps } from './deps.ts';
+import { requireCaller } from './http/caller.ts';
+import { errorHandler, notFound } from './http/error-handler.ts';
+import { requestContext } from './http/request-context.ts';
+import { deleteBucket } from './http/routes/delete-bucket.ts';
+import { deleteFile } from './http/routes/delete-file.ts';
+import { getFileMetadata } from './http/routes/get-file.ts';
+import { getTenantUsage } from './http/routes/get-usage.ts';
+import { liveness, readiness } from './http/routes/health.ts';
+import { listBucketFiles } from './http/routes/list-files.ts';
+import { serveFile } from './http/routes/serve-file.ts';
+import { uploadFile } from './http/routes/upload-file.ts';
+
+/** The REST API as an express app. */
+export function createApp(deps: ApiDeps): express.Express {
+  const auth = new Authenticator(deps.pool, deps.config.keyCacheTtlMs);
+  const json = express.json({ limit: '16kb' });
+  const caller = (scope: 'read' | 'write' | 'admin') => requireCaller(auth, scope);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.http.trustProxy);
+  app.set('etag', false);
+  app.use(requestContext(deps.logger, deps.metrics));
+
+  app.get('/healthz', liveness);
+  app.get('/readyz', readiness(deps));
+
+  app.post('/upload/:bucket', caller('write'), uploadFile(deps));
+  app.get('/files/:bucket', caller('read'), listBucketFiles(deps));
+  app.get('/files/:bucket/:key', caller('read'), getFileMetadata(deps));
+  app.post('/files/delete', caller('write'), json, deleteFile(deps));
+  app.post('/files/delete-bucket', caller('admin'), json, deleteBucket(deps));
+  app.get('/usage', caller('read'), getTenantUsage(deps));
+  app.get('/:tenantId/:bucket/:filename', serveFile(deps, auth));
+
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

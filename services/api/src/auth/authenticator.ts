@@ -1,0 +1,67 @@
+import type { Request } from 'express';
+import type pg from 'pg';
+import {
+  findKey,
+  getTenant,
+  hashApiKey,
+  isWellFormedApiKey,
+  unauthorized,
+  type KeyPrincipal,
+  type Tenant,
+} from '@stowage/core';
+import { TtlCache } from './ttl-cache.ts';
+
+/** The caller behind a request's API key, with its tenant. */
+export interface Caller extends KeyPrincipal {
+  tenant: Tenant;
+}
+
+/** The key from `x-api-key` or `Authorization: Bearer`, if any. */
+export function presentedKey(req: Request): string | undefined {
+  const header = req.headers['x-api-key'];
+  if (typeof header === 'string' && header !== '') return header.trim();
+  const authorization = req.headers.authorization;
+  const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
+  return match?.[1];
+}
+
+/**
+ * Resolves API keys to callers. Lookups (hits and misses) are trusted for `ttlMs`, so a revoked key
+ * stops working on every replica within that time without a database query per request.
+ */
+export class Authenticator {
+  private readonly keys: TtlCache<KeyPrincipal | undefined>;
+  private readonly tenants: TtlCache<Tenant | undefined>;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    ttlMs: number,
+  ) {
+    this.keys = new TtlCache(ttlMs);
+    this.tenants = new TtlCache(ttlMs);
+  }
+
+  /** The caller, or undefined when the request carries no usable key. */
+  async identify(req: Request): Promise<Caller | undefined> {
+    const raw = presentedKey(req);
+    if (raw === undefined || !isWellFormedApiKey(raw)) return undefined;
+    // Cached by hash so raw keys do not linger in memory.
+    const principal = await this.keys.getOrLoad(hashApiKey(raw).toString('base64'), () =>
+      findKey(this.pool, raw),
+    );
+    if (!principal) return undefined;
+    const tenant = await this.tenant(principal.tenantId);
+    return tenant && { ...principal, tenant };
+  }
+
+  /** Like identify, but every failure is the same 401. */
+  async require(req: Request): Promise<Caller> {
+    const caller = await this.identify(req);
+    if (!caller) throw unauthorized();
+    return caller;
+  }
+
+  tenant(id: string): Promise<Tenant | undefined> {
+    return this.tenants.getOrLoad(id, () => getTenant(this.pool, id));
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * A small map whose entries expire after `ttlMs`, bounded to `maxEntries` (the oldest entry goes first).
+ * Used to trust key and tenant lookups for about a second, which bounds how late a revocation lands.
+ */
+export class TtlCache<V> {
+  private readonly entries = new Map<string, { value: V; expires: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  get(key: string): V | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: string, value: V): void {
+    if (this.ttlMs === 0) return;
+    this.entries.delete(key);
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+  }
+
+  /** The cached value, or `load()`'s result cached (undefined results are cached too, as misses). */
+  async getOrLoad(key: string, load: () => Promise<V>): Promise<V> {
+    const entry = this.entries.get(key);
+    if (entry && entry.expires > Date.now()) return entry.value;
+    const value = await load();
+    this.set(key, value);
+    return value;
+  }
+}

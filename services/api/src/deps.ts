@@ -1,0 +1,11 @@
+import type pg from 'pg';
+import type { ApiMetrics, Config, Logger, ObjectStore } from '@stowage/core';
+
+/** Everything the API needs from outside, built once by the CLI and passed down. */
+export interface ApiDeps {
+  config: Config;
+  pool: pg.Pool;
+  store: ObjectStore;
+  logger: Logger;
+  metrics: ApiMetrics;
+}

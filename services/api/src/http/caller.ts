@@ -1,0 +1,22 @@
+import type { NextFunction, Request, Response } from 'express';
+import { forbidden, grants, type Scope } from '@stowage/core';
+import type { Authenticator, Caller } from '../auth/authenticator.ts';
+
+/**
+ * Requires an API key with `scope`. Every key problem is the same 401; a key that works but lacks the
+ * scope, or is used from an origin its tenant or key does not allow, gets 403 FORBIDDEN.
+ */
+export function requireCaller(auth: Authenticator, scope: Scope) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const caller = await auth.require(req);
+    const origin = req.headers.origin;
+    if (origin !== undefined && caller.allowedOrigins.length > 0 && !caller.allowedOrigins.includes(origin)) {
+      throw forbidden('Origin not allowed for this API key');
+    }
+    if (!grants(caller.scopes, scope)) throw forbidden(`This API key lacks the ${scope} scope`);
+    res.locals.caller = caller;
+    next();
+  };
+}
+
+export const callerOf = (res: Response): Caller => res.locals.caller as Caller;

@@ -1,0 +1,48 @@
+import type { NextFunction, Request, Response } from 'express';
+import {
+  AppError,
+  ObjectNotFoundError,
+  badRequest,
+  fileNotFound,
+  payloadTooLarge,
+  type Logger,
+} from '@stowage/core';
+import { requestIdOf } from './request-context.ts';
+
+/** Errors that mean something to the client although they are not AppErrors. */
+function translate(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  // The row exists but its object does not: to the client, the file is not there.
+  if (err instanceof ObjectNotFoundError) return fileNotFound();
+  // express's own body parser errors carry a status and a type.
+  const e = err as { type?: unknown; status?: unknown; limit?: unknown };
+  if (e.type === 'entity.parse.failed') return badRequest('Malformed JSON body');
+  if (e.type === 'entity.too.large') return payloadTooLarge(Number(e.limit));
+  if (typeof e.type === 'string' && e.status === 400) return badRequest('Malformed request body');
+  if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
+    return badRequest('Unsupported body encoding');
+  return undefined;
+}
+
+/** The one place that turns errors into responses: `{success: false, code, message, requestId}`. */
+export function errorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const appError = translate(err);
+    const requestId = requestIdOf(res);
+    if (!appError) logger.error({ err, requestId, method: req.method, path: req.path }, 'unhandled error');
+    const error = appError ?? new AppError('INTERNAL_SERVER_ERROR', 'Internal server error');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(error.status).set(error.headers);
+    const body = { success: false, code: error.code, message: error.message, requestId };
+    if (req.method === 'HEAD') res.end();
+    else res.json(body);
+  };
+}
+
+/** Anything no route matched. */
+export function notFound(_req: Request, _res: Response, next: NextFunction) {
+  next(new AppError('FILE_NOT_FOUND', 'Not found'));
+}

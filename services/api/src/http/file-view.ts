@@ -1,0 +1,40 @@
+import { VARIANT_NAMES, variantFilename, type FileRecord } from '@stowage/core';
+
+/** The public URL of a file (or of one of its variants). */
+export function fileUrl(
+  publicUrl: string,
+  file: Pick<FileRecord, 'tenantId' | 'bucket'>,
+  filename: string,
+): string {
+  return `${publicUrl}/${encodeURIComponent(file.tenantId)}/${encodeURIComponent(file.bucket)}/${encodeURIComponent(filename)}`;
+}
+
+/** The variants of an image file as the API shows them: each URL with its status. */
+export function variantsView(publicUrl: string, file: FileRecord) {
+  if (file.variantStatus === 'none') return undefined;
+  return Object.fromEntries(
+    VARIANT_NAMES.map((name) => [
+      name,
+      {
+        url: fileUrl(publicUrl, file, variantFilename(file.id, name)),
+        status:
+          file.variants[name]?.status ?? (file.variantStatus === 'pending' ? 'pending' : file.variantStatus),
+      },
+    ]),
+  );
+}
+
+/** One file as listed by GET /files/:bucket (the seed's fields). */
+export function fileView(publicUrl: string, file: FileRecord) {
+  return {
+    id: file.id,
+    original: file.originalName,
+    key: file.key,
+    mimetype: file.mimetype,
+    size: file.size,
+    bucket: file.bucket,
+    allowPublicAccess: file.allowPublicAccess,
+    createdAt: file.createdAt.toISOString(),
+    url: fileUrl(publicUrl, file, file.key),
+  };
+}

@@ -1,0 +1,18 @@
+import { BUCKET_NAME, badRequest } from '@stowage/core';
+
+/** Stored file names: `<uuid>.<ext>`. */
+export const FILE_KEY = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([a-z0-9]{1,10})$/;
+
+/** A logical bucket name from a path or body, or 400: no traversal, control characters or overlong names. */
+export function bucketName(value: unknown): string {
+  if (typeof value !== 'string' || !BUCKET_NAME.test(value)) {
+    throw badRequest('Invalid bucket name: use 1-63 lowercase letters, digits, "-" or "_"');
+  }
+  return value;
+}
+
+/** A stored file key from a path or body, or 400. */
+export function fileKey(value: unknown): string {
+  if (typeof value !== 'string' || !FILE_KEY.test(value)) throw badRequest('Invalid file key');
+  return value;
+}

@@ -1,0 +1,26 @@
+import type { Request, Response } from 'express';
+import type { ApiDeps } from '../../deps.ts';
+
+/** GET /healthz — the process is up. */
+export function liveness(_req: Request, res: Response) {
+  res.json({ status: 'ok' });
+}
+
+/** A bucket name no tenant can have (tenant ids never end in "-"); asking for it proves the store answers. */
+const PROBE_BUCKET = 'stowage-readiness-probe-';
+
+/** GET /readyz — the dependencies answer: 200, or 503 naming the ones that do not. */
+export function readiness(deps: ApiDeps) {
+  return async (_req: Request, res: Response) => {
+    const signal = AbortSignal.timeout(2000);
+    const checks = {
+      database: deps.pool.query('SELECT 1').then(() => true),
+      objectStore: deps.store.bucketExists(PROBE_BUCKET, { signal }).then(() => true),
+    };
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => [name, await check.catch(() => false)] as const),
+    );
+    const failing = results.filter(([, ok]) => !ok).map(([name]) => name);
+    res.status(failing.length ? 503 : 200).json({ status: failing.length ? 'unavailable' : 'ok', failing });
+  };
+}

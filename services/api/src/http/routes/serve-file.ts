@@ -1,0 +1,137 @@
+import type { Request, Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import {
+  AppError,
+  VARIANT_NAMES,
+  fileNotFound,
+  getFileById,
+  grants,
+  objectKeyOf,
+  serviceUnavailable,
+  TENANT_ID,
+  BUCKET_NAME,
+  type FileRecord,
+  type VariantName,
+} from '@stowage/core';
+import type { Authenticator } from '../../auth/authenticator.ts';
+import type { ApiDeps } from '../../deps.ts';
+import { notModified, servingHeaders, type ServedFile } from '../../serving/serving-headers.ts';
+import { clientGone } from '../client-gone.ts';
+
+const FILENAME = new RegExp(
+  `^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\\.([a-z0-9]{1,10})|-(${VARIANT_NAMES.join('|')})\\.webp)$`,
+);
+
+interface Target {
+  tenantId: string;
+  bucket: string;
+  filename: string;
+  fileId: string;
+  variant: VariantName | undefined;
+}
+
+function parseTarget(params: Request['params']): Target | undefined {
+  const { tenantId, bucket, filename } = params;
+  if (typeof tenantId !== 'string' || typeof bucket !== 'string' || typeof filename !== 'string')
+    return undefined;
+  if (!TENANT_ID.test(tenantId) || !BUCKET_NAME.test(bucket)) return undefined;
+  const match = FILENAME.exec(filename);
+  if (!match) return undefined;
+  return { tenantId, bucket, filename, fileId: match[1]!, variant: match[3] as VariantName | undefined };
+}
+
+/** Which object to send for a target, or an error: 404 for anything missing, 503 for a pending variant. */
+function resolveObject(
+  file: FileRecord,
+  target: Target,
+): { key: string; served: Omit<ServedFile, 'isPublic'>; size: number } {
+  const common = { filename: target.filename, lastModified: file.createdAt };
+  if (!target.variant) {
+    if (target.filename !== file.key) throw fileNotFound();
+    return {
+      key: file.key,
+      size: file.size,
+      served: { ...common, mimetype: file.mimetype, etag: file.etag },
+    };
+  }
+  const variant = file.variants[target.variant];
+  if (variant?.status === 'ready' && variant.size !== undefined) {
+    return {
+      key: target.filename,
+      size: variant.size,
+      served: { ...common, mimetype: 'image/webp', etag: `"${file.id}-${target.variant}"` },
+    };
+  }
+  if (file.variantStatus === 'pending') throw serviceUnavailable('The variant is still being generated', 2);
+  throw fileNotFound();
+}
+
+/**
+ * GET|HEAD /:tenantId/:bucket/:filename — public files to anyone; protected files only with a read key
+ * of their own tenant. Anything else is 404, the same as a file that does not exist.
+ */
+export function serveFile(deps: ApiDeps, auth: Authenticator) {
+  return async (req: Request, res: Response) => {
+    const target = parseTarget(req.params);
+    const tenant = target && (await auth.tenant(target.tenantId));
+    const file = tenant && target && (await getFileById(deps.pool, tenant.id, target.bucket, target.fileId));
+    if (!target || !tenant || !file) throw fileNotFound();
+    if (!file.allowPublicAccess) {
+      const caller = await auth.identify(req);
+      if (!caller || caller.tenantId !== tenant.id || !grants(caller.scopes, 'read')) throw fileNotFound();
+    }
+    const { key, size, served } = resolveObject(file, target);
+    const shown = { ...served, isPublic: file.allowPublicAccess };
+    const headers = servingHeaders(shown);
+    if (notModified(req.get('if-none-match'), req.get('if-modified-since'), shown)) {
+      res.status(304).set(headers).end();
+      return;
+    }
+    const range = requestedRange(req, size, served.etag);
+    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
+    headers['content-length'] = String(range ? range.end - range.start + 1 : size);
+    if (req.method === 'HEAD') {
+      res
+        .status(range ? 206 : 200)
+        .set(headers)
+        .end();
+      return;
+    }
+    // Fetched before any header is set, so a failure still gets a clean error response.
+    const object = await deps.store.get({
+      bucket: tenant.storageBucket,
+      key: objectKeyOf(target.bucket, key),
+      ...(range ? { range } : {}),
+      signal: clientGone(res),
+    });
+    res.status(range ? 206 : 200).set(headers);
+    let sent = 0;
+    object.body.on('data', (chunk: Buffer) => (sent += chunk.length));
+    try {
+      await pipeline(object.body, res);
+    } finally {
+      deps.metrics.bytesServed.inc(sent);
+    }
+  };
+}
+
+/** A single satisfiable byte range to send, undefined for the whole file; 416 if unsatisfiable. */
+function requestedRange(
+  req: Request,
+  size: number,
+  etag: string,
+): { start: number; end: number } | undefined {
+  if (req.get('range') === undefined) return undefined;
+  const ifRange = req.get('if-range');
+  if (ifRange !== undefined && ifRange !== etag) return undefined;
+  const ranges = req.range(size, { combine: true });
+  if (ranges === -1) {
+    throw new AppError('RANGE_NOT_SATISFIABLE', 'Requested range not satisfiable', {
+      headers: { 'content-range': `bytes */${size}` },
+    });
+  }
+  // Malformed or multiple ranges: the whole file is a valid answer.
+  if (ranges === -2 || ranges === undefined || ranges.type !== 'bytes' || ranges.length !== 1)
+    return undefined;
+  return ranges[0];
+}

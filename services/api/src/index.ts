@@ -1,0 +1,4 @@
+export { createApp } from './app.ts';
+export type { ApiDeps } from './deps.ts';
+export { startApi, type RunningApi } from './server.ts';
+export { sweepOnce } from './uploads/sweeper.ts';

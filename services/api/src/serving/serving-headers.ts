@@ -1,0 +1,60 @@
+/** Types a browser would execute or render as a document: served as downloads, never inline. */
+const ACTIVE_TYPES = new Set([
+  'image/svg+xml',
+  'text/html',
+  'application/xhtml+xml',
+  'application/xml',
+  'text/xml',
+  'text/javascript',
+  'application/javascript',
+  'application/ecmascript',
+  'text/ecmascript',
+]);
+
+export interface ServedFile {
+  filename: string;
+  mimetype: string;
+  etag: string;
+  lastModified: Date;
+  isPublic: boolean;
+}
+
+/**
+ * Headers for serving untrusted content. Files are immutable (each upload gets a new key), so public
+ * files may be cached forever; protected ones only privately and revalidated. nosniff and a sandboxing
+ * CSP always; active types become attachments so they never run in our origin.
+ */
+export function servingHeaders(file: ServedFile): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': file.mimetype.startsWith('text/') ? `${file.mimetype}; charset=utf-8` : file.mimetype,
+    etag: file.etag,
+    'last-modified': file.lastModified.toUTCString(),
+    'cache-control': file.isPublic ? 'public, max-age=31536000, immutable' : 'private, no-cache',
+    'accept-ranges': 'bytes',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    'cross-origin-resource-policy': 'cross-origin',
+  };
+  if (ACTIVE_TYPES.has(file.mimetype))
+    headers['content-disposition'] = `attachment; filename="${file.filename}"`;
+  return headers;
+}
+
+/** Whether a conditional GET may be answered 304 Not Modified. */
+export function notModified(
+  ifNoneMatch: string | undefined,
+  ifModifiedSince: string | undefined,
+  file: ServedFile,
+): boolean {
+  if (ifNoneMatch !== undefined) {
+    return ifNoneMatch
+      .split(',')
+      .map((tag) => tag.trim().replace(/^W\//, ''))
+      .some((tag) => tag === '*' || tag === file.etag);
+  }
+  if (ifModifiedSince !== undefined) {
+    const since = Date.parse(ifModifiedSince);
+    return !Number.isNaN(since) && Math.floor(file.lastModified.getTime() / 1000) * 1000 <= since;
+  }
+  return false;
+}

@@ -1,0 +1,100 @@
+import type pg from 'pg';
+import {
+  AppError,
+  extendReservation,
+  releaseReservation,
+  reserveQuota,
+  settleReservation,
+  type ApiMetrics,
+  type Reservation,
+} from '@stowage/core';
+
+/** Quota is reserved ahead of the bytes in steps of this size, so a large upload costs few queries. */
+const STEP = 8 * 1024 * 1024;
+/** A reservation lives this long without renewal; a crashed writer's is released by the sweeper after it. */
+export const RESERVATION_TTL_MS = 60_000;
+
+/**
+ * Holds the quota reservation of one write in progress: grows it ahead of the bytes counted on the stream
+ * (a step at a time, or exactly what is needed when the quota is nearly full), renews it while the write
+ * runs, and either settles it into used bytes or releases it. Content-Length is never consulted.
+ */
+export class QuotaGuard {
+  private readonly heartbeat: NodeJS.Timeout;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly reservation: Reservation,
+    private readonly metrics: ApiMetrics,
+  ) {
+    this.heartbeat = setInterval(() => {
+      extendReservation(pool, reservation, 0, RESERVATION_TTL_MS).catch(() => {
+        // A missed renewal only shortens the reservation's life; settle reports if it was swept.
+      });
+    }, RESERVATION_TTL_MS / 3);
+    this.heartbeat.unref();
+    metrics.reservationsInFlight.inc();
+  }
+
+  static async open(
+    pool: pg.Pool,
+    metrics: ApiMetrics,
+    tenantId: string,
+    objectKey: string,
+  ): Promise<QuotaGuard> {
+    const reservation = await reserveQuota(pool, {
+      tenantId,
+      bytes: 0,
+      objectKey,
+      ttlMs: RESERVATION_TTL_MS,
+    });
+    return new QuotaGuard(pool, reservation, metrics);
+  }
+
+  /** Whether `total` bytes are already covered (so the caller can skip an await). */
+  covers(total: number): boolean {
+    return total <= this.reservation.bytes;
+  }
+
+  /** Makes the reservation cover `total` bytes, or throws QUOTA_EXCEEDED. */
+  async cover(total: number): Promise<void> {
+    const missing = total - this.reservation.bytes;
+    if (missing <= 0) return;
+    try {
+      await extendReservation(this.pool, this.reservation, Math.max(missing, STEP), RESERVATION_TTL_MS);
+    } catch (err) {
+      if (!(err instanceof AppError) || missing >= STEP) throw this.rejected(err);
+      await extendReservation(this.pool, this.reservation, missing, RESERVATION_TTL_MS).catch(
+        (e: unknown) => {
+          throw this.rejected(e);
+        },
+      );
+    }
+  }
+
+  private rejected(err: unknown): unknown {
+    if (err instanceof AppError && err.code === 'QUOTA_EXCEEDED') this.metrics.quotaRejections.inc();
+    return err;
+  }
+
+  /** Settles into `size` used bytes and one more file, inside the caller's transaction. */
+  async settle(client: pg.PoolClient, size: number): Promise<boolean> {
+    const settled = await settleReservation(client, this.reservation, size, 1);
+    this.close();
+    return settled;
+  }
+
+  /** Gives the reserved bytes back. Safe to call after settle, and more than once. */
+  async release(): Promise<void> {
+    this.close();
+    await releaseReservation(this.pool, this.reservation.id);
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    this.metrics.reservationsInFlight.dec();
+  }
+}

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  badRequest,
+  insertFile,
+  objectKeyOf,
+  serviceUnavailable,
+  unsupportedMediaType,
+  withTransaction,
+  type BucketSettings,
+  type FileRecord,
+} from '@stowage/core';
+import type { Caller } from '../auth/authenticator.ts';
+import type { ApiDeps } from '../deps.ts';
+import { QuotaGuard } from './quota-guard.ts';
+import { hasVariants, sniffType, SNIFF_BYTES, typeAllowed, type SniffedType } from './sniff.ts';
+import { UploadMeter } from './upload-meter.ts';
+
+/** An upload whose bytes are stored and whose quota is reserved, but which is not recorded yet. */
+export interface StoredUpload {
+  id: string;
+  key: string;
+  objectKey: string;
+  size: number;
+  type: SniffedType;
+  quota: QuotaGuard;
+}
+
+/** Reads up to `n` bytes from the front of `chunks`; `done` when the source had no more. */
+async function readHead(chunks: AsyncIterator<Buffer>, n: number): Promise<{ head: Buffer; done: boolean }> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  while (size < n) {
+    const next = await chunks.next();
+    if (next.done) return { head: Buffer.concat(parts), done: true };
+    parts.push(next.value);
+    size += next.value.length;
+  }
+  return { head: Buffer.concat(parts), done: false };
+}
+
+async function* headThenRest(
+  head: Buffer,
+  rest: AsyncIterator<Buffer>,
+  done: boolean,
+): AsyncGenerator<Buffer> {
+  try {
+    yield head;
+    if (done) return;
+    for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+  } finally {
+    await rest.return?.();
+  }
+}
+
+/**
+ * Streams an upload into the tenant's store bucket as `<bucket>/<uuid>.<ext>`, with the type read from
+ * its first bytes, the size limit and the quota enforced on the stream, and nothing left behind if
+ * anything fails (the store removes partial writes; the reservation is released).
+ */
+export async function storeUpload(
+  deps: ApiDeps,
+  caller: Caller,
+  bucket: string,
+  settings: BucketSettings,
+  source: Readable,
+  signal: AbortSignal,
+): Promise<StoredUpload> {
+  const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const { head, done } = await readHead(chunks, SNIFF_BYTES).catch(async (err: unknown) => {
+    await chunks.return?.();
+    throw err;
+  });
+  if (head.length === 0) throw badRequest('The file is empty');
+  const type = await sniffType(head);
+  if (!typeAllowed(type.mimetype, settings.allowedTypes)) {
+    await chunks.return?.();
+    throw unsupportedMediaType(`Bucket ${bucket} does not accept ${type.mimetype}`);
+  }
+  const id = randomUUID();
+  const key = `${id}.${type.ext}`;
+  const objectKey = objectKeyOf(bucket, key);
+  const quota = await QuotaGuard.open(deps.pool, deps.metrics, caller.tenantId, objectKey).catch(
+    async (err: unknown) => {
+      await chunks.return?.();
+      throw err;
+    },
+  );
+  const meter = new UploadMeter(Math.min(caller.tenant.maxFileSize, deps.config.maxFileSizeLimit), quota);
+  const body = new PassThrough();
+  try {
+    await Promise.all([
+      pipeline(headThenRest(head, chunks, done), meter, body, { signal }),
+      deps.store.put({
+        bucket: caller.tenant.storageBucket,
+        key: objectKey,
+        body,
+        contentType: type.mimetype,
+        signal,
+      }),
+    ]);
+  } catch (err) {
+    body.destroy();
+    await quota.release();
+    throw err;
+  }
+  deps.metrics.bytesUploaded.inc(meter.bytes);
+  return { id, key, objectKey, size: meter.bytes, type, quota };
+}
+
+/** Records a stored upload: settles its quota and inserts the file (and its variant job) in one transaction. */
+export async function commitUpload(
+  deps: ApiDeps,
+  caller: Caller,
+  bucket: string,
+  upload: StoredUpload,
+  details: { originalName: string; allowPublicAccess: boolean },
+): Promise<FileRecord> {
+  const file = await withTransaction(deps.pool, async (client) => {
+    if (!(await upload.quota.settle(client, upload.size))) return undefined;
+    return insertFile(client, {
+      id: upload.id,
+      tenantId: caller.tenantId,
+      bucket,
+      key: upload.key,
+      originalName: details.originalName,
+      mimetype: upload.type.mimetype,
+      size: upload.size,
+      etag: `"${upload.id}"`,
+      allowPublicAccess: details.allowPublicAccess,
+      variantStatus: hasVariants(upload.type.mimetype) ? 'pending' : 'none',
+    });
+  }).catch(async (err: unknown) => {
+    await discardUpload(deps, caller, upload);
+    throw err;
+  });
+  if (file) return file;
+  // The sweeper took the reservation as abandoned (this process stalled past its lifetime).
+  await discardUpload(deps, caller, upload);
+  throw serviceUnavailable('The upload took too long to record; please retry', 1);
+}
+
+/** Undoes a stored upload that will not be recorded. */
+export async function discardUpload(deps: ApiDeps, caller: Caller, upload: StoredUpload): Promise<void> {
+  await upload.quota.release();
+  await deps.store.delete({ bucket: caller.tenant.storageBucket, keys: [upload.objectKey] });
+}

@@ -1,0 +1,48 @@
+import { releaseExpiredReservations } from '@stowage/core';
+import type { ApiDeps } from '../deps.ts';
+
+/** Multipart uploads older than this with no live writer are aborted (a 10 GiB upload at 10 MB/s takes ~17 min). */
+const STALE_UPLOAD_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * One pass of clean-up after crashed writers: releases reservations nobody renews any more, removes the
+ * objects they were writing, and aborts store uploads left unfinished. Safe to run on every replica at
+ * once: expired reservations are claimed with SKIP LOCKED, and the rest is idempotent.
+ * Resolves to how many reservations and uploads it cleaned.
+ */
+export async function sweepOnce(
+  deps: Pick<ApiDeps, 'pool' | 'store'>,
+): Promise<{ reservations: number; uploads: number }> {
+  const expired = await releaseExpiredReservations(deps.pool);
+  for (const r of expired) {
+    if (r.objectKey === null) continue;
+    await deps.store.delete({ bucket: r.storageBucket, keys: [r.objectKey] });
+    await deps.store.abortStaleUploads({ bucket: r.storageBucket, key: r.objectKey, olderThan: new Date() });
+  }
+  const { rows } = await deps.pool.query<{ storage_bucket: string }>('SELECT storage_bucket FROM tenants');
+  let uploads = 0;
+  for (const { storage_bucket: bucket } of rows) {
+    uploads += await deps.store.abortStaleUploads({
+      bucket,
+      olderThan: new Date(Date.now() - STALE_UPLOAD_MS),
+    });
+  }
+  return { reservations: expired.length, uploads };
+}
+
+/** Runs sweepOnce every `intervalMs` until stopped; failures are logged and retried next time. */
+export function startSweeper(deps: ApiDeps, intervalMs = 30_000): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    sweepOnce(deps)
+      .then((swept) => {
+        if (swept.reservations || swept.uploads) deps.logger.info(swept, 'swept abandoned uploads');
+      })
+      .catch((err: unknown) => deps.logger.warn({ err }, 'sweep failed'))
+      .finally(() => (running = false));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+/**
+ * The `stowage` binary: one image runs every component.
+ *
+ *   stowage api       the REST API (DATABASE_URL and S3_* for real infrastructure)
+ *   stowage migrate   apply database migrations and exit
+ *   stowage dev       the whole platform in one process on embedded defaults
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { startApi } from '@stowage/api';
+import { ConfigError, loadConfig, migrate, type Config } from '@stowage/core';
+import pg from 'pg';
+import { provisionDevTenants, readTenantFolder } from './dev-tenants.ts';
+import { apiDeps, openDatabase } from './wiring.ts';
+
+const defaultTenantsDir = resolve(import.meta.dirname, '../tenants');
+
+function onShutdown(stop: () => Promise<void>): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}
+
+async function runMigrate(config: Config): Promise<void> {
+  if (!config.databaseUrl) throw new ConfigError('DATABASE_URL is required for migrate');
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
+  try {
+    const applied = await migrate(pool);
+    console.log(applied.length ? `applied ${applied.join(', ')}` : 'database is up to date');
+  } finally {
+    await pool.end();
+  }
+}
+
+async function runApi(config: Config): Promise<void> {
+  if (!config.databaseUrl)
+    throw new ConfigError('DATABASE_URL is required for api (use `stowage dev` for embedded mode)');
+  const db = await openDatabase(config);
+  const deps = apiDeps(config, db.pool);
+  const api = await startApi(deps);
+  deps.logger.info({ url: api.url, metrics: api.metricsUrl }, 'stowage-api listening');
+  onShutdown(async () => {
+    await api.close();
+    await db.close();
+  });
+}
+
+async function runDev(config: Config): Promise<void> {
+  await mkdir(config.dataDir, { recursive: true });
+  const db = await openDatabase(config);
+  if (config.databaseUrl) await migrate(db.pool);
+  const deps = apiDeps(config, db.pool);
+  const tenants = await readTenantFolder(process.env.STOWAGE_TENANTS_DIR ?? defaultTenantsDir);
+  const keys = await provisionDevTenants(db.pool, deps.store, tenants, {
+    dataDir: config.dataDir,
+    bucketPrefix: config.s3.bucketPrefix,
+  });
+  const api = await startApi(deps);
+  const base = config.http.publicUrl;
+  console.log(
+    `\nStowage is running at ${base}  (metrics: ${api.metricsUrl}, data: ${resolve(config.dataDir)})\n`,
+  );
+  for (const key of keys) console.log(`  tenant ${key.tenantId}, key "${key.name}":  ${key.raw}`);
+  const first = keys[0];
+  if (first) {
+    console.log(
+      `\nTry it:\n  curl -X POST ${base}/upload/photos -H "x-api-key: ${first.raw}" -F "file=@photo.jpg"\n`,
+    );
+  }
+  onShutdown(async () => {
+    await api.close();
+    await db.close();
+  });
+}
+
+const commands: Record<string, (config: Config) => Promise<void>> = {
+  api: runApi,
+  migrate: runMigrate,
+  dev: runDev,
+};
+
+const command = commands[process.argv[2] ?? ''];
+if (!command) {
+  console.error('usage: stowage <api|migrate|dev>');
+  process.exit(2);
+}
+try {
+  await command(loadConfig());
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+}

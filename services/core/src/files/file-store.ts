@@ -1,0 +1,216 @@
+import type pg from 'pg';
+import { badRequest } from '../errors.ts';
+
+type Db = pg.Pool | pg.PoolClient;
+
+export type VariantStatus = 'none' | 'pending' | 'ready' | 'failed';
+
+export interface FileRecord {
+  id: string;
+  tenantId: string;
+  bucket: string;
+  key: string;
+  originalName: string;
+  mimetype: string;
+  size: number;
+  etag: string;
+  allowPublicAccess: boolean;
+  variantStatus: VariantStatus;
+  variants: Record<string, { status: string; size?: number }>;
+  createdAt: Date;
+}
+
+interface FileRow {
+  id: string;
+  tenant_id: string;
+  bucket: string;
+  key: string;
+  original_name: string;
+  mimetype: string;
+  size: string;
+  etag: string;
+  allow_public_access: boolean;
+  variant_status: VariantStatus;
+  variants: FileRecord['variants'];
+  created_at: Date;
+}
+
+const toFile = (row: FileRow): FileRecord => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  bucket: row.bucket,
+  key: row.key,
+  originalName: row.original_name,
+  mimetype: row.mimetype,
+  size: Number(row.size),
+  etag: row.etag,
+  allowPublicAccess: row.allow_public_access,
+  variantStatus: row.variant_status,
+  variants: row.variants,
+  createdAt: row.created_at,
+});
+
+export interface BucketSettings {
+  publicDefault: boolean;
+  allowedTypes: string[];
+}
+
+/** A logical bucket's settings; undeclared buckets get the defaults and are made on first upload. */
+export async function getBucketSettings(db: Db, tenantId: string, name: string): Promise<BucketSettings> {
+  const { rows } = await db.query<{ public_default: boolean; allowed_types: string[] }>(
+    'SELECT public_default, allowed_types FROM buckets WHERE tenant_id = $1 AND name = $2',
+    [tenantId, name],
+  );
+  const row = rows[0];
+  return row
+    ? { publicDefault: row.public_default, allowedTypes: row.allowed_types }
+    : { publicDefault: true, allowedTypes: [] };
+}
+
+export type NewFile = Omit<FileRecord, 'createdAt' | 'variants'>;
+
+/**
+ * Records a stored file (creating its logical bucket if needed) and, for images, a variant job in the
+ * outbox. Call it inside the transaction that settles the upload's quota reservation.
+ */
+export async function insertFile(client: pg.PoolClient, file: NewFile): Promise<FileRecord> {
+  await client.query('INSERT INTO buckets (tenant_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+    file.tenantId,
+    file.bucket,
+  ]);
+  const { rows } = await client.query<FileRow>(
+    `INSERT INTO files (id, tenant_id, bucket, key, original_name, mimetype, size, etag, allow_public_access, variant_status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+    [
+      file.id,
+      file.tenantId,
+      file.bucket,
+      file.key,
+      file.originalName,
+      file.mimetype,
+      file.size,
+      file.etag,
+      file.allowPublicAccess,
+      file.variantStatus,
+    ],
+  );
+  if (file.variantStatus === 'pending') {
+    await client.query('INSERT INTO variant_jobs (file_id) VALUES ($1)', [file.id]);
+  }
+  return toFile(rows[0]!);
+}
+
+export async function getFile(
+  db: Db,
+  tenantId: string,
+  bucket: string,
+  key: string,
+): Promise<FileRecord | undefined> {
+  const { rows } = await db.query<FileRow>(
+    "SELECT * FROM files WHERE tenant_id = $1 AND bucket = $2 AND key = $3 AND status = 'ready'",
+    [tenantId, bucket, key],
+  );
+  return rows[0] && toFile(rows[0]);
+}
+
+export async function getFileById(
+  db: Db,
+  tenantId: string,
+  bucket: string,
+  id: string,
+): Promise<FileRecord | undefined> {
+  const { rows } = await db.query<FileRow>(
+    "SELECT * FROM files WHERE id = $1 AND tenant_id = $2 AND bucket = $3 AND status = 'ready'",
+    [id, tenantId, bucket],
+  );
+  return rows[0] && toFile(rows[0]);
+}
+
+export interface FilePage {
+  files: FileRecord[];
+  nextCursor: string | null;
+}
+
+interface Cursor {
+  /** created_at in microseconds since the epoch, as text: exact, unlike a JS Date. */
+  t: string;
+  id: string;
+}
+
+function decodeCursor(cursor: string): Cursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
+    if (
+      typeof parsed.t === 'string' &&
+      /^\d{1,20}$/.test(parsed.t) &&
+      typeof parsed.id === 'string' &&
+      /^[0-9a-f-]{36}$/.test(parsed.id)
+    ) {
+      return { t: parsed.t, id: parsed.id };
+    }
+  } catch {
+    // reported below
+  }
+  throw badRequest('Invalid cursor');
+}
+
+/** A page of a bucket's files, oldest first, by keyset pagination (stable while files come and go). */
+export async function listFiles(
+  db: Db,
+  tenantId: string,
+  bucket: string,
+  options: { limit: number; cursor?: string | undefined },
+): Promise<FilePage> {
+  const after = options.cursor ? decodeCursor(options.cursor) : undefined;
+  const { rows } = await db.query<FileRow & { created_us: string }>(
+    `SELECT *, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us FROM files
+     WHERE tenant_id = $1 AND bucket = $2 AND status = 'ready'
+       AND ($3::bigint IS NULL OR (created_at, id) > ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::uuid))
+     ORDER BY created_at, id LIMIT $5`,
+    [tenantId, bucket, after?.t ?? null, after?.id ?? null, options.limit + 1],
+  );
+  const page = rows.slice(0, options.limit);
+  const last = page.at(-1);
+  const nextCursor =
+    rows.length > options.limit && last
+      ? Buffer.from(JSON.stringify({ t: last.created_us, id: last.id } satisfies Cursor)).toString(
+          'base64url',
+        )
+      : null;
+  return { files: page.map(toFile), nextCursor };
+}
+
+/** Removes a file's row and gives its bytes (original and variants) back to the tenant's usage. */
+export async function deleteFileRecord(client: pg.PoolClient, fileId: string): Promise<void> {
+  await client.query(
+    `WITH gone AS (DELETE FROM files WHERE id = $1 RETURNING tenant_id, size + variant_bytes AS bytes)
+     UPDATE tenant_usage u SET used_bytes = u.used_bytes - gone.bytes, file_count = u.file_count - 1
+     FROM gone WHERE u.tenant_id = gone.tenant_id`,
+    [fileId],
+  );
+}
+
+/**
+ * Removes every file row of a logical bucket, and the bucket itself unless the spec declares it, giving
+ * their bytes back. Resolves to the number of files removed.
+ */
+export async function deleteBucketRecords(
+  client: pg.PoolClient,
+  tenantId: string,
+  bucket: string,
+): Promise<number> {
+  const { rows } = await client.query<{ files: string }>(
+    `WITH gone AS (DELETE FROM files WHERE tenant_id = $1 AND bucket = $2 RETURNING size + variant_bytes AS bytes),
+     totals AS (SELECT count(*) AS files, COALESCE(sum(bytes), 0) AS bytes FROM gone),
+     usage AS (
+       UPDATE tenant_usage u SET used_bytes = u.used_bytes - totals.bytes, file_count = u.file_count - totals.files
+       FROM totals WHERE u.tenant_id = $1)
+     SELECT files FROM totals`,
+    [tenantId, bucket],
+  );
+  await client.query('DELETE FROM buckets WHERE tenant_id = $1 AND name = $2 AND NOT declared', [
+    tenantId,
+    bucket,
+  ]);
+  return Number(rows[0]?.files ?? 0);
+}

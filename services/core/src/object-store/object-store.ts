@@ -1,0 +1,77 @@
+import type { Readable } from 'node:stream';
+
+/** Thrown by `get` when the object does not exist. */
+export class ObjectNotFoundError extends Error {
+  override name = 'ObjectNotFoundError';
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+  ) {
+    super(`object ${bucket}/${key} not found`);
+  }
+}
+
+export interface PutObjectOptions {
+  bucket: string;
+  key: string;
+  /** Streamed, never buffered whole. */
+  body: Readable;
+  contentType: string;
+  /** Aborting removes everything written so far (for S3: aborts the multipart upload). */
+  signal?: AbortSignal;
+}
+
+export interface GetObjectOptions {
+  bucket: string;
+  key: string;
+  /** Inclusive byte range, already validated against the object's size. */
+  range?: { start: number; end: number };
+  signal?: AbortSignal;
+}
+
+export interface StoredObject {
+  body: Readable;
+  /** The whole object's size. */
+  size: number;
+  contentType: string;
+}
+
+export interface ObjectHead {
+  size: number;
+  contentType: string;
+}
+
+/**
+ * Where file bytes live. One store bucket per tenant; logical buckets are key prefixes inside it.
+ * Implementations: S3 (any S3-compatible server) and the local filesystem. Both pass one contract suite.
+ */
+export interface ObjectStore {
+  /** Creates the bucket if it does not exist; idempotent. */
+  ensureBucket(
+    bucket: string,
+    options?: { tags?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<void>;
+  /** Removes the bucket and everything in it; idempotent. */
+  removeBucket(bucket: string, options?: { signal?: AbortSignal }): Promise<void>;
+  bucketExists(bucket: string, options?: { signal?: AbortSignal }): Promise<boolean>;
+  /** Streams `body` into the object; resolves to the bytes written. On failure or abort, nothing remains. */
+  put(options: PutObjectOptions): Promise<{ size: number }>;
+  /** Throws ObjectNotFoundError when the object does not exist. */
+  get(options: GetObjectOptions): Promise<StoredObject>;
+  /** undefined when the object does not exist. */
+  head(options: { bucket: string; key: string; signal?: AbortSignal }): Promise<ObjectHead | undefined>;
+  /** Deletes the keys that exist; missing keys are not an error. */
+  delete(options: { bucket: string; keys: string[]; signal?: AbortSignal }): Promise<void>;
+  /** Deletes every object whose key starts with `prefix`; resolves to how many were deleted. */
+  deletePrefix(options: { bucket: string; prefix: string; signal?: AbortSignal }): Promise<number>;
+  /**
+   * Removes unfinished writes (S3 multipart uploads, partial files) started before `olderThan`, left by a
+   * crashed process; only those of `key` when it is given. Resolves to how many were removed.
+   */
+  abortStaleUploads(options: {
+    bucket: string;
+    olderThan: Date;
+    key?: string;
+    signal?: AbortSignal;
+  }): Promise<number>;
+}

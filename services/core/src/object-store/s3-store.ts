@@ -1,0 +1,225 @@
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutBucketTaggingCommand,
+  paginateListObjectsV2,
+  type MultipartUpload,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import {
+  ObjectNotFoundError,
+  type GetObjectOptions,
+  type ObjectHead,
+  type ObjectStore,
+  type PutObjectOptions,
+  type StoredObject,
+} from './object-store.ts';
+
+// S3's minimum part size; with two parts in flight an upload holds about three parts (15 MiB) in memory,
+// and 10,000 parts still allow objects of 48 GiB.
+const PART_SIZE = 5 * 1024 * 1024;
+const QUEUE_SIZE = 2;
+// DeleteObjects takes at most this many keys per request.
+const DELETE_BATCH = 1000;
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+const END_OF_TIME = new Date(8.64e15);
+
+/** An ObjectStore on AWS S3 or any S3-compatible server (MinIO, Ceph RGW, SeaweedFS). */
+export class S3ObjectStore implements ObjectStore {
+  constructor(private readonly client: S3Client) {}
+
+  async ensureBucket(bucket: string, options: { tags?: Record<string, string>; signal?: AbortSignal } = {}) {
+    const { tags, signal } = options;
+    try {
+      await this.client.send(new CreateBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+    } catch (error) {
+      if (!hasName(error, 'BucketAlreadyOwnedByYou')) throw error;
+    }
+    if (tags) {
+      const TagSet = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+      await this.client.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet } }), {
+        abortSignal: signal,
+      });
+    }
+  }
+
+  async removeBucket(bucket: string, options: { signal?: AbortSignal } = {}) {
+    try {
+      // Uploads first: one that completes meanwhile still has its object deleted by the next step.
+      await this.abortStaleUploads({ bucket, olderThan: END_OF_TIME, signal: options.signal });
+      await this.deletePrefix({ bucket, prefix: '', signal: options.signal });
+      await this.client.send(new DeleteBucketCommand({ Bucket: bucket }), { abortSignal: options.signal });
+    } catch (error) {
+      if (!hasName(error, 'NoSuchBucket')) throw error;
+    }
+  }
+
+  async bucketExists(bucket: string, options: { signal?: AbortSignal } = {}) {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: options.signal });
+      return true;
+    } catch (error) {
+      if (hasName(error, 'NotFound', 'NoSuchBucket')) return false;
+      throw error;
+    }
+  }
+
+  async put({ bucket, key, body, contentType, signal }: PutObjectOptions) {
+    let size = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: bucket, Key: key, Body: counter, ContentType: contentType },
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
+    });
+    // The signal goes to the pipeline, not to upload.abort(): lib-storage's done() rejects on abort() at once
+    // and aborts the multipart upload later in the background, so parts could outlive put(). A failed body
+    // instead makes lib-storage abort the multipart upload before done() settles.
+    const uploading = upload.done().catch((error: unknown) => {
+      counter.destroy(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    });
+    const [fed, uploaded] = await Promise.allSettled([pipeline(body, counter, { signal }), uploading]);
+    if (fed.status === 'rejected') throw fed.reason;
+    if (uploaded.status === 'rejected') throw uploaded.reason;
+    return { size };
+  }
+
+  async get({ bucket, key, range, signal }: GetObjectOptions): Promise<StoredObject> {
+    const Range = range && `bytes=${range.start}-${range.end}`;
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range }), {
+        abortSignal: signal,
+      });
+      if (!(out.Body instanceof Readable)) throw new Error('the S3 client did not return a Node.js stream');
+      return {
+        body: out.Body,
+        size: range ? totalSize(out.ContentRange) : (out.ContentLength ?? 0),
+        contentType: out.ContentType ?? DEFAULT_CONTENT_TYPE,
+      };
+    } catch (error) {
+      if (hasName(error, 'NoSuchKey', 'NotFound')) throw new ObjectNotFoundError(bucket, key);
+      throw error;
+    }
+  }
+
+  async head({ bucket, key, signal }: { bucket: string; key: string; signal?: AbortSignal }) {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), {
+        abortSignal: signal,
+      });
+      return {
+        size: out.ContentLength ?? 0,
+        contentType: out.ContentType ?? DEFAULT_CONTENT_TYPE,
+      } satisfies ObjectHead;
+    } catch (error) {
+      if (hasName(error, 'NotFound', 'NoSuchKey')) return undefined;
+      throw error;
+    }
+  }
+
+  async delete({ bucket, keys, signal }: { bucket: string; keys: string[]; signal?: AbortSignal }) {
+    for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+      await this.deleteKeys(bucket, keys.slice(start, start + DELETE_BATCH), signal);
+    }
+  }
+
+  async deletePrefix({ bucket, prefix, signal }: { bucket: string; prefix: string; signal?: AbortSignal }) {
+    let deleted = 0;
+    // A listing page holds at most 1000 keys, exactly one DeleteObjects batch.
+    const pages = paginateListObjectsV2(
+      { client: this.client },
+      { Bucket: bucket, Prefix: prefix },
+      {
+        abortSignal: signal,
+      },
+    );
+    for await (const page of pages) {
+      const keys = (page.Contents ?? []).flatMap(({ Key }) => (Key === undefined ? [] : [Key]));
+      await this.deleteKeys(bucket, keys, signal);
+      deleted += keys.length;
+    }
+    return deleted;
+  }
+
+  async abortStaleUploads({
+    bucket,
+    olderThan,
+    signal,
+  }: {
+    bucket: string;
+    olderThan: Date;
+    signal?: AbortSignal;
+  }) {
+    let aborted = 0;
+    for await (const { Key, UploadId, Initiated } of this.listUploads(bucket, signal)) {
+      if (!Initiated || Initiated >= olderThan) continue;
+      try {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }), {
+          abortSignal: signal,
+        });
+        aborted += 1;
+      } catch (error) {
+        // Completed or aborted by someone else since the listing.
+        if (!hasName(error, 'NoSuchUpload')) throw error;
+      }
+    }
+    return aborted;
+  }
+
+  private async deleteKeys(bucket: string, keys: string[], signal: AbortSignal | undefined) {
+    if (keys.length === 0) return;
+    const out = await this.client.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+      }),
+      { abortSignal: signal },
+    );
+    // DeleteObjects answers 200 even when single keys failed; missing keys are not failures.
+    const failed = out.Errors?.[0];
+    if (failed) throw new Error(`cannot delete ${bucket}/${failed.Key}: ${failed.Code} ${failed.Message}`);
+  }
+
+  // The SDK has no paginator for ListMultipartUploads: it pages with two markers.
+  private async *listUploads(
+    bucket: string,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<MultipartUpload> {
+    let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+    for (;;) {
+      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, ...markers }), {
+        abortSignal: signal,
+      });
+      yield* page.Uploads ?? [];
+      if (!page.IsTruncated) return;
+      markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
+    }
+  }
+}
+
+function hasName(error: unknown, ...names: string[]): boolean {
+  return error instanceof Error && names.includes(error.name);
+}
+
+/** The whole object's size from a `Content-Range: bytes 0-99/1234` header. */
+function totalSize(contentRange: string | undefined): number {
+  const total = /^bytes \d+-\d+\/(\d+)$/.exec(contentRange ?? '')?.[1];
+  if (total === undefined) throw new Error(`unexpected Content-Range from S3: ${contentRange}`);
+  return Number(total);
+}

@@ -1,0 +1,365 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { getUsage } from '@stowage/core';
+import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
+import { call, PNG_1X1, upload } from '../support/http.ts';
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+for (const backend of stackBackends) {
+  describe(`REST API routes on ${backend.name}`, () => {
+    let stack: ApiStack;
+    let tenant: TestTenant;
+    before(async () => {
+      stack = await backend.create();
+      tenant = await stack.createTenant();
+    });
+    after(() => stack.close());
+
+    it('uploads an image with the documented response', async () => {
+      const res = await upload(stack.url, 'profile', PNG_1X1, {
+        key: tenant.key,
+        filename: 'photo.png',
+        type: 'image/jpeg',
+      });
+      assert.equal(res.status, 201);
+      const { file } = res.body;
+      assert.match(file.key, new RegExp(`^${UUID}\\.png$`));
+      assert.deepEqual(res.body, {
+        success: true,
+        message: 'File uploaded successfully',
+        url: `http://files.test/${tenant.id}/profile/${file.key}`,
+        file: {
+          id: file.key.slice(0, 36),
+          key: file.key,
+          bucket: 'profile',
+          original: 'photo.png',
+          mimetype: 'image/png', // from the bytes, not the claimed image/jpeg
+          size: PNG_1X1.length,
+          allowPublicAccess: true,
+        },
+        variants: Object.fromEntries(
+          ['large', 'small', 'thumb'].map((v) => [
+            v,
+            { url: `http://files.test/${tenant.id}/profile/${file.id}-${v}.webp`, status: 'pending' },
+          ]),
+        ),
+      });
+      assert.match(res.headers.get('x-request-id') ?? '', /\S/);
+    });
+
+    it('uploads a protected non-image file without variants', async () => {
+      const res = await upload(stack.url, 'docs', '%PDF-1.4\n%fake but magic\n', {
+        key: tenant.key,
+        filename: '../../etc/report.pdf',
+        fields: { allowPublicAccess: 'false' },
+      });
+      assert.equal(res.status, 201);
+      assert.equal(res.body.file.mimetype, 'application/pdf');
+      assert.equal(res.body.file.original, 'report.pdf');
+      assert.equal(res.body.file.allowPublicAccess, false);
+      assert.equal(res.body.variants, undefined);
+    });
+
+    it('lists a bucket page by page', async () => {
+      const t = await stack.createTenant();
+      const keys: string[] = [];
+      for (let i = 0; i < 5; i++)
+        keys.push((await upload(stack.url, 'pages', `file ${i}`, { key: t.key })).body.file.key);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
+        const res = await call(stack.url, `/files/pages${query}`, { key: t.key });
+        assert.equal(res.status, 200);
+        assert.equal(res.body.success, true);
+        assert.equal(res.body.bucket, 'pages');
+        seen.push(...res.body.files.map((f: { key: string }) => f.key));
+        assert.equal(res.body.hasMore, res.body.nextCursor !== null);
+        cursor = res.body.nextCursor;
+        pages++;
+      } while (cursor);
+      assert.equal(pages, 3);
+      assert.deepEqual(seen, keys);
+
+      const one = (await call(stack.url, '/files/pages?limit=1', { key: t.key })).body.files[0];
+      assert.deepEqual(Object.keys(one).sort(), [
+        'allowPublicAccess',
+        'bucket',
+        'createdAt',
+        'id',
+        'key',
+        'mimetype',
+        'original',
+        'size',
+        'url',
+      ]);
+      assert.equal(one.mimetype, 'text/plain');
+      const empty = await call(stack.url, '/files/nothing-here', { key: t.key });
+      assert.deepEqual(empty.body, {
+        success: true,
+        bucket: 'nothing-here',
+        files: [],
+        nextCursor: null,
+        hasMore: false,
+      });
+      for (const bad of ['?limit=0', '?limit=1001', '?limit=x', '?cursor=bm9wZQ']) {
+        const res = await call(stack.url, `/files/pages${bad}`, { key: t.key });
+        assert.equal(res.status, 400, bad);
+        assert.equal(res.body.code, 'BAD_REQUEST');
+      }
+    });
+
+    it("returns one file's metadata", async () => {
+      const { body } = await upload(stack.url, 'meta', PNG_1X1, { key: tenant.key });
+      const res = await call(stack.url, `/files/meta/${body.file.key}`, { key: tenant.key });
+      assert.equal(res.status, 200);
+      assert.equal(res.body.file.id, body.file.id);
+      assert.equal(res.body.file.variantStatus, 'pending');
+      assert.equal(res.body.file.variants.thumb.status, 'pending');
+      const missing = await call(stack.url, `/files/meta/${body.file.id.replace(/^./, '0')}.png`, {
+        key: tenant.key,
+      });
+      assert.equal(missing.status, 404);
+      assert.equal(missing.body.code, 'FILE_NOT_FOUND');
+    });
+
+    it('serves public files to anyone, with caching and range support', async () => {
+      const content = 'The quick brown fox jumps over the lazy dog';
+      const { body } = await upload(stack.url, 'public', content, { key: tenant.key });
+      const path = `/${tenant.id}/public/${body.file.key}`;
+      const res = await fetch(`${stack.url}${path}`);
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), content);
+      assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8');
+      assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('accept-ranges'), 'bytes');
+      const etag = res.headers.get('etag')!;
+      assert.match(etag, /^"/);
+      assert.ok(res.headers.get('last-modified'));
+
+      const cached = await fetch(`${stack.url}${path}`, { headers: { 'if-none-match': etag } });
+      assert.equal(cached.status, 304);
+      assert.equal(await cached.text(), '');
+
+      const part = await fetch(`${stack.url}${path}`, { headers: { range: 'bytes=4-8' } });
+      assert.equal(part.status, 206);
+      assert.equal(part.headers.get('content-range'), `bytes 4-8/${content.length}`);
+      assert.equal(await part.text(), 'quick');
+      const tail = await fetch(`${stack.url}${path}`, { headers: { range: 'bytes=-3' } });
+      assert.equal(await tail.text(), 'dog');
+      const beyond = await fetch(`${stack.url}${path}`, { headers: { range: 'bytes=1000-' } });
+      assert.equal(beyond.status, 416);
+      assert.equal(beyond.headers.get('content-range'), `bytes */${content.length}`);
+
+      const head = await fetch(`${stack.url}${path}`, { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get('content-length'), String(content.length));
+      assert.equal(await head.text(), '');
+    });
+
+    it('serves protected files only to keys of their tenant, 404 to everyone else', async () => {
+      const { body } = await upload(stack.url, 'private', 'secret stuff', {
+        key: tenant.key,
+        fields: { allowPublicAccess: 'false' },
+      });
+      const path = `/${tenant.id}/private/${body.file.key}`;
+      const other = await stack.createTenant();
+      const readOnly = await tenant.mintKey(['read']);
+      const attempts: Record<string, string>[] = [
+        {},
+        { 'x-api-key': other.key },
+        { authorization: 'Bearer nonsense' },
+      ];
+      for (const headers of attempts) {
+        const res = await call(stack.url, path, { headers });
+        assert.equal(res.status, 404);
+        assert.equal(res.body.code, 'FILE_NOT_FOUND');
+      }
+      const ok = await fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${readOnly}` } });
+      assert.equal(ok.status, 200);
+      assert.equal(ok.headers.get('cache-control'), 'private, no-cache');
+      assert.equal(await ok.text(), 'secret stuff');
+    });
+
+    it('serves active content as an attachment in a sandbox', async () => {
+      const svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>';
+      const { body } = await upload(stack.url, 'svg', svg, { key: tenant.key, filename: 'x.png' });
+      assert.equal(body.file.mimetype, 'image/svg+xml');
+      assert.match(body.file.key, /\.svg$/);
+      const res = await fetch(`${stack.url}/${tenant.id}/svg/${body.file.key}`);
+      assert.match(res.headers.get('content-disposition') ?? '', /^attachment/);
+      assert.match(res.headers.get('content-security-policy') ?? '', /sandbox/);
+      const html = await upload(stack.url, 'svg', '<!DOCTYPE html><html><body>hi</body></html>', {
+        key: tenant.key,
+      });
+      assert.equal(html.body.file.mimetype, 'text/html');
+      const page = await fetch(`${stack.url}/${tenant.id}/svg/${html.body.file.key}`);
+      assert.match(page.headers.get('content-disposition') ?? '', /^attachment/);
+    });
+
+    it('answers a pending variant with 503 and Retry-After', async () => {
+      const { body } = await upload(stack.url, 'pending', PNG_1X1, { key: tenant.key });
+      const res = await call(stack.url, `/${tenant.id}/pending/${body.file.id}-thumb.webp`);
+      assert.equal(res.status, 503);
+      assert.equal(res.body.code, 'SERVICE_UNAVAILABLE');
+      assert.ok(Number(res.headers.get('retry-after')) > 0);
+    });
+
+    it('deletes a file idempotently and gives its bytes back', async () => {
+      const t = await stack.createTenant();
+      const { body } = await upload(stack.url, 'trash', 'to be deleted', { key: t.key });
+      assert.equal((await getUsage(stack.db.pool, t.id))?.usedBytes, 13);
+      for (let i = 0; i < 2; i++) {
+        const res = await call(stack.url, '/files/delete', {
+          method: 'POST',
+          key: t.key,
+          json: { bucket: 'trash', key: body.file.key },
+        });
+        assert.equal(res.status, 200);
+        assert.deepEqual(res.body, {
+          success: true,
+          message: 'File deleted successfully',
+          key: body.file.key,
+        });
+      }
+      assert.equal((await call(stack.url, `/${t.id}/trash/${body.file.key}`)).status, 404);
+      assert.deepEqual(await getUsage(stack.db.pool, t.id), {
+        quotaBytes: 10 * 2 ** 30,
+        usedBytes: 0,
+        reservedBytes: 0,
+        fileCount: 0,
+      });
+      assert.equal(
+        await stack.store.head({ bucket: t.storageBucket, key: `trash/${body.file.key}` }),
+        undefined,
+      );
+    });
+
+    it('deletes a bucket with an admin key only', async () => {
+      const t = await stack.createTenant();
+      for (let i = 0; i < 3; i++) await upload(stack.url, 'old', `file ${i}`, { key: t.key });
+      await upload(stack.url, 'keep', 'stays', { key: t.key });
+      const writer = await t.mintKey(['write']);
+      const denied = await call(stack.url, '/files/delete-bucket', {
+        method: 'POST',
+        key: writer,
+        json: { bucket: 'old' },
+      });
+      assert.equal(denied.status, 403);
+      assert.equal(denied.body.code, 'FORBIDDEN');
+
+      const res = await call(stack.url, '/files/delete-bucket', {
+        method: 'POST',
+        key: t.key,
+        json: { bucket: 'old' },
+      });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body, {
+        success: true,
+        message: 'Bucket deleted successfully',
+        bucket: 'old',
+        filesDeleted: 3,
+      });
+      assert.equal((await call(stack.url, '/files/old', { key: t.key })).body.files.length, 0);
+      assert.equal((await call(stack.url, '/files/keep', { key: t.key })).body.files.length, 1);
+      const usage = await getUsage(stack.db.pool, t.id);
+      assert.deepEqual([usage?.usedBytes, usage?.fileCount], [5, 1]);
+    });
+
+    it('reports usage in bytes', async () => {
+      const t = await stack.createTenant({ quota: { storage: 1000 } });
+      await upload(stack.url, 'u', 'x'.repeat(250), { key: t.key });
+      const res = await call(stack.url, '/usage', { key: t.key });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body, {
+        success: true,
+        data: { totalQuota: 1000, usedQuota: 250, remainingQuota: 750, percentUsed: 25, fileCount: 1 },
+      });
+    });
+
+    it('gives every key problem the same 401, and scope problems 403', async () => {
+      const revoked = await tenant.mintKey(['read']);
+      await stack.db.pool.query('UPDATE api_keys SET revoked_at = now() WHERE prefix = $1', [
+        revoked.slice(0, 13),
+      ]);
+      const wellFormedUnknown = (await stack.createTenant()).key.replace(
+        /^(.{20})./,
+        (_, p: string) => `${p}Z`,
+      );
+      const bodies = [];
+      const attempts: Record<string, string>[] = [
+        {},
+        { 'x-api-key': 'garbage' },
+        { 'x-api-key': wellFormedUnknown },
+        { authorization: `Bearer ${revoked}` },
+        { authorization: 'Basic abc' },
+      ];
+      for (const headers of attempts) {
+        const res = await call(stack.url, '/usage', { headers });
+        assert.equal(res.status, 401);
+        const { requestId, ...rest } = res.body;
+        assert.equal(requestId, res.headers.get('x-request-id'));
+        bodies.push(rest);
+      }
+      assert.equal(new Set(bodies.map((b) => JSON.stringify(b))).size, 1, 'indistinguishable');
+      assert.deepEqual(bodies[0], {
+        success: false,
+        code: 'UNAUTHORIZED',
+        message: 'Invalid or missing API key',
+      });
+
+      const bearer = await call(stack.url, '/usage', { headers: { authorization: `Bearer ${tenant.key}` } });
+      assert.equal(bearer.status, 200);
+      const reader = await tenant.mintKey(['read']);
+      const res = await upload(stack.url, 'x', 'data', { key: reader });
+      assert.equal(res.status, 403);
+      assert.equal(res.body.code, 'FORBIDDEN');
+    });
+
+    it('refuses a disallowed Origin with 403', async () => {
+      const t = await stack.createTenant({ allowedOrigins: ['https://app.example.com'] });
+      const allowed = await call(stack.url, '/usage', {
+        key: t.key,
+        headers: { origin: 'https://app.example.com' },
+      });
+      assert.equal(allowed.status, 200);
+      const denied = await call(stack.url, '/usage', {
+        key: t.key,
+        headers: { origin: 'https://evil.example.com' },
+      });
+      assert.equal(denied.status, 403);
+      assert.equal(denied.body.code, 'FORBIDDEN');
+      const noOrigin = await call(stack.url, '/usage', { key: t.key });
+      assert.equal(noOrigin.status, 200, 'server-to-server calls carry no Origin');
+    });
+
+    it('keeps tenants apart', async () => {
+      const a = await stack.createTenant();
+      const b = await stack.createTenant();
+      const { body } = await upload(stack.url, 'shared', 'of tenant b', {
+        key: b.key,
+        fields: { allowPublicAccess: 'false' },
+      });
+      assert.deepEqual((await call(stack.url, '/files/shared', { key: a.key })).body.files, []);
+      assert.equal((await call(stack.url, `/files/shared/${body.file.key}`, { key: a.key })).status, 404);
+      assert.equal((await call(stack.url, `/${b.id}/shared/${body.file.key}`, { key: a.key })).status, 404);
+      await call(stack.url, '/files/delete', {
+        method: 'POST',
+        key: a.key,
+        json: { bucket: 'shared', key: body.file.key },
+      });
+      await call(stack.url, '/files/delete-bucket', {
+        method: 'POST',
+        key: a.key,
+        json: { bucket: 'shared' },
+      });
+      const still = await call(stack.url, `/files/shared/${body.file.key}`, { key: b.key });
+      assert.equal(still.status, 200, "a's deletes touched nothing of b's");
+      assert.equal((await getUsage(stack.db.pool, b.id))?.fileCount, 1);
+      assert.equal((await call(stack.url, '/usage', { key: a.key })).body.data.usedQuota, 0);
+    });
+  });
+}

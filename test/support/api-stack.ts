@@ -1,0 +1,149 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { startApi, type ApiDeps, type RunningApi } from '@stowage/api';
+import {
+  FilesystemObjectStore,
+  S3ObjectStore,
+  applyTenant,
+  createApiMetrics,
+  createLogger,
+  createS3Client,
+  loadConfig,
+  mintKey,
+  storageTenantSpec,
+  type Config,
+  type ObjectStore,
+  type Scope,
+} from '@stowage/core';
+import { databaseBackends, type TestDatabase } from './databases.ts';
+import { uniqueName } from './env.ts';
+
+export interface TestTenant {
+  id: string;
+  storageBucket: string;
+  /** A key with every scope. */
+  key: string;
+  mintKey(scopes: Scope[], allowedOrigins?: string[]): Promise<string>;
+}
+
+/** A running API on one database and object store, in this process, on free ports. */
+export interface ApiStack {
+  url: string;
+  deps: ApiDeps;
+  api: RunningApi;
+  db: TestDatabase;
+  store: ObjectStore;
+  createTenant(spec?: Record<string, unknown>): Promise<TestTenant>;
+  /** Everything in a store bucket, unfinished writes included (as `incoming:<name>`), read behind the store's back. */
+  storedObjects(storageBucket: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+interface Backend {
+  store: ObjectStore;
+  storedObjects(storageBucket: string): Promise<string[]>;
+  cleanup(): Promise<void>;
+}
+
+async function startStack(db: TestDatabase, config: Config, backend: Backend): Promise<ApiStack> {
+  const { store } = backend;
+  const deps: ApiDeps = {
+    config,
+    pool: db.pool,
+    store,
+    logger: createLogger({ name: 'stowage-api-test', level: 'silent' }),
+    metrics: createApiMetrics(),
+  };
+  const api = await startApi(deps);
+  return {
+    url: api.url,
+    deps,
+    api,
+    db,
+    store,
+    async createTenant(spec = {}) {
+      const id = uniqueName('t');
+      const storageBucket = `${config.s3.bucketPrefix}${id}`;
+      const applied = await applyTenant(db.pool, {
+        id,
+        owner: 'test',
+        storageBucket,
+        spec: storageTenantSpec.parse(spec),
+      });
+      if (applied.outcome === 'conflict') throw new Error('tenant id conflict');
+      await store.ensureBucket(storageBucket);
+      const mint = async (scopes: Scope[], allowedOrigins?: string[]) =>
+        (
+          await mintKey(db.pool, {
+            tenantId: id,
+            name: uniqueName('k'),
+            scopes,
+            mode: 'test',
+            allowedOrigins,
+          })
+        ).raw;
+      return { id, storageBucket, key: await mint(['read', 'write', 'admin']), mintKey: mint };
+    },
+    storedObjects: (bucket) => backend.storedObjects(bucket),
+    async close() {
+      await api.close();
+      await db.drop();
+      await backend.cleanup();
+    },
+  };
+}
+
+function testConfig(env: NodeJS.ProcessEnv): Config {
+  return loadConfig({
+    ...env,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    METRICS_PORT: '0',
+    PUBLIC_URL: 'http://files.test',
+  });
+}
+
+/** Real PostgreSQL and MinIO from the test environment. */
+async function realStack(): Promise<ApiStack> {
+  const config = testConfig(process.env);
+  const s3 = createS3Client(config.s3);
+  return startStack(await databaseBackends[0].create(), config, {
+    store: new S3ObjectStore(s3),
+    async storedObjects(bucket) {
+      const objects = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+      const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      return [
+        ...(objects.Contents ?? []).map((o) => o.Key!),
+        ...(uploads.Uploads ?? []).map((u) => `incoming:${u.Key!}`),
+      ];
+    },
+    cleanup: async () => s3.destroy(),
+  });
+}
+
+/** The embedded defaults: PGlite and the filesystem store, no S3 settings at all. */
+async function embeddedStack(): Promise<ApiStack> {
+  const dir = await mkdtemp(join(tmpdir(), 'stowage-api-test-'));
+  const config = testConfig({ STOWAGE_DATA_DIR: dir });
+  const root = join(dir, 'objects');
+  return startStack(await databaseBackends[1].create(), config, {
+    store: new FilesystemObjectStore(root),
+    async storedObjects(bucket) {
+      const files = (sub: string) =>
+        readdir(join(root, bucket, sub), { recursive: true, withFileTypes: true }).then((entries) =>
+          entries
+            .filter((e) => e.isFile())
+            .map((e) => relative(join(root, bucket, sub), join(e.parentPath, e.name))),
+        );
+      return [...(await files('objects')), ...(await files('.incoming')).map((f) => `incoming:${f}`)];
+    },
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  });
+}
+
+export const stackBackends = [
+  { name: 'PostgreSQL + MinIO', create: realStack },
+  { name: 'embedded (PGlite + filesystem)', create: embeddedStack },
+] as const;
