@@ -26,8 +26,7 @@ describeObjectStoreContract('S3ObjectStore (real MinIO)', async () => {
     store: new S3ObjectStore(client),
     bucket: uniqueName('contract'),
     // What a process that died mid-put leaves behind: a multipart upload with a part and no completion.
-    leaveStaleUpload: async (bucket) => {
-      const Key = 'crashed-write.bin';
+    leaveStaleUpload: async (bucket, Key) => {
       const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }));
       await client.send(
         new UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber: 1, Body: randomBytes(1024) }),

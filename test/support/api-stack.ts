@@ -53,7 +53,7 @@ async function startStack(db: TestDatabase, config: Config, backend: Backend): P
     config,
     pool: db.pool,
     store,
-    logger: createLogger({ name: 'stowage-api-test', level: 'silent' }),
+    logger: createLogger({ name: 'stowage-api-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     metrics: createApiMetrics(),
   };
   const api = await startApi(deps);

@@ -36,16 +36,8 @@ async function realPostgres(): Promise<TestDatabase> {
 
 async function embeddedPostgres(): Promise<TestDatabase> {
   const embedded = await startEmbeddedPostgres();
-  const pool = new pg.Pool({ connectionString: embedded.url, max: 30 });
-  await migrate(pool);
-  return {
-    url: embedded.url,
-    pool,
-    async drop() {
-      await pool.end();
-      await embedded.stop();
-    },
-  };
+  await migrate(embedded.pool);
+  return { url: embedded.url, pool: embedded.pool, drop: () => embedded.stop() };
 }
 
 /** Every database backend; suites that take one run against each. */

@@ -23,15 +23,8 @@ export async function openDatabase(config: Config): Promise<{ pool: pg.Pool; clo
   const dir = join(config.dataDir, 'db');
   await mkdir(dir, { recursive: true });
   const embedded = await startEmbeddedPostgres(dir);
-  const pool = new pg.Pool({ connectionString: embedded.url, max: 10 });
-  await migrate(pool);
-  return {
-    pool,
-    async close() {
-      await pool.end();
-      await embedded.stop();
-    },
-  };
+  await migrate(embedded.pool);
+  return { pool: embedded.pool, close: () => embedded.stop() };
 }
 
 /** The object store: S3 when S3_ENDPOINT or credentials are set, else files under the data directory. */

@@ -37,17 +37,25 @@ export class QuotaGuard {
     metrics.reservationsInFlight.inc();
   }
 
+  /**
+   * Reserves `expectedBytes` up front (0 if unknown). Uploads racing for the last of a quota would
+   * otherwise each hold a part of it and all fail; reserving what the request declares makes the ones
+   * that fit succeed and the rest fail at once. The bytes are still counted: a smaller body settles
+   * for less, a larger one must grow the reservation.
+   */
   static async open(
     pool: pg.Pool,
     metrics: ApiMetrics,
-    tenantId: string,
-    objectKey: string,
+    input: { tenantId: string; objectKey: string; expectedBytes: number },
   ): Promise<QuotaGuard> {
     const reservation = await reserveQuota(pool, {
-      tenantId,
-      bytes: 0,
-      objectKey,
+      tenantId: input.tenantId,
+      bytes: input.expectedBytes,
+      objectKey: input.objectKey,
       ttlMs: RESERVATION_TTL_MS,
+    }).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'QUOTA_EXCEEDED') metrics.quotaRejections.inc();
+      throw err;
     });
     return new QuotaGuard(pool, reservation, metrics);
   }

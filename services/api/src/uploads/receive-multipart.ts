@@ -29,10 +29,10 @@ function parseBoolean(name: string, value: string): boolean {
 
 /** A client's file name as metadata: its last path segment, no control characters, at most 255 characters. */
 export function cleanFilename(name: string | undefined): string {
-  // eslint-disable-next-line no-control-regex
   const base = (name ?? '')
     .split(/[/\\]/)
     .pop()!
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .trim();
   return base.slice(0, 255) || 'file';

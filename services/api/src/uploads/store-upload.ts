@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   badRequest,
   insertFile,
+  payloadTooLarge,
   objectKeyOf,
   serviceUnavailable,
   unsupportedMediaType,
@@ -59,12 +60,18 @@ async function* headThenRest(
  * its first bytes, the size limit and the quota enforced on the stream, and nothing left behind if
  * anything fails (the store removes partial writes; the reservation is released).
  */
+export interface UploadSource {
+  body: Readable;
+  /** How many bytes the request says are coming, if it says: a reservation hint, never a limit. */
+  expectedBytes: number;
+}
+
 export async function storeUpload(
   deps: ApiDeps,
   caller: Caller,
   bucket: string,
   settings: BucketSettings,
-  source: Readable,
+  { body: source, expectedBytes }: UploadSource,
   signal: AbortSignal,
 ): Promise<StoredUpload> {
   const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -81,13 +88,20 @@ export async function storeUpload(
   const id = randomUUID();
   const key = `${id}.${type.ext}`;
   const objectKey = objectKeyOf(bucket, key);
-  const quota = await QuotaGuard.open(deps.pool, deps.metrics, caller.tenantId, objectKey).catch(
-    async (err: unknown) => {
-      await chunks.return?.();
-      throw err;
-    },
-  );
-  const meter = new UploadMeter(Math.min(caller.tenant.maxFileSize, deps.config.maxFileSizeLimit), quota);
+  const maxBytes = Math.min(caller.tenant.maxFileSize, deps.config.maxFileSizeLimit);
+  if (expectedBytes > maxBytes) {
+    await chunks.return?.();
+    throw payloadTooLarge(maxBytes);
+  }
+  const quota = await QuotaGuard.open(deps.pool, deps.metrics, {
+    tenantId: caller.tenantId,
+    objectKey,
+    expectedBytes: Math.max(expectedBytes, head.length),
+  }).catch(async (err: unknown) => {
+    await chunks.return?.();
+    throw err;
+  });
+  const meter = new UploadMeter(maxBytes, quota);
   const body = new PassThrough();
   try {
     await Promise.all([

@@ -1,27 +1,36 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import pg from 'pg';
 
 export interface EmbeddedPostgres {
-  /** A postgres:// URL for `pg`, so the same database code runs against it as against PostgreSQL. */
+  /** A postgres:// URL, so the same `pg` code runs against it as against PostgreSQL. */
   url: string;
+  /** The one pool that may use the database (see below). */
+  pool: pg.Pool;
   stop(): Promise<void>;
 }
 
 /**
  * PostgreSQL compiled to WebAssembly (PGlite), served over the Postgres wire protocol on loopback.
- * PGlite is one session: the socket server multiplexes connections over it and keeps a transaction's
- * statements together, so transactions run one at a time.
+ *
+ * PGlite is a single session, and the socket server's multiplexer interleaves the extended-protocol
+ * messages (Parse/Bind/Execute) of concurrent connections, which breaks their unnamed statements. So it
+ * serves exactly one connection, held open by a pool of one: queries queue in the pool, and a
+ * transaction owns the session until it ends.
  *
  * @param dataDir where the database lives; omit for a throw-away in-memory database.
  */
 export async function startEmbeddedPostgres(dataDir?: string): Promise<EmbeddedPostgres> {
   const db = await PGlite.create(dataDir ?? 'memory://');
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 64 });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
   await server.start();
-  const address = server.getServerConn();
+  const url = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
+  const pool = new pg.Pool({ connectionString: url, max: 1, idleTimeoutMillis: 0 });
   return {
-    url: `postgres://postgres@${address}/postgres?sslmode=disable`,
+    url,
+    pool,
     async stop() {
+      await pool.end();
       await server.stop();
       await db.close();
     },

@@ -13,7 +13,7 @@ export interface ContractSetup {
    * Leaves one unfinished write in `bucket`, as a crashed process would. Required rather than optional so
    * that no implementation can pass the suite without its stale-upload cleanup being exercised.
    */
-  leaveStaleUpload: (bucket: string) => Promise<void>;
+  leaveStaleUpload: (bucket: string, key: string) => Promise<void>;
   /** Releases what setup acquired; the suite has already removed its buckets. */
   cleanup: () => Promise<void>;
 }
@@ -238,10 +238,18 @@ export function describeObjectStoreContract(name: string, setup: () => Promise<C
     });
 
     it('abortStaleUploads removes unfinished writes started before the cutoff, only those', async () => {
-      await leaveStaleUpload(bucket);
+      await leaveStaleUpload(bucket, 'crashed.bin');
       assert.equal(await store.abortStaleUploads({ bucket, olderThan: anHourAgo() }), 0);
       assert.equal(await store.abortStaleUploads({ bucket, olderThan: inAMinute() }), 1);
       assert.equal(await store.abortStaleUploads({ bucket, olderThan: inAMinute() }), 0);
+    });
+
+    it("abortStaleUploads with a key removes only that key's unfinished writes", async () => {
+      await leaveStaleUpload(bucket, 'dir/one.bin');
+      await leaveStaleUpload(bucket, 'dir/one.bin.other');
+      assert.equal(await store.abortStaleUploads({ bucket, olderThan: inAMinute(), key: 'dir/one.bin' }), 1);
+      assert.equal(await store.abortStaleUploads({ bucket, olderThan: inAMinute(), key: 'dir/one.bin' }), 0);
+      assert.equal(await store.abortStaleUploads({ bucket, olderThan: inAMinute() }), 1);
     });
 
     it('removeBucket removes a bucket with objects and unfinished writes, and is idempotent', async () => {
@@ -249,7 +257,7 @@ export function describeObjectStoreContract(name: string, setup: () => Promise<C
       await store.ensureBucket(removed);
       await putText('nested/object.txt', 'x', 'text/plain', removed);
       await putText('top', 'y', 'text/plain', removed);
-      await leaveStaleUpload(removed);
+      await leaveStaleUpload(removed, 'stale.bin');
       await store.removeBucket(removed);
       assert.equal(await store.bucketExists(removed), false);
       await store.removeBucket(removed);

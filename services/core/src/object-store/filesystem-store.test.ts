@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { describeObjectStoreContract } from './contract.ts';
-import { FilesystemObjectStore } from './filesystem-store.ts';
+import { FilesystemObjectStore, incomingPrefix } from './filesystem-store.ts';
 
 describeObjectStoreContract('FilesystemObjectStore', async () => {
   const root = await mkdtemp(join(tmpdir(), 'stowage-fs-store-'));
@@ -13,7 +13,8 @@ describeObjectStoreContract('FilesystemObjectStore', async () => {
     store: new FilesystemObjectStore(root),
     bucket: 'contract',
     // What a process that died mid-put leaves behind.
-    leaveStaleUpload: (bucket) => writeFile(join(root, bucket, '.incoming', 'crashed-write'), 'partial'),
+    leaveStaleUpload: (bucket, key) =>
+      writeFile(join(root, bucket, '.incoming', `${incomingPrefix(key)}crashed`), 'partial'),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
 });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, type Stats } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
@@ -44,7 +44,7 @@ export class FilesystemObjectStore implements ObjectStore {
 
   async put({ bucket, key, body, contentType, signal }: PutObjectOptions) {
     const paths = this.paths(bucket, key);
-    const temp = join(this.bucketDir(bucket), '.incoming', randomUUID());
+    const temp = join(this.bucketDir(bucket), '.incoming', `${incomingPrefix(key)}${randomUUID()}`);
     const tempMeta = `${temp}.json`;
     let size = 0;
     try {
@@ -114,16 +114,19 @@ export class FilesystemObjectStore implements ObjectStore {
   async abortStaleUploads({
     bucket,
     olderThan,
+    key,
     signal,
   }: {
     bucket: string;
     olderThan: Date;
+    key?: string;
     signal?: AbortSignal;
   }) {
     const incoming = join(this.bucketDir(bucket), '.incoming');
     let removed = 0;
     for (const name of await readdir(incoming)) {
       signal?.throwIfAborted();
+      if (key !== undefined && !name.startsWith(incomingPrefix(key))) continue;
       // mtime, not creation time: a slow write that is still receiving bytes is not stale.
       const info = await statIfExists(join(incoming, name));
       if (!info || info.mtime >= olderThan) continue;
@@ -228,4 +231,9 @@ function isMissing(error: unknown): boolean {
 
 function hasCode(error: unknown, ...codes: string[]): boolean {
   return error instanceof Error && 'code' in error && codes.includes(String(error.code));
+}
+
+/** Names of writes in progress start with a digest of their key, so one key's leftovers can be found. */
+export function incomingPrefix(key: string): string {
+  return `${createHash('sha256').update(key).digest('hex').slice(0, 16)}-`;
 }

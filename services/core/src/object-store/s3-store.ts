@@ -160,15 +160,17 @@ export class S3ObjectStore implements ObjectStore {
   async abortStaleUploads({
     bucket,
     olderThan,
+    key,
     signal,
   }: {
     bucket: string;
     olderThan: Date;
+    key?: string;
     signal?: AbortSignal;
   }) {
     let aborted = 0;
-    for await (const { Key, UploadId, Initiated } of this.listUploads(bucket, signal)) {
-      if (!Initiated || Initiated >= olderThan) continue;
+    for await (const { Key, UploadId, Initiated } of this.listUploads(bucket, key, signal)) {
+      if (!Initiated || Initiated >= olderThan || (key !== undefined && Key !== key)) continue;
       try {
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }), {
           abortSignal: signal,
@@ -199,13 +201,17 @@ export class S3ObjectStore implements ObjectStore {
   // The SDK has no paginator for ListMultipartUploads: it pages with two markers.
   private async *listUploads(
     bucket: string,
+    prefix: string | undefined,
     signal: AbortSignal | undefined,
   ): AsyncGenerator<MultipartUpload> {
     let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
     for (;;) {
-      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, ...markers }), {
-        abortSignal: signal,
-      });
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, ...markers }),
+        {
+          abortSignal: signal,
+        },
+      );
       yield* page.Uploads ?? [];
       if (!page.IsTruncated) return;
       markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };

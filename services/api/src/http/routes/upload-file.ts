@@ -8,6 +8,18 @@ import { clientGone } from '../client-gone.ts';
 import { fileUrl, variantsView } from '../file-view.ts';
 import { bucketName } from '../names.ts';
 
+/** The form's parts around the file (boundaries, part headers, small fields) fit in this. */
+const MULTIPART_OVERHEAD = 2048;
+
+/**
+ * About the file's size, from the request's Content-Length (HTTP framing guarantees the body
+ * is no longer than that). 0 when it is absent (chunked transfer).
+ */
+function expectedFileBytes(req: Request): number {
+  const length = Number(req.headers['content-length']);
+  return Number.isSafeInteger(length) && length > 0 ? Math.max(0, length - MULTIPART_OVERHEAD) : 0;
+}
+
 /** POST /upload/:bucket — multipart/form-data with one `file`, streamed to the store. */
 export function uploadFile(deps: ApiDeps) {
   return async (req: Request, res: Response) => {
@@ -22,7 +34,14 @@ export function uploadFile(deps: ApiDeps) {
       fields = await receiveMultipart(req, {
         async onFile(file) {
           originalName = file.filename;
-          stored = await storeUpload(deps, caller, bucket, settings, file.stream, signal);
+          stored = await storeUpload(
+            deps,
+            caller,
+            bucket,
+            settings,
+            { body: file.stream, expectedBytes: expectedFileBytes(req) },
+            signal,
+          );
         },
       });
     } catch (err) {
