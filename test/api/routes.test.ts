@@ -46,6 +46,10 @@ for (const backend of stackBackends) {
         ),
       });
       assert.match(res.headers.get('x-request-id') ?? '', /\S/);
+      const jobs = await stack.db.pool.query('SELECT dispatched_at FROM variant_jobs WHERE file_id = $1', [
+        file.id,
+      ]);
+      assert.deepEqual(jobs.rows, [{ dispatched_at: null }], 'a durable variant job waits in the outbox');
     });
 
     it('uploads a protected non-image file without variants', async () => {
@@ -59,6 +63,10 @@ for (const backend of stackBackends) {
       assert.equal(res.body.file.original, 'report.pdf');
       assert.equal(res.body.file.allowPublicAccess, false);
       assert.equal(res.body.variants, undefined);
+      const jobs = await stack.db.pool.query('SELECT 1 FROM variant_jobs WHERE file_id = $1', [
+        res.body.file.id,
+      ]);
+      assert.equal(jobs.rowCount, 0);
     });
 
     it('lists a bucket page by page', async () => {

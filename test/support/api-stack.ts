@@ -1,7 +1,12 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { startApi, type ApiDeps, type RunningApi } from '@stowage/api';
 import {
   FilesystemObjectStore,
@@ -17,6 +22,8 @@ import {
   type ObjectStore,
   type Scope,
 } from '@stowage/core';
+// Test-only knowledge of how the filesystem store names unfinished writes.
+import { incomingPrefix } from '../../services/core/src/object-store/filesystem-store.ts';
 import { databaseBackends, type TestDatabase } from './databases.ts';
 import { uniqueName } from './env.ts';
 
@@ -38,12 +45,15 @@ export interface ApiStack {
   createTenant(spec?: Record<string, unknown>): Promise<TestTenant>;
   /** Everything in a store bucket, unfinished writes included (as `incoming:<name>`), read behind the store's back. */
   storedObjects(storageBucket: string): Promise<string[]>;
+  /** Leaves an unfinished write of `key`, as a writer that crashed would. */
+  leaveStaleUpload(storageBucket: string, key: string): Promise<void>;
   close(): Promise<void>;
 }
 
 interface Backend {
   store: ObjectStore;
   storedObjects(storageBucket: string): Promise<string[]>;
+  leaveStaleUpload(storageBucket: string, key: string): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -87,6 +97,7 @@ async function startStack(db: TestDatabase, config: Config, backend: Backend): P
       return { id, storageBucket, key: await mint(['read', 'write', 'admin']), mintKey: mint };
     },
     storedObjects: (bucket) => backend.storedObjects(bucket),
+    leaveStaleUpload: (bucket, key) => backend.leaveStaleUpload(bucket, key),
     async close() {
       await api.close();
       await db.drop();
@@ -119,6 +130,12 @@ async function realStack(): Promise<ApiStack> {
         ...(uploads.Uploads ?? []).map((u) => `incoming:${u.Key!}`),
       ];
     },
+    async leaveStaleUpload(Bucket, Key) {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+      await s3.send(
+        new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Buffer.alloc(1024) }),
+      );
+    },
     cleanup: async () => s3.destroy(),
   });
 }
@@ -139,6 +156,8 @@ async function embeddedStack(): Promise<ApiStack> {
         );
       return [...(await files('objects')), ...(await files('.incoming')).map((f) => `incoming:${f}`)];
     },
+    leaveStaleUpload: (bucket, key) =>
+      writeFile(join(root, bucket, '.incoming', `${incomingPrefix(key)}crashed`), 'partial'),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   });
 }

@@ -56,6 +56,10 @@ describe('loadConfig', () => {
     assert.equal(config.dataDir, '/var/lib/stowage');
   });
 
+  it('treats empty variables as unset', () => {
+    assert.deepEqual(loadConfig({ DATABASE_URL: '', S3_ACCESS_KEY_ID: '', PORT: '' }), loadConfig({}));
+  });
+
   it('names the variable that is wrong', () => {
     assert.throws(
       () => loadConfig({ DATABASE_URL: 'mysql://x' }),

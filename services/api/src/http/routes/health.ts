@@ -6,8 +6,8 @@ export function liveness(_req: Request, res: Response) {
   res.json({ status: 'ok' });
 }
 
-/** A bucket name no tenant can have (tenant ids never end in "-"); asking for it proves the store answers. */
-const PROBE_BUCKET = 'stowage-readiness-probe-';
+/** A valid bucket name no tenant can have (tenant ids have no dots); asking for it proves the store answers. */
+const PROBE_BUCKET = 'stowage-readiness.probe';
 
 /** GET /readyz — the dependencies answer: 200, or 503 naming the ones that do not. */
 export function readiness(deps: ApiDeps) {

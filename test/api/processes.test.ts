@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { applyTenant, mintKey, revokeKey, storageTenantSpec } from '@stowage/core';
+import { startCliServer, runCliToEnd, type CliProcess } from '../support/cli.ts';
+import { databaseBackends, type TestDatabase } from '../support/databases.ts';
+import { uniqueName } from '../support/env.ts';
+import { call, PNG_1X1, upload } from '../support/http.ts';
+
+describe('stowage api processes on PostgreSQL and MinIO', () => {
+  let db: TestDatabase;
+  let apis: (CliProcess & { url: string; metricsUrl: string })[];
+  let tenantId: string;
+
+  before(async () => {
+    db = await databaseBackends[0].create();
+    tenantId = uniqueName('proc');
+    await applyTenant(db.pool, {
+      id: tenantId,
+      owner: 'test',
+      storageBucket: `stowage-${tenantId}`,
+      spec: storageTenantSpec.parse({}),
+    });
+    apis = await Promise.all(
+      [1, 2].map(() => startCliServer('api', { DATABASE_URL: db.url, LOG_LEVEL: 'info' })),
+    );
+  });
+  after(async () => {
+    await Promise.all(apis.map((api) => api.stop()));
+    await db.drop();
+  });
+
+  it('stops accepting a revoked key on every process within 2 s', async () => {
+    const key = await mintKey(db.pool, { tenantId, name: 'doomed', scopes: ['read'], mode: 'live' });
+    // Warm both processes' caches with the key, so a stale cache would still accept it.
+    for (const api of apis) assert.equal((await call(api.url, '/usage', { key: key.raw })).status, 200);
+    await revokeKey(db.pool, key.id);
+    await sleep(2000); // the documented bound
+    for (const api of apis) assert.equal((await call(api.url, '/usage', { key: key.raw })).status, 401);
+  });
+
+  it('logs requests as JSON with request ids and never a key', async () => {
+    const key = await mintKey(db.pool, { tenantId, name: 'logged', scopes: ['read', 'write'], mode: 'live' });
+    const api = apis[0]!;
+    await call(api.url, '/usage', { key: key.raw });
+    await call(api.url, '/usage', { headers: { authorization: `Bearer ${key.raw}` } });
+    await upload(api.url, 'logs', 'hello', { key: key.raw });
+    await call(api.url, `/files/logs?cursor=${key.raw}`, { key: key.raw });
+    await sleep(200);
+    const lines = api
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
+    const requests = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'request');
+    assert.ok(requests.length >= 4);
+    for (const entry of requests) assert.match(String(entry.requestId), /\S/);
+    assert.ok(!api.output().includes(key.raw), 'the raw key appears nowhere in the logs');
+    assert.ok(!api.output().includes(key.raw.slice(13)), 'nor does its secret part');
+  });
+
+  it('serves health, readiness and metrics on a separate port', async () => {
+    const api = apis[1]!;
+    assert.deepEqual((await call(api.url, '/healthz')).body, { status: 'ok' });
+    assert.deepEqual((await call(api.url, '/readyz')).body, { status: 'ok', failing: [] });
+    assert.equal((await call(api.url, '/metrics')).status, 404, 'not on the API port');
+    const metrics = await (await fetch(api.metricsUrl)).text();
+    assert.match(metrics, /^stowage_http_requests_total\{route="\/healthz",method="GET",status="200"\} \d+/m);
+    assert.match(metrics, /^stowage_http_request_duration_seconds_bucket\{/m);
+  });
+});
+
+describe('stowage migrate', () => {
+  it('applies the migrations once', async () => {
+    const db = await databaseBackends[0].create(); // already migrated by the test helper
+    const fresh = new URL(db.url);
+    fresh.pathname = `/${uniqueName('m').replace('-', '_')}`;
+    await db.pool.query(`CREATE DATABASE ${fresh.pathname.slice(1)}`);
+    try {
+      const first = await runCliToEnd(['migrate'], { DATABASE_URL: fresh.href });
+      assert.equal(first.code, 0, first.output);
+      assert.match(first.output, /applied 001_initial\.sql/);
+      const second = await runCliToEnd(['migrate'], { DATABASE_URL: fresh.href });
+      assert.match(second.output, /database is up to date/);
+      const bad = await runCliToEnd(['migrate'], { DATABASE_URL: 'mysql://nope' });
+      assert.equal(bad.code, 1);
+      assert.match(bad.output, /DATABASE_URL/);
+    } finally {
+      await db.pool.query(`DROP DATABASE ${fresh.pathname.slice(1)} WITH (FORCE)`);
+      await db.drop();
+    }
+  });
+});
+
+describe('stowage dev (embedded defaults)', () => {
+  let dataDir: string;
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'stowage-dev-test-'));
+  });
+  after(() => rm(dataDir, { recursive: true, force: true }));
+
+  // Only the data directory and ports are set: no database, Redis or S3 settings.
+  const env = () => ({
+    STOWAGE_DATA_DIR: dataDir,
+    DATABASE_URL: '',
+    S3_ENDPOINT: '',
+    S3_ACCESS_KEY_ID: '',
+    S3_SECRET_ACCESS_KEY: '',
+    REDIS_URL: '',
+  });
+  const printedKey = (output: string) => /tenant dev, key "dev":\s+(stw_test_\w+)/.exec(output)?.[1];
+
+  it('prints a working key, and keeps keys and files across a restart', async () => {
+    const first = await startCliServer('dev', env());
+    let fileUrl: string;
+    let key: string;
+    try {
+      key = printedKey(first.output())!;
+      assert.ok(key, first.output());
+      assert.match(first.output(), new RegExp(`Stowage is running at http://localhost:\\d+`));
+      const res = await upload(first.url, 'photos', PNG_1X1, { key, filename: 'photo.png' });
+      assert.equal(res.status, 201);
+      fileUrl = new URL(new URL(res.body.url).pathname, first.url).href;
+    } finally {
+      await first.stop();
+    }
+    const second = await startCliServer('dev', env());
+    try {
+      assert.equal(printedKey(second.output()), key, 'the same key after a restart');
+      const listed = await call(second.url, '/files/photos', { key });
+      assert.equal(listed.body.files.length, 1);
+      const served = await fetch(new URL(new URL(fileUrl).pathname, second.url));
+      assert.equal(served.status, 200);
+      assert.deepEqual(Buffer.from(await served.arrayBuffer()), PNG_1X1);
+    } finally {
+      await second.stop();
+    }
+  });
+});

@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { freePort } from '../../scripts/test-env/processes.ts';
+import { eventually } from './poll.ts';
+
+const main = resolve(import.meta.dirname, '../../services/cli/src/main.ts');
+
+/** A `stowage` process run from source, with everything it printed so far. */
+export interface CliProcess {
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  return {
+    child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Runs a `stowage` command to completion. */
+export async function runCliToEnd(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; output: string }> {
+  const cli = runCli(args, env);
+  const [code] = (await once(cli.child, 'exit')) as [number | null];
+  return { code, output: cli.output() };
+}
+
+/** Starts a long-running `stowage` command on free ports and waits until its API answers. */
+export async function startCliServer(
+  command: 'api' | 'dev',
+  env: NodeJS.ProcessEnv,
+): Promise<CliProcess & { url: string; metricsUrl: string }> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const cli = runCli([command], {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    METRICS_PORT: String(metricsPort),
+    ...env,
+  });
+  await eventually(async () => {
+    if (cli.child.exitCode !== null) throw new Error(`stowage ${command} exited:\n${cli.output()}`);
+    return (await fetch(`${url}/healthz`)).ok || undefined;
+  }, `stowage ${command} to listen`);
+  return { ...cli, url, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
+}
