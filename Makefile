@@ -8,7 +8,7 @@ NODE_TEST := node --conditions=source --import tsx --test --test-reporter=spec
 UNIT_TESTS = $(shell find services operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 INTEGRATION_TESTS = $(shell find test -name '*.test.ts' | sort)
 
-.PHONY: help deps tools env test test-unit lint format build dev clean
+.PHONY: help deps tools env test test-unit lint format build dev clean bench-upload-memory
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ build: deps ## compile TypeScript to dist/
 dev: deps ## run the whole platform on embedded defaults
 	@echo "stowage-api is not built yet: 'make dev' arrives with the API. 'make test' runs the test suite." >&2
 	@exit 1
+
+bench-upload-memory: build tools ## stream a multi-GiB upload through the API, record peak RSS in BENCHMARKS.md
+	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/upload-memory.ts
 
 clean: ## remove build output (keeps the cached tools)
 	rm -rf services/*/dist operator/dist *.tsbuildinfo

@@ -4,7 +4,13 @@ import { resolve } from 'node:path';
 import { freePort } from '../../scripts/test-env/processes.ts';
 import { eventually } from './poll.ts';
 
-const main = resolve(import.meta.dirname, '../../services/cli/src/main.ts');
+const source = resolve(import.meta.dirname, '../../services/cli/src/main.ts');
+/** The built binary (`make build`), as production runs it: no TypeScript loader in the process. */
+const compiled = resolve(import.meta.dirname, '../../services/cli/dist/main.js');
+
+export interface CliOptions {
+  compiled?: boolean;
+}
 
 /** A `stowage` process run from source, with everything it printed so far. */
 export interface CliProcess {
@@ -13,8 +19,9 @@ export interface CliProcess {
   stop(): Promise<void>;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, ...args], {
+export function runCli(args: string[], env: NodeJS.ProcessEnv, options: CliOptions = {}): CliProcess {
+  const entry = options.compiled ? [compiled] : ['--conditions=source', '--import', 'tsx', source];
+  const child = spawn(process.execPath, [...entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -47,16 +54,21 @@ export async function runCliToEnd(
 export async function startCliServer(
   command: 'api' | 'dev',
   env: NodeJS.ProcessEnv,
+  options: CliOptions = {},
 ): Promise<CliProcess & { url: string; metricsUrl: string }> {
   const port = await freePort();
   const metricsPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const cli = runCli([command], {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    METRICS_PORT: String(metricsPort),
-    ...env,
-  });
+  const cli = runCli(
+    [command],
+    {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      ...env,
+    },
+    options,
+  );
   await eventually(async () => {
     if (cli.child.exitCode !== null) throw new Error(`stowage ${command} exited:\n${cli.output()}`);
     return (await fetch(`${url}/healthz`)).ok || undefined;
