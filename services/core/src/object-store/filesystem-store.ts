@@ -6,6 +6,7 @@ import { addAbortSignal } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   ObjectNotFoundError,
+  type AbortStaleUploadsOptions,
   type GetObjectOptions,
   type ObjectHead,
   type ObjectStore,
@@ -111,17 +112,7 @@ export class FilesystemObjectStore implements ObjectStore {
     return deleted;
   }
 
-  async abortStaleUploads({
-    bucket,
-    olderThan,
-    key,
-    signal,
-  }: {
-    bucket: string;
-    olderThan: Date;
-    key?: string;
-    signal?: AbortSignal;
-  }) {
+  async abortStaleUploads({ bucket, olderThan, key, signal }: AbortStaleUploadsOptions) {
     const incoming = join(this.bucketDir(bucket), '.incoming');
     let removed = 0;
     for (const name of await readdir(incoming)) {

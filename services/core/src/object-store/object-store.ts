@@ -41,6 +41,15 @@ export interface ObjectHead {
   contentType: string;
 }
 
+export interface AbortStaleUploadsOptions {
+  bucket: string;
+  /** Only writes started (for files: last written) before this. */
+  olderThan: Date;
+  /** Only writes of this key. */
+  key?: string;
+  signal?: AbortSignal;
+}
+
 /**
  * Where file bytes live. One store bucket per tenant; logical buckets are key prefixes inside it.
  * Implementations: S3 (any S3-compatible server) and the local filesystem. Both pass one contract suite.
@@ -68,10 +77,5 @@ export interface ObjectStore {
    * Removes unfinished writes (S3 multipart uploads, partial files) started before `olderThan`, left by a
    * crashed process; only those of `key` when it is given. Resolves to how many were removed.
    */
-  abortStaleUploads(options: {
-    bucket: string;
-    olderThan: Date;
-    key?: string;
-    signal?: AbortSignal;
-  }): Promise<number>;
+  abortStaleUploads(options: AbortStaleUploadsOptions): Promise<number>;
 }

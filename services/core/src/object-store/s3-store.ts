@@ -17,6 +17,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import {
   ObjectNotFoundError,
+  type AbortStaleUploadsOptions,
   type GetObjectOptions,
   type ObjectHead,
   type ObjectStore,
@@ -157,17 +158,7 @@ export class S3ObjectStore implements ObjectStore {
     return deleted;
   }
 
-  async abortStaleUploads({
-    bucket,
-    olderThan,
-    key,
-    signal,
-  }: {
-    bucket: string;
-    olderThan: Date;
-    key?: string;
-    signal?: AbortSignal;
-  }) {
+  async abortStaleUploads({ bucket, olderThan, key, signal }: AbortStaleUploadsOptions) {
     let aborted = 0;
     for await (const { Key, UploadId, Initiated } of this.listUploads(bucket, key, signal)) {
       if (!Initiated || Initiated >= olderThan || (key !== undefined && Key !== key)) continue;
