@@ -10,17 +10,7 @@ export class TtlCache<V> {
     private readonly maxEntries = 10_000,
   ) {}
 
-  get(key: string): V | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expires <= Date.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
-  }
-
-  set(key: string, value: V): void {
+  private set(key: string, value: V): void {
     if (this.ttlMs === 0) return;
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {

@@ -49,7 +49,7 @@ export async function sniffType(head: Buffer): Promise<SniffedType> {
 
 /** Raster images the worker makes WebP variants of. */
 export function hasVariants(mimetype: string): boolean {
-  return /^image\/(jpeg|png|gif|webp|avif|tiff|heic|heif|bmp)$/.test(mimetype);
+  return /^image\/(jpeg|png|gif|webp|avif|tiff|heic|heif)$/.test(mimetype);
 }
 
 /** Whether `mimetype` matches one of a bucket's allowed patterns (`image/*`, `application/pdf`); none = any. */

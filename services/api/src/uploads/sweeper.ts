@@ -1,4 +1,4 @@
-import { releaseExpiredReservations } from '@stowage/core';
+import { listStorageBuckets, releaseExpiredReservations } from '@stowage/core';
 import type { ApiDeps } from '../deps.ts';
 
 /** Multipart uploads older than this with no live writer are aborted (a 10 GiB upload at 10 MB/s takes ~17 min). */
@@ -19,9 +19,8 @@ export async function sweepOnce(
     await deps.store.delete({ bucket: r.storageBucket, keys: [r.objectKey] });
     await deps.store.abortStaleUploads({ bucket: r.storageBucket, key: r.objectKey, olderThan: new Date() });
   }
-  const { rows } = await deps.pool.query<{ storage_bucket: string }>('SELECT storage_bucket FROM tenants');
   let uploads = 0;
-  for (const { storage_bucket: bucket } of rows) {
+  for (const bucket of await listStorageBuckets(deps.pool)) {
     uploads += await deps.store.abortStaleUploads({
       bucket,
       olderThan: new Date(Date.now() - STALE_UPLOAD_MS),

@@ -110,8 +110,10 @@ export async function getTenant(pool: pg.Pool, id: string): Promise<Tenant | und
   return rows[0] && toTenant(rows[0]);
 }
 
-/** Removes the tenant and, by cascade, its keys, buckets, files, usage and reservations. */
-export async function deleteTenant(pool: pg.Pool, id: string, owner: string): Promise<boolean> {
-  const { rowCount } = await pool.query('DELETE FROM tenants WHERE id = $1 AND owner = $2', [id, owner]);
-  return rowCount === 1;
+/** Every tenant's object-store bucket. */
+export async function listStorageBuckets(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ storage_bucket: string }>(
+    'SELECT storage_bucket FROM tenants ORDER BY id',
+  );
+  return rows.map((r) => r.storage_bucket);
 }
