@@ -192,6 +192,16 @@ for (const backend of stackBackends) {
       await assertNothingLeft();
     });
 
+    it('rejects bad raw PUT uploads the same way', async () => {
+      const put = (path: string, body: Buffer | string) => send(path, { method: 'PUT', body });
+      assertError(await put('/upload/docs/empty.txt', ''), 400, 'BAD_REQUEST');
+      assertError(await put('/upload/docs/big.bin', Buffer.alloc(2500, 1)), 413, 'PAYLOAD_TOO_LARGE');
+      assertError(await put('/upload/docs/x.txt?allowPublicAccess=maybe', 'abc'), 400, 'BAD_REQUEST');
+      assertError(await put('/upload/..%2Fdocs/x.txt', 'abc'), 400, 'BAD_REQUEST');
+      assertError(await put('/upload/images-only/x.txt', 'abc'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      await assertNothingLeft();
+    });
+
     it('rejects a file over the quota with 403 QUOTA_EXCEEDED and leaves nothing', async () => {
       assert.equal((await upload(stack.url, 'docs', Buffer.alloc(1800, 1), { key: tenant.key })).status, 201);
       const res = await upload(stack.url, 'docs', Buffer.alloc(1500, 2), { key: tenant.key });

@@ -11,6 +11,7 @@ import { getTenantUsage } from './http/routes/get-usage.ts';
 import { liveness, readiness } from './http/routes/health.ts';
 import { listBucketFiles } from './http/routes/list-files.ts';
 import { serveFile } from './http/routes/serve-file.ts';
+import { putFile } from './http/routes/put-file.ts';
 import { uploadFile } from './http/routes/upload-file.ts';
 
 /** The REST API as an express app. */
@@ -29,6 +30,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.get('/readyz', readiness(deps));
 
   app.post('/upload/:bucket', caller('write'), uploadFile(deps));
+  app.put('/upload/:bucket/:filename', caller('write'), putFile(deps));
   app.get('/files/:bucket', caller('read'), listBucketFiles(deps));
   app.get('/files/:bucket/:key', caller('read'), getFileMetadata(deps));
   app.post('/files/delete', caller('write'), json, deleteFile(deps));

@@ -38,3 +38,22 @@ export function fileView(publicUrl: string, file: FileRecord) {
     url: fileUrl(publicUrl, file, file.key),
   };
 }
+
+/** The answer to a successful upload (the seed's fields, plus id, key, bucket and variants). */
+export function uploadedView(publicUrl: string, file: FileRecord) {
+  return {
+    success: true,
+    message: 'File uploaded successfully',
+    url: fileUrl(publicUrl, file, file.key),
+    file: {
+      id: file.id,
+      key: file.key,
+      bucket: file.bucket,
+      original: file.originalName,
+      mimetype: file.mimetype,
+      size: file.size,
+      allowPublicAccess: file.allowPublicAccess,
+    },
+    variants: variantsView(publicUrl, file),
+  };
+}

@@ -21,7 +21,8 @@ export interface UploadFields {
 
 const BOOLEAN_FIELDS = new Set(['allowPublicAccess', 'waitForVariants']);
 
-function parseBoolean(name: string, value: string): boolean {
+/** A boolean form field or query parameter: true/false or 1/0, else 400. */
+export function parseBoolean(name: string, value: string): boolean {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
   throw badRequest(`${name} must be true or false`);

@@ -16,7 +16,7 @@ import {
 import type { Authenticator } from '../../auth/authenticator.ts';
 import type { ApiDeps } from '../../deps.ts';
 import { notModified, servingHeaders, type ServedFile } from '../../serving/serving-headers.ts';
-import { clientGone } from '../client-gone.ts';
+import { clientGone } from '../request-body.ts';
 
 const FILENAME = new RegExp(
   `^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\\.([a-z0-9]{1,10})|-(${VARIANT_NAMES.join('|')})\\.webp)$`,

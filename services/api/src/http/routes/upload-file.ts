@@ -4,21 +4,12 @@ import type { ApiDeps } from '../../deps.ts';
 import { commitUpload, discardUpload, storeUpload, type StoredUpload } from '../../uploads/store-upload.ts';
 import { receiveMultipart } from '../../uploads/receive-multipart.ts';
 import { callerOf } from '../caller.ts';
-import { clientGone } from '../client-gone.ts';
-import { fileUrl, variantsView } from '../file-view.ts';
+import { clientGone, declaredLength } from '../request-body.ts';
+import { uploadedView } from '../file-view.ts';
 import { bucketName } from '../names.ts';
 
 /** The form's parts around the file (boundaries, part headers, small fields) fit in this. */
 const MULTIPART_OVERHEAD = 2048;
-
-/**
- * About the file's size, from the request's Content-Length (HTTP framing guarantees the body
- * is no longer than that). 0 when it is absent (chunked transfer).
- */
-function expectedFileBytes(req: Request): number {
-  const length = Number(req.headers['content-length']);
-  return Number.isSafeInteger(length) && length > 0 ? Math.max(0, length - MULTIPART_OVERHEAD) : 0;
-}
 
 /** POST /upload/:bucket — multipart/form-data with one `file`, streamed to the store. */
 export function uploadFile(deps: ApiDeps) {
@@ -39,7 +30,7 @@ export function uploadFile(deps: ApiDeps) {
             caller,
             bucket,
             settings,
-            { body: file.stream, expectedBytes: expectedFileBytes(req) },
+            { body: file.stream, expectedBytes: Math.max(0, declaredLength(req) - MULTIPART_OVERHEAD) },
             signal,
           );
         },
@@ -53,21 +44,6 @@ export function uploadFile(deps: ApiDeps) {
       originalName,
       allowPublicAccess: fields.allowPublicAccess ?? settings.publicDefault,
     });
-    const { publicUrl } = deps.config.http;
-    res.status(201).json({
-      success: true,
-      message: 'File uploaded successfully',
-      url: fileUrl(publicUrl, file, file.key),
-      file: {
-        id: file.id,
-        key: file.key,
-        bucket: file.bucket,
-        original: file.originalName,
-        mimetype: file.mimetype,
-        size: file.size,
-        allowPublicAccess: file.allowPublicAccess,
-      },
-      variants: variantsView(publicUrl, file),
-    });
+    res.status(201).json(uploadedView(deps.config.http.publicUrl, file));
   };
 }
