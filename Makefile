@@ -40,9 +40,8 @@ format: deps ## format every file
 build: deps ## compile TypeScript to dist/
 	@npm run --silent build
 
-dev: deps ## run the whole platform on embedded defaults
-	@echo "stowage-api is not built yet: 'make dev' arrives with the API. 'make test' runs the test suite." >&2
-	@exit 1
+dev: deps ## run the whole platform on embedded defaults (PORT, STOWAGE_DATA_DIR)
+	@npm start --silent
 
 bench-upload-memory: build tools ## stream a multi-GiB upload through the API, record peak RSS in BENCHMARKS.md
 	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/upload-memory.ts
