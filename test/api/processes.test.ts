@@ -66,7 +66,7 @@ describe('stowage api processes on PostgreSQL and MinIO', () => {
   it('serves health, readiness and metrics on a separate port', async () => {
     const api = apis[1]!;
     assert.deepEqual((await call(api.url, '/healthz')).body, { status: 'ok' });
-    assert.deepEqual((await call(api.url, '/readyz')).body, { status: 'ok', failing: [] });
+    assert.deepEqual((await call(api.url, '/readyz')).body, { status: 'ok', failing: [], degraded: [] });
     assert.equal((await call(api.url, '/metrics')).status, 404, 'not on the API port');
     const metrics = await (await fetch(api.metricsUrl)).text();
     assert.match(metrics, /^stowage_http_requests_total\{route="\/healthz",method="GET",status="200"\} \d+/m);

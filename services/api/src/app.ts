@@ -4,6 +4,8 @@ import type { ApiDeps } from './deps.ts';
 import { requireCaller } from './http/caller.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
 import { requestContext } from './http/request-context.ts';
+import { limitPerClient, limitPerKey, type KeyedClass } from './limits/rate-limit-middleware.ts';
+import { RateLimits } from './limits/rate-limits.ts';
 import { deleteBucket } from './http/routes/delete-bucket.ts';
 import { deleteFile } from './http/routes/delete-file.ts';
 import { getFileMetadata } from './http/routes/get-file.ts';
@@ -18,7 +20,11 @@ import { uploadFile } from './http/routes/upload-file.ts';
 export function createApp(deps: ApiDeps): express.Express {
   const auth = new Authenticator(deps.pool, deps.config.keyCacheTtlMs);
   const json = express.json({ limit: '16kb' });
-  const caller = (scope: 'read' | 'write' | 'admin') => requireCaller(auth, scope);
+  const limits = new RateLimits(deps.redis, deps.metrics);
+  const caller = (scope: 'read' | 'write' | 'admin', routeClass: KeyedClass) => [
+    requireCaller(auth, scope),
+    limitPerKey(limits, routeClass),
+  ];
 
   const app = express();
   app.disable('x-powered-by');
@@ -29,14 +35,18 @@ export function createApp(deps: ApiDeps): express.Express {
   app.get('/healthz', liveness);
   app.get('/readyz', readiness(deps));
 
-  app.post('/upload/:bucket', caller('write'), uploadFile(deps));
-  app.put('/upload/:bucket/:filename', caller('write'), putFile(deps));
-  app.get('/files/:bucket', caller('read'), listBucketFiles(deps));
-  app.get('/files/:bucket/:key', caller('read'), getFileMetadata(deps));
-  app.post('/files/delete', caller('write'), json, deleteFile(deps));
-  app.post('/files/delete-bucket', caller('admin'), json, deleteBucket(deps));
-  app.get('/usage', caller('read'), getTenantUsage(deps));
-  app.get('/:tenantId/:bucket/:filename', serveFile(deps, auth));
+  app.post('/upload/:bucket', caller('write', 'upload'), uploadFile(deps));
+  app.put('/upload/:bucket/:filename', caller('write', 'upload'), putFile(deps));
+  app.get('/files/:bucket', caller('read', 'list'), listBucketFiles(deps));
+  app.get('/files/:bucket/:key', caller('read', 'list'), getFileMetadata(deps));
+  app.post('/files/delete', caller('write', 'delete'), json, deleteFile(deps));
+  app.post('/files/delete-bucket', caller('admin', 'delete'), json, deleteBucket(deps));
+  app.get('/usage', caller('read', 'usage'), getTenantUsage(deps));
+  app.get(
+    '/:tenantId/:bucket/:filename',
+    limitPerClient(limits, deps.config.serveRateLimit),
+    serveFile(deps, auth),
+  );
 
   app.use(notFound);
   app.use(errorHandler(deps.logger));

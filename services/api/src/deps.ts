@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { ApiMetrics, Config, Logger, ObjectStore } from '@stowage/core';
 
@@ -8,4 +9,6 @@ export interface ApiDeps {
   store: ObjectStore;
   logger: Logger;
   metrics: ApiMetrics;
+  /** Shares rate limits across replicas; without it each process limits on its own. */
+  redis?: Redis | undefined;
 }

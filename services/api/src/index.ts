@@ -2,3 +2,4 @@ export { createApp } from './app.ts';
 export type { ApiDeps } from './deps.ts';
 export { startApi, type RunningApi } from './server.ts';
 export { sweepOnce } from './uploads/sweeper.ts';
+export { watchRedis } from './limits/rate-limits.ts';

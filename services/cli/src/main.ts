@@ -8,7 +8,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { startApi } from '@stowage/api';
+import { startApi, type ApiDeps, type RunningApi } from '@stowage/api';
 import { ConfigError, loadConfig, migrate, type Config } from '@stowage/core';
 import pg from 'pg';
 import { provisionDevTenants, readTenantFolder } from './dev-tenants.ts';
@@ -16,7 +16,13 @@ import { apiDeps, openDatabase } from './wiring.ts';
 
 const defaultTenantsDir = resolve(import.meta.dirname, '../tenants');
 
-function onShutdown(stop: () => Promise<void>): void {
+/** On SIGINT/SIGTERM: stop taking requests, finish those in flight, close connections, exit. */
+function stopOnSignal(api: RunningApi, deps: ApiDeps, db: { close(): Promise<void> }): void {
+  const stop = async () => {
+    await api.close();
+    deps.redis?.disconnect();
+    await db.close();
+  };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       stop().then(
@@ -45,10 +51,7 @@ async function runApi(config: Config): Promise<void> {
   const deps = apiDeps(config, db.pool);
   const api = await startApi(deps);
   deps.logger.info({ url: api.url, metrics: api.metricsUrl }, 'stowage-api listening');
-  onShutdown(async () => {
-    await api.close();
-    await db.close();
-  });
+  stopOnSignal(api, deps, db);
 }
 
 async function runDev(config: Config): Promise<void> {
@@ -73,10 +76,7 @@ async function runDev(config: Config): Promise<void> {
       `\nTry it:\n  curl -X POST ${base}/upload/photos -H "x-api-key: ${first.raw}" -F "file=@photo.jpg"\n`,
     );
   }
-  onShutdown(async () => {
-    await api.close();
-    await db.close();
-  });
+  stopOnSignal(api, deps, db);
 }
 
 const commands: Record<string, (config: Config) => Promise<void>> = {

@@ -12,7 +12,8 @@ import {
   type Config,
   type ObjectStore,
 } from '@stowage/core';
-import type { ApiDeps } from '@stowage/api';
+import { watchRedis, type ApiDeps } from '@stowage/api';
+import { Redis } from 'ioredis';
 
 /** The database: DATABASE_URL, or PGlite under the data directory when it is unset. */
 export async function openDatabase(config: Config): Promise<{ pool: pg.Pool; close(): Promise<void> }> {
@@ -33,12 +34,23 @@ export function openObjectStore(config: Config): ObjectStore {
   return new FilesystemObjectStore(join(config.dataDir, 'objects'));
 }
 
+/**
+ * Redis for shared rate limits, when REDIS_URL is set. Commands fail at once while it is unreachable
+ * (no offline queue), so the limiter falls back to its per-process insurance instead of waiting.
+ */
+function openRedis(config: Config): Redis | undefined {
+  if (!config.redisUrl) return undefined;
+  return new Redis(config.redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+}
+
 export function apiDeps(config: Config, pool: pg.Pool): ApiDeps {
-  return {
-    config,
-    pool,
-    store: openObjectStore(config),
-    logger: createLogger({ name: 'stowage-api', level: config.logLevel }),
-    metrics: createApiMetrics(),
-  };
+  const logger = createLogger({ name: 'stowage-api', level: config.logLevel });
+  const metrics = createApiMetrics();
+  const redis = openRedis(config);
+  if (redis) watchRedis(redis, metrics, logger);
+  return { config, pool, store: openObjectStore(config), logger, metrics, redis };
 }

@@ -38,6 +38,22 @@ export function createApiMetrics() {
       help: 'Uploads refused because the tenant quota was full',
       registers,
     }),
+    rateLimited: new Counter({
+      name: 'stowage_rate_limited_total',
+      help: 'Requests refused with 429, by route class',
+      labelNames: ['class'] as const,
+      registers,
+    }),
+    rateLimitRedisUp: new Gauge({
+      name: 'stowage_rate_limit_redis_up',
+      help: '1 while the shared rate-limit store (Redis) is reachable, 0 while limits are per process',
+      registers,
+    }),
+    rateLimitFallbacks: new Counter({
+      name: 'stowage_rate_limit_fallbacks_total',
+      help: 'Requests limited by the per-process insurance limiter because Redis was unreachable',
+      registers,
+    }),
     reservationsInFlight: new Gauge({
       name: 'stowage_upload_reservations_in_flight',
       help: 'Quota reservations held by uploads in progress in this process',

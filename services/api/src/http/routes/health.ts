@@ -9,7 +9,11 @@ export function liveness(_req: Request, res: Response) {
 /** A valid bucket name no tenant can have (tenant ids have no dots); asking for it proves the store answers. */
 const PROBE_BUCKET = 'stowage-readiness.probe';
 
-/** GET /readyz — the dependencies answer: 200, or 503 naming the ones that do not. */
+/**
+ * GET /readyz — 200 when the database and the object store answer, else 503 naming those that do not.
+ * Redis is reported as `degraded` but does not make the process unready: without it the API still
+ * serves, with rate limits per process (taking every replica out of service would be worse).
+ */
 export function readiness(deps: ApiDeps) {
   return async (_req: Request, res: Response) => {
     const signal = AbortSignal.timeout(2000);
@@ -21,6 +25,9 @@ export function readiness(deps: ApiDeps) {
       Object.entries(checks).map(async ([name, check]) => [name, await check.catch(() => false)] as const),
     );
     const failing = results.filter(([, ok]) => !ok).map(([name]) => name);
-    res.status(failing.length ? 503 : 200).json({ status: failing.length ? 'unavailable' : 'ok', failing });
+    const degraded = deps.redis && deps.redis.status !== 'ready' ? ['redis'] : [];
+    res
+      .status(failing.length ? 503 : 200)
+      .json({ status: failing.length ? 'unavailable' : 'ok', failing, degraded });
   };
 }
