@@ -2,6 +2,7 @@ import express from 'express';
 import { Authenticator } from './auth/authenticator.ts';
 import type { ApiDeps } from './deps.ts';
 import { requireCaller } from './http/caller.ts';
+import { corsPreflight } from './http/cors.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
 import { requestContext } from './http/request-context.ts';
 import { limitPerClient, limitPerKey, type KeyedClass } from './limits/rate-limit-middleware.ts';
@@ -31,6 +32,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.set('trust proxy', deps.config.http.trustProxy);
   app.set('etag', false);
   app.use(requestContext(deps.logger, deps.metrics));
+  app.use(corsPreflight(deps.pool));
 
   app.get('/healthz', liveness);
   app.get('/readyz', readiness(deps));

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { forbidden, grants, type Scope } from '@stowage/core';
 import type { Authenticator, Caller } from '../auth/authenticator.ts';
+import { allowOrigin } from './cors.ts';
 
 /**
  * Requires an API key with `scope`. Every key problem is the same 401; a key that works but lacks the
@@ -14,6 +15,7 @@ export function requireCaller(auth: Authenticator, scope: Scope) {
       throw forbidden('Origin not allowed for this API key');
     }
     if (!grants(caller.scopes, scope)) throw forbidden(`This API key lacks the ${scope} scope`);
+    if (origin !== undefined) allowOrigin(res, origin);
     res.locals.caller = caller;
     next();
   };

@@ -117,3 +117,16 @@ export async function listStorageBuckets(pool: pg.Pool): Promise<string[]> {
   );
   return rows.map((r) => r.storage_bucket);
 }
+
+/** Every origin some tenant or live key allows, and whether some tenant allows any origin. */
+export async function knownOrigins(pool: pg.Pool): Promise<{ anyOrigin: boolean; origins: string[] }> {
+  const { rows } = await pool.query<{ any_origin: boolean | null; origins: string[] | null }>(
+    `SELECT
+       (SELECT bool_or(cardinality(allowed_origins) = 0) FROM tenants) AS any_origin,
+       (SELECT array_agg(DISTINCT origin) FROM (
+          SELECT unnest(allowed_origins) AS origin FROM tenants
+          UNION SELECT unnest(allowed_origins) FROM api_keys WHERE revoked_at IS NULL OR revoked_at > now()
+        ) o) AS origins`,
+  );
+  return { anyOrigin: rows[0]?.any_origin ?? false, origins: rows[0]?.origins ?? [] };
+}

@@ -16,6 +16,7 @@ import {
 import type { Authenticator } from '../../auth/authenticator.ts';
 import type { ApiDeps } from '../../deps.ts';
 import { notModified, servingHeaders, type ServedFile } from '../../serving/serving-headers.ts';
+import { allowOrigin } from '../cors.ts';
 import { clientGone } from '../request-body.ts';
 
 const FILENAME = new RegExp(
@@ -79,6 +80,12 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
     if (!file.allowPublicAccess) {
       const caller = await auth.identify(req);
       if (!caller || caller.tenantId !== tenant.id || !grants(caller.scopes, 'read')) throw fileNotFound();
+      const origin = req.headers.origin;
+      if (origin !== undefined) {
+        // A key used from an origin it does not allow cannot see the file at all.
+        if (caller.allowedOrigins.length > 0 && !caller.allowedOrigins.includes(origin)) throw fileNotFound();
+        allowOrigin(res, origin);
+      }
     }
     const { key, size, served } = resolveObject(file, target);
     const shown = { ...served, isPublic: file.allowPublicAccess };
