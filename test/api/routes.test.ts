@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateApiKey, getUsage } from '@stowage/core';
 import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { call, PNG_1X1, upload } from '../support/http.ts';
+import { eventually } from '../support/poll.ts';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
@@ -208,6 +209,60 @@ for (const backend of stackBackends) {
       assert.equal(ok.status, 200);
       assert.equal(ok.headers.get('cache-control'), 'private, no-cache');
       assert.equal(await ok.text(), 'secret stuff');
+    });
+
+    it('signs URLs that serve a protected file without a key until they expire', async () => {
+      const { body } = await upload(stack.url, 'signed', 'for your eyes only', {
+        key: tenant.key,
+        fields: { allowPublicAccess: 'false' },
+      });
+      const sign = (json: Record<string, unknown>) =>
+        call(stack.url, '/files/signed-url', {
+          method: 'POST',
+          key: tenant.key,
+          json: { bucket: 'signed', ...json },
+        });
+      const res = await sign({ key: body.file.key, expiresIn: 600 });
+      assert.equal(res.status, 200);
+      assert.equal(res.body.success, true);
+      const url = new URL(res.body.url);
+      assert.equal(url.origin, 'http://files.test');
+      assert.equal(url.pathname, `/${tenant.id}/signed/${body.file.key}`);
+      const expiresAt = Date.parse(res.body.expiresAt);
+      assert.ok(expiresAt > Date.now() + 590_000 && expiresAt <= Date.now() + 600_000);
+      const local = (u: URL) => `${stack.url}${u.pathname}${u.search}`;
+      const served = await fetch(local(url));
+      assert.equal(served.status, 200);
+      assert.equal(await served.text(), 'for your eyes only');
+
+      const tampered = new URL(url);
+      const signature = tampered.searchParams.get('signature')!;
+      tampered.searchParams.set('signature', (signature[0] === 'A' ? 'B' : 'A') + signature.slice(1));
+      assert.equal((await fetch(local(tampered))).status, 404);
+      const extended = new URL(url);
+      extended.searchParams.set('expires', String(Number(url.searchParams.get('expires')) + 3600));
+      assert.equal((await fetch(local(extended))).status, 404);
+      const other = await upload(stack.url, 'signed', 'another', {
+        key: tenant.key,
+        fields: { allowPublicAccess: 'false' },
+      });
+      assert.equal(
+        (await fetch(`${stack.url}/${tenant.id}/signed/${other.body.file.key}${url.search}`)).status,
+        404,
+      );
+
+      const brief = new URL((await sign({ key: body.file.key, expiresIn: 1 })).body.url);
+      assert.equal((await fetch(local(brief))).status, 200);
+      await eventually(
+        async () => ((await fetch(local(brief))).status === 404 ? true : undefined),
+        'the URL to expire',
+      );
+
+      for (const expiresIn of [0, -5, 1.5, '60', 8 * 24 * 3600]) {
+        assert.equal((await sign({ key: body.file.key, expiresIn })).status, 400, String(expiresIn));
+      }
+      const missingId = (other.body.file.id.startsWith('0') ? '1' : '0') + other.body.file.key.slice(1);
+      assert.equal((await sign({ key: missingId })).status, 404);
     });
 
     it('serves active content as an attachment in a sandbox', async () => {

@@ -113,6 +113,7 @@ function testConfig(env: NodeJS.ProcessEnv): Config {
     PORT: '0',
     METRICS_PORT: '0',
     PUBLIC_URL: 'http://files.test',
+    SIGNING_SECRET: 'test-signing-secret-of-at-least-32-characters',
   });
 }
 

@@ -8,6 +8,7 @@ import { requestContext } from './http/request-context.ts';
 import { limitPerClient, limitPerKey, type KeyedClass } from './limits/rate-limit-middleware.ts';
 import { RateLimits } from './limits/rate-limits.ts';
 import { deleteBucket } from './http/routes/delete-bucket.ts';
+import { createSignedUrl } from './http/routes/create-signed-url.ts';
 import { deleteFile } from './http/routes/delete-file.ts';
 import { getFileMetadata } from './http/routes/get-file.ts';
 import { getTenantUsage } from './http/routes/get-usage.ts';
@@ -41,6 +42,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.put('/upload/:bucket/:filename', caller('write', 'upload'), putFile(deps));
   app.get('/files/:bucket', caller('read', 'list'), listBucketFiles(deps));
   app.get('/files/:bucket/:key', caller('read', 'list'), getFileMetadata(deps));
+  app.post('/files/signed-url', caller('read', 'list'), json, createSignedUrl(deps));
   app.post('/files/delete', caller('write', 'delete'), json, deleteFile(deps));
   app.post('/files/delete-bucket', caller('admin', 'delete'), json, deleteBucket(deps));
   app.get('/usage', caller('read', 'usage'), getTenantUsage(deps));

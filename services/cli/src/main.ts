@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { startApi, type ApiDeps, type RunningApi } from '@stowage/api';
 import { ConfigError, loadConfig, migrate, type Config } from '@stowage/core';
 import pg from 'pg';
+import { devSigningSecret } from './dev-signing-secret.ts';
 import { provisionDevTenants, readTenantFolder } from './dev-tenants.ts';
 import { apiDeps, openDatabase } from './wiring.ts';
 
@@ -54,8 +55,12 @@ async function runApi(config: Config): Promise<void> {
   stopOnSignal(api, deps, db);
 }
 
-async function runDev(config: Config): Promise<void> {
-  await mkdir(config.dataDir, { recursive: true });
+async function runDev(settings: Config): Promise<void> {
+  await mkdir(settings.dataDir, { recursive: true });
+  const config = {
+    ...settings,
+    signingSecret: settings.signingSecret ?? (await devSigningSecret(settings.dataDir)),
+  };
   const db = await openDatabase(config);
   if (config.databaseUrl) await migrate(db.pool);
   const deps = apiDeps(config, db.pool);

@@ -34,6 +34,7 @@ const envSchema = z.object({
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
   MAX_FILE_SIZE_LIMIT: bytes.default(10 * 2 ** 30),
+  SIGNING_SECRET: z.string().min(32, 'use at least 32 random characters').optional(),
   SERVE_RATE_LIMIT: z.coerce.number().int().min(1).default(6000),
   KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(2000).default(1000),
   STOWAGE_DATA_DIR: z.string().min(1).default('.stowage'),
@@ -65,6 +66,8 @@ export interface Config {
   };
   /** Upper bound for any tenant's maxFileSize. */
   maxFileSizeLimit: number;
+  /** Signs expiring download URLs; every replica needs the same one. Unset: no signed URLs (dev makes one). */
+  signingSecret: string | undefined;
   /** File downloads per client address per minute. */
   serveRateLimit: number;
   /** How long an API process may trust a key lookup; revocation reaches every replica within this. */
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       trustProxy: e.TRUST_PROXY,
     },
     maxFileSizeLimit: e.MAX_FILE_SIZE_LIMIT,
+    signingSecret: e.SIGNING_SECRET,
     serveRateLimit: e.SERVE_RATE_LIMIT,
     keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
     dataDir: e.STOWAGE_DATA_DIR,

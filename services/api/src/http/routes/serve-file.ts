@@ -16,6 +16,7 @@ import {
 import type { Authenticator } from '../../auth/authenticator.ts';
 import type { ApiDeps } from '../../deps.ts';
 import { notModified, servingHeaders, type ServedFile } from '../../serving/serving-headers.ts';
+import { verifySignedQuery } from '../../serving/signed-urls.ts';
 import { allowOrigin } from '../cors.ts';
 import { clientGone } from '../request-body.ts';
 
@@ -77,7 +78,14 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
     const tenant = target && (await auth.tenant(target.tenantId));
     const file = tenant && target && (await getFileById(deps.pool, tenant.id, target.bucket, target.fileId));
     if (!target || !tenant || !file) throw fileNotFound();
-    if (!file.allowPublicAccess) {
+    const signed =
+      deps.config.signingSecret !== undefined &&
+      verifySignedQuery(
+        deps.config.signingSecret,
+        { tenantId: tenant.id, bucket: target.bucket, fileId: file.id },
+        req.query,
+      );
+    if (!file.allowPublicAccess && !signed) {
       const caller = await auth.identify(req);
       if (!caller || caller.tenantId !== tenant.id || !grants(caller.scopes, 'read')) throw fileNotFound();
       const origin = req.headers.origin;
