@@ -8,7 +8,11 @@ import { requestContext } from './http/request-context.ts';
 import { limitPerClient, limitPerKey, type KeyedClass } from './limits/rate-limit-middleware.ts';
 import { RateLimits } from './limits/rate-limits.ts';
 import { deleteBucket } from './http/routes/delete-bucket.ts';
+import { cancelDirectUpload } from './http/routes/abort-direct-upload.ts';
+import { finishDirectUpload } from './http/routes/complete-direct-upload.ts';
+import { startDirectUpload } from './http/routes/create-direct-upload.ts';
 import { createSignedUrl } from './http/routes/create-signed-url.ts';
+import { signUploadParts } from './http/routes/sign-upload-parts.ts';
 import { deleteFile } from './http/routes/delete-file.ts';
 import { getFileMetadata } from './http/routes/get-file.ts';
 import { getTenantUsage } from './http/routes/get-usage.ts';
@@ -40,6 +44,15 @@ export function createApp(deps: ApiDeps): express.Express {
 
   app.post('/upload/:bucket', caller('write', 'upload'), uploadFile(deps));
   app.put('/upload/:bucket/:filename', caller('write', 'upload'), putFile(deps));
+  app.post('/uploads/:bucket', caller('write', 'upload'), json, startDirectUpload(deps));
+  app.post('/uploads/:id/parts', caller('write', 'upload'), json, signUploadParts(deps));
+  app.post(
+    '/uploads/:id/complete',
+    caller('write', 'upload'),
+    express.json({ limit: '1mb' }),
+    finishDirectUpload(deps),
+  );
+  app.post('/uploads/:id/abort', caller('write', 'upload'), cancelDirectUpload(deps));
   app.get('/files/:bucket', caller('read', 'list'), listBucketFiles(deps));
   app.get('/files/:bucket/:key', caller('read', 'list'), getFileMetadata(deps));
   app.post('/files/signed-url', caller('read', 'list'), json, createSignedUrl(deps));

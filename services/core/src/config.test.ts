@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     assert.equal(config.databaseUrl, undefined);
     assert.deepEqual(config.s3, {
       endpoint: undefined,
+      publicEndpoint: undefined,
       region: 'us-east-1',
       credentials: undefined,
       forcePathStyle: true,
@@ -29,6 +30,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
       REDIS_URL: 'redis://127.0.0.1:6379',
       S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_PUBLIC_ENDPOINT: 'https://s3.example.com',
       S3_REGION: 'eu-west-1',
       S3_ACCESS_KEY_ID: 'id',
       S3_SECRET_ACCESS_KEY: 'secret',
@@ -44,6 +46,7 @@ describe('loadConfig', () => {
     assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
     assert.deepEqual(config.s3, {
       endpoint: 'http://127.0.0.1:9000',
+      publicEndpoint: 'https://s3.example.com',
       region: 'eu-west-1',
       credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
       forcePathStyle: false,

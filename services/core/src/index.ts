@@ -15,6 +15,9 @@ export { createApiMetrics, type ApiMetrics } from './metrics.ts';
 export * from './files/file-store.ts';
 export {
   ObjectNotFoundError,
+  type AbortStaleUploadsOptions,
+  type DirectUploads,
+  type UploadedPart,
   type GetObjectOptions,
   type ObjectHead,
   type ObjectStore,
@@ -24,3 +27,4 @@ export {
 export { FilesystemObjectStore } from './object-store/filesystem-store.ts';
 export { S3ObjectStore } from './object-store/s3-store.ts';
 export * from './files/object-keys.ts';
+export * from './files/direct-upload-store.ts';

@@ -50,11 +50,40 @@ export interface AbortStaleUploadsOptions {
   signal?: AbortSignal;
 }
 
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+}
+
+/**
+ * Multipart uploads that clients send straight to the store with presigned part URLs, so the largest
+ * files never pass through the API. Only S3 stores offer it.
+ */
+export interface DirectUploads {
+  create(options: { bucket: string; key: string; contentType: string }): Promise<string>;
+  /** A URL the client PUTs one part to, valid for `expiresInSeconds`. */
+  presignPart(options: {
+    bucket: string;
+    key: string;
+    uploadId: string;
+    partNumber: number;
+    expiresInSeconds: number;
+  }): Promise<string>;
+  /** The parts the store actually holds, in part order. */
+  listParts(options: { bucket: string; key: string; uploadId: string }): Promise<UploadedPart[]>;
+  complete(options: { bucket: string; key: string; uploadId: string; parts: UploadedPart[] }): Promise<void>;
+  /** Idempotent: aborting an upload that is gone succeeds. */
+  abort(options: { bucket: string; key: string; uploadId: string }): Promise<void>;
+}
+
 /**
  * Where file bytes live. One store bucket per tenant; logical buckets are key prefixes inside it.
  * Implementations: S3 (any S3-compatible server) and the local filesystem. Both pass one contract suite.
  */
 export interface ObjectStore {
+  /** Present when clients can upload straight to the store (S3), absent otherwise. */
+  readonly direct?: DirectUploads;
   /** Creates the bucket if it does not exist; idempotent. */
   ensureBucket(
     bucket: string,

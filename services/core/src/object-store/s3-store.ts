@@ -15,6 +15,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { S3DirectUploads } from './s3-direct-uploads.ts';
 import {
   ObjectNotFoundError,
   type AbortStaleUploadsOptions,
@@ -36,7 +37,15 @@ const END_OF_TIME = new Date(8.64e15);
 
 /** An ObjectStore on AWS S3 or any S3-compatible server (MinIO, Ceph RGW, SeaweedFS). */
 export class S3ObjectStore implements ObjectStore {
-  constructor(private readonly client: S3Client) {}
+  readonly direct: S3DirectUploads;
+
+  /** @param presignClient signs the URLs clients upload parts to; defaults to `client`. */
+  constructor(
+    private readonly client: S3Client,
+    presignClient: S3Client = client,
+  ) {
+    this.direct = new S3DirectUploads(client, presignClient);
+  }
 
   async ensureBucket(bucket: string, options: { tags?: Record<string, string>; signal?: AbortSignal } = {}) {
     const { tags, signal } = options;

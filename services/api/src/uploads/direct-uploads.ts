@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import {
+  badRequest,
+  fileNotFound,
+  getBucketSettings,
+  getDirectUpload,
+  insertDirectUpload,
+  insertFile,
+  objectKeyOf,
+  payloadTooLarge,
+  releaseReservation,
+  reserveQuota,
+  settleReservation,
+  unsupportedMediaType,
+  withTransaction,
+  type DirectUpload,
+  type DirectUploads,
+  type FileRecord,
+  type UploadedPart,
+} from '@stowage/core';
+import type { Caller } from '../auth/authenticator.ts';
+import type { ApiDeps } from '../deps.ts';
+import { hasVariants, sniffType, SNIFF_BYTES, typeAllowed } from './sniff.ts';
+
+const MiB = 1024 * 1024;
+/** S3's smallest part (but for the last) and most parts. */
+const MIN_PART_SIZE = 5 * MiB;
+const MAX_PARTS = 10_000;
+/** An upload not completed in this time is abandoned: the sweeper aborts it and releases its quota. */
+const UPLOAD_LIFETIME_MS = 24 * 3600 * 1000;
+const PART_URL_SECONDS = 15 * 60;
+
+/** Parts of at least 5 MiB, in whole MiB, few enough for S3's 10,000-part limit. */
+export function partSizeFor(size: number): number {
+  return Math.max(MIN_PART_SIZE, Math.ceil(size / MAX_PARTS / MiB) * MiB);
+}
+
+export const partCountOf = (u: Pick<DirectUpload, 'declaredSize' | 'partSize'>) =>
+  Math.ceil(u.declaredSize / u.partSize);
+
+function directUploads(deps: ApiDeps): DirectUploads {
+  if (!deps.store.direct) {
+    throw badRequest('Direct uploads need an S3 object store; send the file to POST /upload/:bucket instead');
+  }
+  return deps.store.direct;
+}
+
+async function liveUpload(deps: ApiDeps, caller: Caller, id: string): Promise<DirectUpload> {
+  const upload = /^[0-9a-f-]{36}$/.test(id)
+    ? await getDirectUpload(deps.pool, caller.tenantId, id)
+    : undefined;
+  if (!upload) throw fileNotFound();
+  return upload;
+}
+
+export interface NewDirectUpload {
+  filename: string;
+  size: number;
+  allowPublicAccess: boolean | undefined;
+}
+
+/** Starts a direct upload: reserves the whole declared size and creates the multipart upload in S3. */
+export async function createDirectUpload(
+  deps: ApiDeps,
+  caller: Caller,
+  bucket: string,
+  input: NewDirectUpload,
+) {
+  const direct = directUploads(deps);
+  const maxBytes = Math.min(caller.tenant.maxFileSize, deps.config.maxFileSizeLimit);
+  if (input.size > maxBytes) throw payloadTooLarge(maxBytes);
+  const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
+  const id = randomUUID();
+  const ext = /\.([a-z0-9]{1,10})$/i.exec(input.filename)?.[1]?.toLowerCase() ?? 'bin';
+  const fileKey = `${randomUUID()}.${ext}`;
+  const objectKey = objectKeyOf(bucket, fileKey);
+  const reservation = await reserveQuota(deps.pool, {
+    tenantId: caller.tenantId,
+    bytes: input.size,
+    objectKey,
+    ttlMs: UPLOAD_LIFETIME_MS,
+  });
+  const storageBucket = caller.tenant.storageBucket;
+  let s3UploadId: string | undefined;
+  try {
+    const uploadId = await direct.create({
+      bucket: storageBucket,
+      key: objectKey,
+      contentType: 'application/octet-stream',
+    });
+    s3UploadId = uploadId;
+    const upload: DirectUpload = {
+      id,
+      tenantId: caller.tenantId,
+      reservationId: reservation.id,
+      bucket,
+      fileKey,
+      s3UploadId: uploadId,
+      originalName: input.filename,
+      declaredSize: input.size,
+      partSize: partSizeFor(input.size),
+      allowPublicAccess: input.allowPublicAccess ?? settings.publicDefault,
+      expiresAt: new Date(Date.now() + UPLOAD_LIFETIME_MS),
+    };
+    await insertDirectUpload(deps.pool, upload);
+    return upload;
+  } catch (err) {
+    if (s3UploadId) await direct.abort({ bucket: storageBucket, key: objectKey, uploadId: s3UploadId });
+    await releaseReservation(deps.pool, reservation.id);
+    throw err;
+  }
+}
+
+/** Presigned URLs for the given parts of a live upload. */
+export async function presignParts(deps: ApiDeps, caller: Caller, id: string, partNumbers: number[]) {
+  const direct = directUploads(deps);
+  const upload = await liveUpload(deps, caller, id);
+  const count = partCountOf(upload);
+  const bad = partNumbers.find((n) => !Number.isInteger(n) || n < 1 || n > count);
+  if (bad !== undefined) throw badRequest(`Part numbers run from 1 to ${count}; got ${bad}`);
+  const key = objectKeyOf(upload.bucket, upload.fileKey);
+  return Promise.all(
+    partNumbers.map(async (partNumber) => ({
+      partNumber,
+      url: await direct.presignPart({
+        bucket: caller.tenant.storageBucket,
+        key,
+        uploadId: upload.s3UploadId,
+        partNumber,
+        expiresInSeconds: PART_URL_SECONDS,
+      }),
+    })),
+  );
+}
+
+/** Why the parts in the store do not make up the declared file, or undefined if they do. */
+function partsProblem(
+  upload: DirectUpload,
+  parts: UploadedPart[],
+  claimed?: { partNumber: number; etag: string }[],
+) {
+  const count = partCountOf(upload);
+  if (parts.length !== count || parts.some((p, i) => p.partNumber !== i + 1)) {
+    return `expected parts 1 to ${count}, the store has [${parts.map((p) => p.partNumber).join(', ')}]`;
+  }
+  const total = parts.reduce((sum, p) => sum + p.size, 0);
+  if (total !== upload.declaredSize)
+    return `the parts hold ${total} bytes, ${upload.declaredSize} were declared`;
+  const short = parts.slice(0, -1).find((p) => p.size !== upload.partSize);
+  if (short) return `part ${short.partNumber} holds ${short.size} bytes instead of ${upload.partSize}`;
+  const mismatch = claimed?.find(
+    (c) => parts[c.partNumber - 1]?.etag.replaceAll('"', '') !== c.etag.replaceAll('"', ''),
+  );
+  if (mismatch || (claimed && claimed.length !== count))
+    return 'the part ETags do not match what the store holds';
+  return undefined;
+}
+
+/**
+ * Completes a direct upload after checking, against the store, that the parts make up exactly the
+ * declared size; reads the type from the first bytes; then records the file and settles the quota.
+ * Anything wrong discards the whole upload: nothing is left behind.
+ */
+export async function completeDirectUpload(
+  deps: ApiDeps,
+  caller: Caller,
+  id: string,
+  claimed: { partNumber: number; etag: string }[] | undefined,
+): Promise<FileRecord> {
+  const direct = directUploads(deps);
+  const upload = await liveUpload(deps, caller, id);
+  const bucket = caller.tenant.storageBucket;
+  const key = objectKeyOf(upload.bucket, upload.fileKey);
+  const discard = async () => {
+    await direct.abort({ bucket, key, uploadId: upload.s3UploadId });
+    await deps.store.delete({ bucket, keys: [key] });
+    await releaseReservation(deps.pool, upload.reservationId); // the upload's row goes with it
+  };
+  try {
+    const parts = await direct.listParts({ bucket, key, uploadId: upload.s3UploadId });
+    const problem = partsProblem(upload, parts, claimed);
+    if (problem) throw badRequest(`Upload rejected: ${problem}`);
+    await direct.complete({ bucket, key, uploadId: upload.s3UploadId, parts });
+    const head = await deps.store.get({
+      bucket,
+      key,
+      range: { start: 0, end: Math.min(SNIFF_BYTES, upload.declaredSize) - 1 },
+    });
+    const type = await sniffType(await readAll(head.body));
+    if (head.size !== upload.declaredSize)
+      throw badRequest('Upload rejected: the stored size differs from the declared one');
+    const settings = await getBucketSettings(deps.pool, caller.tenantId, upload.bucket);
+    if (!typeAllowed(type.mimetype, settings.allowedTypes)) {
+      throw unsupportedMediaType(`Bucket ${upload.bucket} does not accept ${type.mimetype}`);
+    }
+    const reservation = { id: upload.reservationId, tenantId: caller.tenantId, bytes: upload.declaredSize };
+    const file = await withTransaction(deps.pool, async (client) => {
+      if (!(await settleReservation(client, reservation, upload.declaredSize, 1))) return undefined;
+      return insertFile(client, {
+        id: upload.fileKey.slice(0, 36),
+        tenantId: caller.tenantId,
+        bucket: upload.bucket,
+        key: upload.fileKey,
+        originalName: upload.originalName,
+        mimetype: type.mimetype,
+        size: upload.declaredSize,
+        etag: `"${upload.fileKey.slice(0, 36)}"`,
+        allowPublicAccess: upload.allowPublicAccess,
+        variantStatus: hasVariants(type.mimetype) ? 'pending' : 'none',
+      });
+    });
+    if (!file) throw fileNotFound(); // swept as abandoned while completing
+    deps.metrics.bytesUploaded.inc(file.size);
+    return file;
+  } catch (err) {
+    await discard();
+    throw err;
+  }
+}
+
+/** Abandons a direct upload: aborts it in the store and releases its quota. */
+export async function abortDirectUpload(deps: ApiDeps, caller: Caller, id: string): Promise<void> {
+  const direct = directUploads(deps);
+  const upload = await liveUpload(deps, caller, id);
+  const key = objectKeyOf(upload.bucket, upload.fileKey);
+  await direct.abort({ bucket: caller.tenant.storageBucket, key, uploadId: upload.s3UploadId });
+  await releaseReservation(deps.pool, upload.reservationId);
+}
+
+async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,79 @@
+import type pg from 'pg';
+
+type Db = pg.Pool | pg.PoolClient;
+
+export interface DirectUpload {
+  id: string;
+  tenantId: string;
+  reservationId: string;
+  bucket: string;
+  fileKey: string;
+  s3UploadId: string;
+  originalName: string;
+  declaredSize: number;
+  partSize: number;
+  allowPublicAccess: boolean;
+  expiresAt: Date;
+}
+
+interface Row {
+  id: string;
+  tenant_id: string;
+  reservation_id: string;
+  bucket: string;
+  file_key: string;
+  s3_upload_id: string;
+  original_name: string;
+  declared_size: string;
+  part_size: string;
+  allow_public_access: boolean;
+  expires_at: Date;
+}
+
+const toUpload = (r: Row): DirectUpload => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  reservationId: r.reservation_id,
+  bucket: r.bucket,
+  fileKey: r.file_key,
+  s3UploadId: r.s3_upload_id,
+  originalName: r.original_name,
+  declaredSize: Number(r.declared_size),
+  partSize: Number(r.part_size),
+  allowPublicAccess: r.allow_public_access,
+  expiresAt: r.expires_at,
+});
+
+export async function insertDirectUpload(db: Db, u: DirectUpload): Promise<void> {
+  await db.query(
+    `INSERT INTO direct_uploads (id, tenant_id, reservation_id, bucket, file_key, s3_upload_id, original_name,
+       declared_size, part_size, allow_public_access, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [
+      u.id,
+      u.tenantId,
+      u.reservationId,
+      u.bucket,
+      u.fileKey,
+      u.s3UploadId,
+      u.originalName,
+      u.declaredSize,
+      u.partSize,
+      u.allowPublicAccess,
+      u.expiresAt,
+    ],
+  );
+}
+
+/** A live direct upload of the tenant; undefined if unknown, another tenant's, finished or swept. */
+export async function getDirectUpload(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<DirectUpload | undefined> {
+  const { rows } = await db.query<Row>(
+    'SELECT * FROM direct_uploads WHERE id = $1 AND tenant_id = $2 AND expires_at > now()',
+    [id, tenantId],
+  );
+  return rows[0] && toUpload(rows[0]);
+}
