@@ -60,21 +60,22 @@ export interface UploadedPart {
  * Multipart uploads that clients send straight to the store with presigned part URLs, so the largest
  * files never pass through the API. Only S3 stores offer it.
  */
+/** One multipart upload in the store. */
+export interface MultipartTarget {
+  bucket: string;
+  key: string;
+  uploadId: string;
+}
+
 export interface DirectUploads {
   create(options: { bucket: string; key: string; contentType: string }): Promise<string>;
   /** A URL the client PUTs one part to, valid for `expiresInSeconds`. */
-  presignPart(options: {
-    bucket: string;
-    key: string;
-    uploadId: string;
-    partNumber: number;
-    expiresInSeconds: number;
-  }): Promise<string>;
+  presignPart(options: MultipartTarget & { partNumber: number; expiresInSeconds: number }): Promise<string>;
   /** The parts the store actually holds, in part order. */
-  listParts(options: { bucket: string; key: string; uploadId: string }): Promise<UploadedPart[]>;
-  complete(options: { bucket: string; key: string; uploadId: string; parts: UploadedPart[] }): Promise<void>;
+  listParts(options: MultipartTarget): Promise<UploadedPart[]>;
+  complete(options: MultipartTarget & { parts: UploadedPart[] }): Promise<void>;
   /** Idempotent: aborting an upload that is gone succeeds. */
-  abort(options: { bucket: string; key: string; uploadId: string }): Promise<void>;
+  abort(options: MultipartTarget): Promise<void>;
 }
 
 /**

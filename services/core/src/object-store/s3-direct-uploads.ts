@@ -7,7 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { DirectUploads, UploadedPart } from './object-store.ts';
+import type { DirectUploads, MultipartTarget, UploadedPart } from './object-store.ts';
 
 /**
  * Direct uploads on S3. Part URLs are signed with `presignClient`, which points at the endpoint clients
@@ -27,13 +27,7 @@ export class S3DirectUploads implements DirectUploads {
     return out.UploadId;
   }
 
-  presignPart(options: {
-    bucket: string;
-    key: string;
-    uploadId: string;
-    partNumber: number;
-    expiresInSeconds: number;
-  }) {
+  presignPart(options: MultipartTarget & { partNumber: number; expiresInSeconds: number }) {
     const command = new UploadPartCommand({
       Bucket: options.bucket,
       Key: options.key,
@@ -43,7 +37,7 @@ export class S3DirectUploads implements DirectUploads {
     return getSignedUrl(this.presignClient, command, { expiresIn: options.expiresInSeconds });
   }
 
-  async listParts({ bucket, key, uploadId }: { bucket: string; key: string; uploadId: string }) {
+  async listParts({ bucket, key, uploadId }: MultipartTarget) {
     const parts: UploadedPart[] = [];
     // Paged by IsTruncated by hand: MinIO sets NextPartNumberMarker on the last page too, which keeps
     // the SDK's paginator asking forever.
@@ -63,17 +57,7 @@ export class S3DirectUploads implements DirectUploads {
     return parts.sort((a, b) => a.partNumber - b.partNumber);
   }
 
-  async complete({
-    bucket,
-    key,
-    uploadId,
-    parts,
-  }: {
-    bucket: string;
-    key: string;
-    uploadId: string;
-    parts: UploadedPart[];
-  }) {
+  async complete({ bucket, key, uploadId, parts }: MultipartTarget & { parts: UploadedPart[] }) {
     await this.client.send(
       new CompleteMultipartUploadCommand({
         Bucket: bucket,
@@ -84,7 +68,7 @@ export class S3DirectUploads implements DirectUploads {
     );
   }
 
-  async abort({ bucket, key, uploadId }: { bucket: string; key: string; uploadId: string }) {
+  async abort({ bucket, key, uploadId }: MultipartTarget) {
     try {
       await this.client.send(
         new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
