@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { startApi, type ApiDeps, type RunningApi } from '@stowage/api';
+import { startInProcessVariants } from '@stowage/image-worker';
 import { ConfigError, loadConfig, migrate, type Config } from '@stowage/core';
 import pg from 'pg';
 import { devSigningSecret } from './dev-signing-secret.ts';
@@ -18,9 +19,15 @@ import { apiDeps, openDatabase } from './wiring.ts';
 const defaultTenantsDir = resolve(import.meta.dirname, '../tenants');
 
 /** On SIGINT/SIGTERM: stop taking requests, finish those in flight, close connections, exit. */
-function stopOnSignal(api: RunningApi, deps: ApiDeps, db: { close(): Promise<void> }): void {
+function stopOnSignal(
+  api: RunningApi,
+  deps: ApiDeps,
+  db: { close(): Promise<void> },
+  stopWorkers: () => Promise<void> = async () => {},
+): void {
   const stop = async () => {
     await api.close();
+    await stopWorkers();
     deps.redis?.disconnect();
     await db.close();
   };
@@ -70,6 +77,7 @@ async function runDev(settings: Config): Promise<void> {
     bucketPrefix: config.s3.bucketPrefix,
   });
   const api = await startApi(deps);
+  const stopVariants = startInProcessVariants({ ...deps, limits: config.variants });
   const base = config.http.publicUrl;
   console.log(
     `\nStowage is running at ${base}  (metrics: ${api.metricsUrl}, data: ${resolve(config.dataDir)})\n`,
@@ -81,7 +89,7 @@ async function runDev(settings: Config): Promise<void> {
       `\nTry it:\n  curl -X POST ${base}/upload/photos -H "x-api-key: ${first.raw}" -F "file=@photo.jpg"\n`,
     );
   }
-  stopOnSignal(api, deps, db);
+  stopOnSignal(api, deps, db, stopVariants);
 }
 
 const commands: Record<string, (config: Config) => Promise<void>> = {

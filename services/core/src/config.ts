@@ -37,6 +37,9 @@ const envSchema = z.object({
   MAX_FILE_SIZE_LIMIT: bytes.default(10 * 2 ** 30),
   SIGNING_SECRET: z.string().min(32, 'use at least 32 random characters').optional(),
   SERVE_RATE_LIMIT: z.coerce.number().int().min(1).default(6000),
+  VARIANT_MAX_PIXELS: z.coerce.number().int().min(1).max(268_402_689).default(40_000_000),
+  VARIANT_MAX_INPUT_SIZE: bytes.default(100 * 2 ** 20),
+  VARIANT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(2000).default(1000),
   STOWAGE_DATA_DIR: z.string().min(1).default('.stowage'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -73,6 +76,8 @@ export interface Config {
   signingSecret: string | undefined;
   /** File downloads per client address per minute. */
   serveRateLimit: number;
+  /** Limits on the images the worker will decode. */
+  variants: { maxInputPixels: number; maxInputBytes: number; timeoutSeconds: number };
   /** How long an API process may trust a key lookup; revocation reaches every replica within this. */
   keyCacheTtlMs: number;
   dataDir: string;
@@ -116,6 +121,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxFileSizeLimit: e.MAX_FILE_SIZE_LIMIT,
     signingSecret: e.SIGNING_SECRET,
     serveRateLimit: e.SERVE_RATE_LIMIT,
+    variants: {
+      maxInputPixels: e.VARIANT_MAX_PIXELS,
+      maxInputBytes: e.VARIANT_MAX_INPUT_SIZE,
+      timeoutSeconds: e.VARIANT_TIMEOUT_SECONDS,
+    },
     keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
     dataDir: e.STOWAGE_DATA_DIR,
     logLevel: e.LOG_LEVEL,

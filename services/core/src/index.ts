@@ -28,3 +28,4 @@ export { FilesystemObjectStore } from './object-store/filesystem-store.ts';
 export { S3ObjectStore } from './object-store/s3-store.ts';
 export * from './files/object-keys.ts';
 export * from './files/direct-upload-store.ts';
+export * from './files/variant-store.ts';

@@ -34,12 +34,8 @@ export async function makeVariants(input: Buffer, limits: VariantLimits): Promis
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     const meta = await sharp(input, options).metadata();
+    // Reading the header also applies limitInputPixels: a bomb is refused here, before any decoding.
     if (!meta.width || !meta.height) throw new UnusableImageError('no dimensions in the image header');
-    if (meta.width * meta.height > limits.maxInputPixels) {
-      throw new UnusableImageError(
-        `${meta.width}x${meta.height} exceeds the limit of ${limits.maxInputPixels} pixels`,
-      );
-    }
     decoded = await sharp(input, options)
       .timeout({ seconds: limits.timeoutSeconds })
       .rotate()

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AppError,
   VARIANT_NAMES,
@@ -68,6 +69,20 @@ function resolveObject(
   throw fileNotFound();
 }
 
+/** How long a GET for a variant still being made waits for it before answering 503. */
+const VARIANT_WAIT_MS = 3000;
+
+/** The file once its variants are no longer pending, or as it is after VARIANT_WAIT_MS. */
+async function awaitVariant(deps: ApiDeps, file: FileRecord): Promise<FileRecord> {
+  const deadline = Date.now() + VARIANT_WAIT_MS;
+  let current = file;
+  while (current.variantStatus === 'pending' && Date.now() < deadline) {
+    await sleep(200);
+    current = (await getFileById(deps.pool, file.tenantId, file.bucket, file.id)) ?? current;
+  }
+  return current;
+}
+
 /**
  * GET|HEAD /:tenantId/:bucket/:filename — public files to anyone; protected files only with a read key
  * of their own tenant. Anything else is 404, the same as a file that does not exist.
@@ -95,7 +110,8 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
         allowOrigin(res, origin);
       }
     }
-    const { key, size, served } = resolveObject(file, target);
+    const current = target.variant ? await awaitVariant(deps, file) : file;
+    const { key, size, served } = resolveObject(current, target);
     const shown = { ...served, isPublic: file.allowPublicAccess };
     const headers = servingHeaders(shown);
     if (notModified(req.get('if-none-match'), req.get('if-modified-since'), shown)) {

@@ -1,0 +1,110 @@
+import type pg from 'pg';
+import type { VariantName } from './object-keys.ts';
+
+type Db = pg.Pool | pg.PoolClient;
+
+/** Takes up to `limit` undispatched variant jobs, locked until the caller's transaction ends. */
+export async function claimVariantJobs(
+  client: pg.PoolClient,
+  limit: number,
+): Promise<{ id: string; fileId: string }[]> {
+  const { rows } = await client.query<{ id: string; file_id: string }>(
+    `SELECT id, file_id FROM variant_jobs WHERE dispatched_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [limit],
+  );
+  return rows.map((r) => ({ id: r.id, fileId: r.file_id }));
+}
+
+/** Undispatched variant jobs, oldest first, without locking: for a single in-process consumer. */
+export async function pendingVariantJobs(db: Db, limit: number): Promise<{ id: string; fileId: string }[]> {
+  const { rows } = await db.query<{ id: string; file_id: string }>(
+    'SELECT id, file_id FROM variant_jobs WHERE dispatched_at IS NULL ORDER BY id LIMIT $1',
+    [limit],
+  );
+  return rows.map((r) => ({ id: r.id, fileId: r.file_id }));
+}
+
+export async function markVariantJobsDispatched(client: Db, ids: string[]): Promise<void> {
+  await client.query('UPDATE variant_jobs SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [ids]);
+}
+
+/** What the worker needs to know about a file, or undefined if it is gone. */
+export interface VariantSource {
+  fileId: string;
+  tenantId: string;
+  bucket: string;
+  key: string;
+  size: number;
+  storageBucket: string;
+}
+
+export async function getVariantSource(db: Db, fileId: string): Promise<VariantSource | undefined> {
+  const { rows } = await db.query<{
+    tenant_id: string;
+    bucket: string;
+    key: string;
+    size: string;
+    storage_bucket: string;
+  }>(
+    `SELECT f.tenant_id, f.bucket, f.key, f.size, t.storage_bucket
+     FROM files f JOIN tenants t ON t.id = f.tenant_id WHERE f.id = $1 AND f.status = 'ready'`,
+    [fileId],
+  );
+  const r = rows[0];
+  return (
+    r && {
+      fileId,
+      tenantId: r.tenant_id,
+      bucket: r.bucket,
+      key: r.key,
+      size: Number(r.size),
+      storageBucket: r.storage_bucket,
+    }
+  );
+}
+
+/**
+ * Records a file's finished variants in the caller's transaction, replacing earlier ones: the file row is
+ * locked, and the tenant's usage loses the old variant bytes (already counted) as the new ones are
+ * settled by the caller. Returns false if the file was deleted meanwhile.
+ */
+export async function recordVariants(
+  client: pg.PoolClient,
+  fileId: string,
+  variants: { name: VariantName; size: number; width: number; height: number }[],
+): Promise<boolean> {
+  const { rows } = await client.query<{ tenant_id: string; variant_bytes: string }>(
+    'SELECT tenant_id, variant_bytes FROM files WHERE id = $1 FOR UPDATE',
+    [fileId],
+  );
+  const row = rows[0];
+  if (!row) return false;
+  const total = variants.reduce((sum, v) => sum + v.size, 0);
+  const map = Object.fromEntries(variants.map(({ name, ...rest }) => [name, { status: 'ready', ...rest }]));
+  await client.query(
+    `UPDATE files SET variant_status = 'ready', variants = $2, variant_bytes = $3 WHERE id = $1`,
+    [fileId, JSON.stringify(map), total],
+  );
+  await client.query('UPDATE tenant_usage SET used_bytes = used_bytes - $2 WHERE tenant_id = $1', [
+    row.tenant_id,
+    Number(row.variant_bytes),
+  ]);
+  return true;
+}
+
+/** Gives up on a file's variants; the original is untouched and keeps being served. */
+export async function markVariantsFailed(db: Db, fileId: string, reason: string): Promise<void> {
+  await db.query(
+    `UPDATE files SET variant_status = 'failed', variants = jsonb_build_object('error', $2::text) WHERE id = $1 AND variant_status <> 'ready'`,
+    [fileId, reason.slice(0, 500)],
+  );
+}
+
+/** The variant state of a file, for a GET that waits for a pending variant. */
+export async function getVariantStatus(db: Db, fileId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ variant_status: string }>(
+    'SELECT variant_status FROM files WHERE id = $1',
+    [fileId],
+  );
+  return rows[0]?.variant_status;
+}

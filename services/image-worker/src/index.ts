@@ -1,0 +1,8 @@
+export { processVariantJob, type VariantJobDeps } from './jobs/process-variant-job.ts';
+export { startInProcessVariants } from './queue/in-process-runner.ts';
+export {
+  makeVariants,
+  UnusableImageError,
+  type Variant,
+  type VariantLimits,
+} from './variants/make-variants.ts';

@@ -1,0 +1,93 @@
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+import {
+  AppError,
+  getVariantSource,
+  objectKeyOf,
+  recordVariants,
+  releaseReservation,
+  reserveQuota,
+  settleReservation,
+  variantFilename,
+  withTransaction,
+  type Logger,
+  type ObjectStore,
+} from '@stowage/core';
+import { makeVariants, UnusableImageError, type VariantLimits } from '../variants/make-variants.ts';
+
+export interface VariantJobDeps {
+  pool: pg.Pool;
+  store: ObjectStore;
+  logger: Logger;
+  limits: VariantLimits & { maxInputBytes: number };
+}
+
+async function readAll(body: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Makes and stores the variants of one file. Idempotent: running it again rewrites the same three
+ * objects and replaces the recorded sizes. Variant bytes count toward the tenant's quota, reserved and
+ * settled like an upload. If the file is deleted meanwhile, the variants written are removed again.
+ * Throws UnusableImageError when no retry can help (not an image, too large, over quota).
+ */
+export async function processVariantJob(deps: VariantJobDeps, fileId: string): Promise<'done' | 'gone'> {
+  const source = await getVariantSource(deps.pool, fileId);
+  if (!source) return 'gone';
+  if (source.size > deps.limits.maxInputBytes) {
+    throw new UnusableImageError(
+      `${source.size} bytes exceeds the input limit of ${deps.limits.maxInputBytes}`,
+    );
+  }
+  const original = await deps.store.get({
+    bucket: source.storageBucket,
+    key: objectKeyOf(source.bucket, source.key),
+  });
+  const variants = await makeVariants(await readAll(original.body), deps.limits);
+  const total = variants.reduce((sum, v) => sum + v.data.length, 0);
+  const reservation = await reserveQuota(deps.pool, {
+    tenantId: source.tenantId,
+    bytes: total,
+    objectKey: null,
+    ttlMs: 60_000,
+  }).catch((err: unknown) => {
+    throw err instanceof AppError && err.code === 'QUOTA_EXCEEDED'
+      ? new UnusableImageError('the tenant quota is full')
+      : err;
+  });
+  const keys = variants.map((v) => objectKeyOf(source.bucket, variantFilename(fileId, v.name)));
+  try {
+    for (const [i, v] of variants.entries()) {
+      await deps.store.put({
+        bucket: source.storageBucket,
+        key: keys[i]!,
+        body: Readable.from([v.data]),
+        contentType: 'image/webp',
+      });
+    }
+    const recorded = await withTransaction(deps.pool, async (client) => {
+      const sizes = variants.map((v) => ({
+        name: v.name,
+        size: v.data.length,
+        width: v.width,
+        height: v.height,
+      }));
+      if (!(await recordVariants(client, fileId, sizes))) return false;
+      // Swept as abandoned (this job stalled past its lifetime): roll back and let a retry redo it.
+      if (!(await settleReservation(client, reservation, total, 0)))
+        throw new Error('quota reservation expired');
+      return true;
+    });
+    if (recorded) return 'done';
+  } catch (err) {
+    await releaseReservation(deps.pool, reservation.id);
+    throw err;
+  }
+  // Deleted while we worked: take back what we wrote.
+  await releaseReservation(deps.pool, reservation.id);
+  await deps.store.delete({ bucket: source.storageBucket, keys });
+  return 'gone';
+}

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { getUsage } from '@stowage/core';
+import { startInProcessVariants } from '@stowage/image-worker';
+import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
+import { call, upload } from '../support/http.ts';
+import { imageCorpus } from '../support/image-corpus.ts';
+import { eventually } from '../support/poll.ts';
+
+type Corpus = Awaited<ReturnType<typeof imageCorpus>>;
+
+for (const backend of stackBackends) {
+  describe(`image variants through the in-process queue on ${backend.name}`, () => {
+    let stack: ApiStack;
+    let tenant: TestTenant;
+    let corpus: Corpus;
+    let stopVariants: () => Promise<void>;
+    before(async () => {
+      corpus = await imageCorpus();
+      stack = await backend.create();
+      tenant = await stack.createTenant();
+      const limits = { maxInputPixels: 40_000_000, maxInputBytes: 50 * 2 ** 20, timeoutSeconds: 30 };
+      stopVariants = startInProcessVariants({ ...stack.deps, limits }, 100);
+    });
+    after(async () => {
+      await stopVariants();
+      await stack.close();
+    });
+
+    const settled = (key: string) =>
+      eventually(async () => {
+        const res = await call(stack.url, `/files/img/${key}`, { key: tenant.key });
+        return res.body.file.variantStatus === 'pending' ? undefined : res.body.file;
+      }, 'the variants to settle');
+
+    it('makes large, small and thumb WebP, serves them and counts their bytes', async () => {
+      const t = await stack.createTenant();
+      const { body } = await upload(stack.url, 'img', corpus.jpeg.data, { key: t.key, filename: 'big.jpg' });
+      // Asked for at once, the thumb waits for the worker instead of failing.
+      const thumb = await fetch(`${stack.url}/${t.id}/img/${body.file.id}-thumb.webp`);
+      assert.equal(thumb.status, 200);
+      assert.equal(thumb.headers.get('content-type'), 'image/webp');
+
+      const meta = await eventually(async () => {
+        const res = await call(stack.url, `/files/img/${body.file.key}`, { key: t.key });
+        return res.body.file.variantStatus === 'ready' ? res.body.file : undefined;
+      }, 'variants');
+      let variantBytes = 0;
+      for (const [name, width] of [
+        ['large', 1920],
+        ['small', 800],
+        ['thumb', 300],
+      ] as const) {
+        assert.equal(meta.variants[name].status, 'ready');
+        const res = await fetch(`${stack.url}/${t.id}/img/${body.file.id}-${name}.webp`);
+        const bytes = Buffer.from(await res.arrayBuffer());
+        variantBytes += bytes.length;
+        const info = await sharp(bytes).metadata();
+        assert.deepEqual([info.format, info.width], ['webp', width]);
+      }
+      const usage = (await getUsage(stack.db.pool, t.id))!;
+      assert.equal(
+        usage.usedBytes,
+        corpus.jpeg.data.length + variantBytes,
+        'variant bytes count toward the quota',
+      );
+
+      await call(stack.url, '/files/delete', {
+        method: 'POST',
+        key: t.key,
+        json: { bucket: 'img', key: body.file.key },
+      });
+      assert.deepEqual(await stack.storedObjects(t.storageBucket), [], 'the variants went with the original');
+      assert.equal((await getUsage(stack.db.pool, t.id))?.usedBytes, 0);
+    });
+
+    for (const name of ['truncatedJpeg', 'bomb'] as const) {
+      it(`marks the variants of a ${name} failed and keeps serving the original`, async () => {
+        const { body } = await upload(stack.url, 'img', corpus[name].data, {
+          key: tenant.key,
+          filename: 'x.jpg',
+        });
+        assert.ok(body.variants, 'it looks like an image');
+        const file = await settled(body.file.key);
+        assert.equal(file.variantStatus, 'failed');
+        const original = await fetch(`${stack.url}/${tenant.id}/img/${body.file.key}`);
+        assert.equal(original.status, 200);
+        assert.deepEqual(Buffer.from(await original.arrayBuffer()), corpus[name].data);
+        assert.equal((await fetch(`${stack.url}/${tenant.id}/img/${body.file.id}-thumb.webp`)).status, 404);
+      });
+    }
+
+    it('makes no variants of a text file named .jpg', async () => {
+      const { body } = await upload(stack.url, 'img', corpus.textAsJpeg.data, {
+        key: tenant.key,
+        filename: 'x.jpg',
+      });
+      assert.equal(body.file.mimetype, 'text/plain');
+      assert.equal(body.variants, undefined);
+    });
+  });
+}
