@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { listen, serveMetrics } from '@stowage/core';
 import { createApp } from './app.ts';
 import type { ApiDeps } from './deps.ts';
 import { startSweeper } from './uploads/sweeper.ts';
@@ -9,17 +9,6 @@ export interface RunningApi {
   url: string;
   metricsUrl: string;
   close(): Promise<void>;
-}
-
-function listen(server: Server, port: number, host: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const { port: actual } = server.address() as AddressInfo;
-      resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}`);
-    });
-  });
 }
 
 /** Starts the API, its metrics endpoint (on a port of its own) and the upload sweeper. */
@@ -33,15 +22,12 @@ export async function startApi(
   api.requestTimeout = 0;
   api.headersTimeout = 60_000;
   api.keepAliveTimeout = 65_000;
-  const metrics = createServer((req, res) => {
-    if (req.url !== '/metrics') return void res.writeHead(404).end();
-    deps.metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': deps.metrics.registry.contentType }).end(text),
-      () => res.writeHead(500).end(),
-    );
-  });
   const url = await listen(api, http.port, http.host);
-  const metricsUrl = `${await listen(metrics, http.metricsPort, http.host)}/metrics`;
+  const { url: metricsUrl, server: metrics } = await serveMetrics(
+    deps.metrics.registry,
+    http.metricsPort,
+    http.host,
+  );
   const stopSweeper = startSweeper(deps, options.sweepIntervalMs);
   return {
     url,

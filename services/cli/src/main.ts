@@ -3,18 +3,27 @@
  * The `stowage` binary: one image runs every component.
  *
  *   stowage api       the REST API (DATABASE_URL and S3_* for real infrastructure)
+ *   stowage worker    the image worker (DATABASE_URL, REDIS_URL, S3_*)
  *   stowage migrate   apply database migrations and exit
  *   stowage dev       the whole platform in one process on embedded defaults
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { startApi, type ApiDeps, type RunningApi } from '@stowage/api';
-import { startInProcessVariants } from '@stowage/image-worker';
-import { ConfigError, loadConfig, migrate, type Config } from '@stowage/core';
+import { startInProcessVariants, startQueueWorker } from '@stowage/image-worker';
+import {
+  ConfigError,
+  createLogger,
+  createWorkerMetrics,
+  loadConfig,
+  migrate,
+  serveMetrics,
+  type Config,
+} from '@stowage/core';
 import pg from 'pg';
 import { devSigningSecret } from './dev-signing-secret.ts';
 import { provisionDevTenants, readTenantFolder } from './dev-tenants.ts';
-import { apiDeps, openDatabase } from './wiring.ts';
+import { apiDeps, openDatabase, openObjectStore } from './wiring.ts';
 
 const defaultTenantsDir = resolve(import.meta.dirname, '../tenants');
 
@@ -92,15 +101,54 @@ async function runDev(settings: Config): Promise<void> {
   stopOnSignal(api, deps, db, stopVariants);
 }
 
+/**
+ * The image worker. libvips runs on libuv's thread pool: set UV_THREADPOOL_SIZE to about the cores
+ * available, and MALLOC_ARENA_MAX=2 to keep glibc from growing memory per thread (see README).
+ */
+async function runWorker(config: Config): Promise<void> {
+  if (!config.databaseUrl || !config.redisUrl) {
+    throw new ConfigError('DATABASE_URL and REDIS_URL are required for worker');
+  }
+  const db = await openDatabase(config);
+  const logger = createLogger({ name: 'stowage-image-worker', level: config.logLevel });
+  const metrics = createWorkerMetrics();
+  const stop = startQueueWorker(
+    { pool: db.pool, store: openObjectStore(config), logger, metrics, limits: config.variants },
+    {
+      redisUrl: config.redisUrl,
+      prefix: config.worker.queuePrefix,
+      concurrency: config.worker.concurrency,
+      lockMs: config.worker.lockMs,
+    },
+  );
+  const served = await serveMetrics(metrics.registry, config.http.metricsPort, config.http.host);
+  logger.info(
+    { metrics: served.url, concurrency: config.worker.concurrency },
+    'stowage-image-worker running',
+  );
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      // In-flight jobs finish; the rest stay queued for other workers.
+      stop()
+        .then(() => db.close())
+        .then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+    });
+  }
+}
+
 const commands: Record<string, (config: Config) => Promise<void>> = {
   api: runApi,
+  worker: runWorker,
   migrate: runMigrate,
   dev: runDev,
 };
 
 const command = commands[process.argv[2] ?? ''];
 if (!command) {
-  console.error('usage: stowage <api|migrate|dev>');
+  console.error('usage: stowage <api|worker|migrate|dev>');
   process.exit(2);
 }
 try {

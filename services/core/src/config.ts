@@ -40,6 +40,12 @@ const envSchema = z.object({
   VARIANT_MAX_PIXELS: z.coerce.number().int().min(1).max(268_402_689).default(40_000_000),
   VARIANT_MAX_INPUT_SIZE: bytes.default(100 * 2 ** 20),
   VARIANT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w-]{1,64}$/)
+    .default('stowage'),
   KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(2000).default(1000),
   STOWAGE_DATA_DIR: z.string().min(1).default('.stowage'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -78,6 +84,14 @@ export interface Config {
   serveRateLimit: number;
   /** Limits on the images the worker will decode. */
   variants: { maxInputPixels: number; maxInputBytes: number; timeoutSeconds: number };
+  worker: {
+    /** Jobs one worker process runs at once. */
+    concurrency: number;
+    /** A job whose worker stops renewing its lock for this long is handed to another worker. */
+    lockMs: number;
+    /** Redis key prefix of the queue, so several installations can share one Redis. */
+    queuePrefix: string;
+  };
   /** How long an API process may trust a key lookup; revocation reaches every replica within this. */
   keyCacheTtlMs: number;
   dataDir: string;
@@ -126,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxInputBytes: e.VARIANT_MAX_INPUT_SIZE,
       timeoutSeconds: e.VARIANT_TIMEOUT_SECONDS,
     },
+    worker: { concurrency: e.WORKER_CONCURRENCY, lockMs: e.WORKER_LOCK_MS, queuePrefix: e.QUEUE_PREFIX },
     keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
     dataDir: e.STOWAGE_DATA_DIR,
     logLevel: e.LOG_LEVEL,

@@ -11,7 +11,7 @@ export * from './tenants/quantity.ts';
 export * from './tenants/storage-tenant.ts';
 export * from './tenants/tenant-store.ts';
 export { createLogger, type Logger } from './logger.ts';
-export { createApiMetrics, type ApiMetrics } from './metrics.ts';
+export { createApiMetrics, createWorkerMetrics, type ApiMetrics, type WorkerMetrics } from './metrics.ts';
 export * from './files/file-store.ts';
 export {
   ObjectNotFoundError,
@@ -29,3 +29,4 @@ export { S3ObjectStore } from './object-store/s3-store.ts';
 export * from './files/object-keys.ts';
 export * from './files/direct-upload-store.ts';
 export * from './files/variant-store.ts';
+export { listen, serveMetrics } from './http-server.ts';

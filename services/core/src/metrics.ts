@@ -63,3 +63,38 @@ export function createApiMetrics() {
 }
 
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
+
+/** The image worker's Prometheus metrics. */
+export function createWorkerMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'stowage_worker_' });
+  const registers = [registry];
+  return {
+    registry,
+    queueDepth: new Gauge({
+      name: 'stowage_variant_queue_depth',
+      help: 'Variant jobs in the queue, by state',
+      labelNames: ['state'] as const,
+      registers,
+    }),
+    jobDuration: new Histogram({
+      name: 'stowage_variant_job_duration_seconds',
+      help: 'Time to make and store the variants of one image, by result',
+      labelNames: ['result'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    failures: new Counter({
+      name: 'stowage_variant_failures_total',
+      help: 'Variant jobs given up on (unusable images and jobs out of retries)',
+      registers,
+    }),
+    inFlight: new Gauge({
+      name: 'stowage_variant_jobs_in_flight',
+      help: 'Variant jobs being processed by this worker',
+      registers,
+    }),
+  };
+}
+
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { freePort } from '../../scripts/test-env/processes.ts';
+import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
+import { runCli, type CliProcess } from '../support/cli.ts';
+import { requireEnv, uniqueName } from '../support/env.ts';
+import { call, upload } from '../support/http.ts';
+import { imageCorpus } from '../support/image-corpus.ts';
+import { eventually } from '../support/poll.ts';
+
+interface LogLine {
+  time: number;
+  msg: string;
+  fileId?: string;
+}
+
+const logLines = (worker: CliProcess): LogLine[] =>
+  worker
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine);
+
+describe('image workers sharing a BullMQ queue in Redis', () => {
+  let stack: ApiStack;
+  let tenant: TestTenant;
+  const workers: CliProcess[] = [];
+  const prefix = uniqueName('q');
+
+  async function startWorker(): Promise<CliProcess> {
+    const metricsPort = await freePort();
+    const worker = runCli(['worker'], {
+      DATABASE_URL: stack.db.url,
+      REDIS_URL: requireEnv('REDIS_URL'),
+      QUEUE_PREFIX: prefix,
+      WORKER_CONCURRENCY: '1',
+      WORKER_LOCK_MS: '2000',
+      VARIANT_MAX_PIXELS: '100000000',
+      HOST: '127.0.0.1',
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'info',
+    });
+    await eventually(
+      async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok || undefined,
+      'the worker',
+    );
+    workers.push(worker);
+    return worker;
+  }
+
+  const variantStatus = async (key: string) =>
+    (await call(stack.url, `/files/img/${key}`, { key: tenant.key })).body.file.variantStatus as string;
+
+  before(async () => {
+    stack = await stackBackends[0].create();
+    tenant = await stack.createTenant();
+    await startWorker();
+    await startWorker();
+  });
+  after(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await stack.close();
+  });
+
+  it('processes every image once at a time, with no job run twice concurrently', async () => {
+    const corpus = await imageCorpus();
+    const images = [
+      corpus.jpeg,
+      corpus.png,
+      corpus.webp,
+      corpus.avif,
+      corpus.tiff,
+      corpus.gif,
+      corpus.tiny,
+      corpus.truncatedJpeg,
+    ];
+    const uploads = await Promise.all(
+      images.map((img) => upload(stack.url, 'img', img.data, { key: tenant.key })),
+    );
+    for (const [i, u] of uploads.entries()) {
+      const expected = images[i] === corpus.truncatedJpeg ? 'failed' : 'ready';
+      await eventually(
+        async () => ((await variantStatus(u.body.file.key)) === expected ? true : undefined),
+        `${expected} ${i}`,
+      );
+    }
+    // Per file, across both workers: every start is followed by its end before another start.
+    const events = workers
+      .flatMap((w) => logLines(w))
+      .filter((l) => l.fileId && l.msg.startsWith('variant job'));
+    for (const u of uploads) {
+      const mine = events.filter((e) => e.fileId === u.body.file.id).sort((a, b) => a.time - b.time);
+      assert.ok(mine.length >= 2, `no log of ${u.body.file.id}`);
+      let running = false;
+      for (const e of mine) {
+        if (e.msg === 'variant job started') {
+          assert.equal(running, false, 'started while already running');
+          running = true;
+        } else running = false;
+      }
+    }
+  });
+
+  it('finishes on another worker a job whose worker was killed mid-way', async () => {
+    const big = await sharp({
+      create: {
+        width: 8000,
+        height: 6000,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 50 },
+      },
+    })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const { body } = await upload(stack.url, 'img', big, { key: tenant.key });
+    const victim = await eventually(
+      async () =>
+        workers.find((w) =>
+          logLines(w).some((l) => l.msg === 'variant job started' && l.fileId === body.file.id),
+        ),
+      'a worker to take the job',
+    );
+    victim.child.kill('SIGKILL');
+    const survivor = workers.find((w) => w !== victim)!;
+    await eventually(
+      async () => ((await variantStatus(body.file.key)) === 'ready' ? true : undefined),
+      'the job to finish elsewhere',
+      120_000,
+    );
+    assert.ok(logLines(survivor).some((l) => l.msg === 'variant job finished' && l.fileId === body.file.id));
+    assert.ok(!logLines(victim).some((l) => l.msg === 'variant job finished' && l.fileId === body.file.id));
+  });
+});
