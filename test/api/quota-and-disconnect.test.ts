@@ -43,6 +43,30 @@ for (const backend of stackBackends) {
       });
     }
 
+    it('leaves nothing behind when the client goes away after the file but before the form ends', async () => {
+      const tenant = await stack.createTenant();
+      const boundary = 'after-file-boundary';
+      const req = request(new URL('/upload/abandoned', stack.url), {
+        method: 'POST',
+        headers: { 'x-api-key': tenant.key, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      });
+      req.on('error', () => {});
+      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\n`);
+      req.write(randomBytes(12_000));
+      req.write(`\r\n--${boundary}\r\n`); // the file part is complete; the form is not
+      await eventually(async () => {
+        const objects = await stack.storedObjects(tenant.storageBucket);
+        return objects.some((o) => !o.startsWith('incoming:')) ? true : undefined;
+      }, 'the file to be stored');
+      req.destroy();
+      await eventually(async () => {
+        const usage = (await getUsage(stack.db.pool, tenant.id))!;
+        const objects = await stack.storedObjects(tenant.storageBucket);
+        return usage.reservedBytes === 0 && objects.length === 0 ? true : undefined;
+      }, 'the abandoned form to be cleaned up');
+      assert.equal((await getUsage(stack.db.pool, tenant.id))?.usedBytes, 0);
+    });
+
     it('leaves no reservation, object or row behind when the client disconnects mid-upload', async () => {
       const tenant = await stack.createTenant();
       const boundary = 'disconnect-boundary';

@@ -18,8 +18,10 @@ export async function startApi(
 ): Promise<RunningApi> {
   const { http } = deps.config;
   const api = createServer(createApp(deps));
-  // Large uploads may take a long time; the socket's idle timeout still catches stalled clients.
+  // Large uploads may take a long time, so no limit on a whole request; a socket idle for two minutes
+  // (a stalled or slowloris client) is closed, which aborts its upload and releases its quota.
   api.requestTimeout = 0;
+  api.timeout = 120_000;
   api.headersTimeout = 60_000;
   api.keepAliveTimeout = 65_000;
   const url = await listen(api, http.port, http.host);

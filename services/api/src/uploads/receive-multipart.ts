@@ -44,7 +44,11 @@ export function cleanFilename(name: string | undefined): string {
  * optional boolean fields. Resolves when the whole form is read and `onFile` has finished; rejects with
  * BAD_REQUEST for malformed forms, a missing, misnamed or second file, and unknown or bad fields.
  */
-export function receiveMultipart(req: Request, handlers: MultipartHandlers): Promise<UploadFields> {
+export function receiveMultipart(
+  req: Request,
+  handlers: MultipartHandlers,
+  signal: AbortSignal,
+): Promise<UploadFields> {
   if (!req.is('multipart/form-data')) {
     return Promise.reject(unsupportedMediaType('Uploads must be multipart/form-data with a "file" field'));
   }
@@ -103,12 +107,16 @@ export function receiveMultipart(req: Request, handlers: MultipartHandlers): Pro
       if (settled) return;
       settled = true;
       // Wait for the file's work to end either way, so the caller never races a write still running.
+      signal.removeEventListener('abort', onAbort);
       void Promise.allSettled([fileWork]).then(() => {
         if (problem) reject(problem);
         else if (!fileWork) reject(badRequest('Missing file: send it in the "file" field'));
         else resolve(fields);
       });
     }
+    // A client that goes away may never send the closing boundary: without this the form would never end.
+    const onAbort = () => fail(badRequest('The client went away before the upload was complete'));
+    signal.addEventListener('abort', onAbort, { once: true });
     req.pipe(parser);
   });
 }

@@ -8,17 +8,38 @@ export interface SniffedType {
   ext: string;
 }
 
-const TEXT_TYPES: { pattern: RegExp; type: SniffedType }[] = [
-  {
-    pattern: /^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!doctype svg[^>]*>\s*)?<svg[\s>]/i,
-    type: { mimetype: 'image/svg+xml', ext: 'svg' },
-  },
-  {
-    pattern: /^\s*(<!doctype html|<html[\s>]|<head[\s>]|<body[\s>]|<script[\s>])/i,
-    type: { mimetype: 'text/html', ext: 'html' },
-  },
-  { pattern: /^\s*<\?xml\s/i, type: { mimetype: 'application/xml', ext: 'xml' } },
-];
+const SVG: SniffedType = { mimetype: 'image/svg+xml', ext: 'svg' };
+const HTML: SniffedType = { mimetype: 'text/html', ext: 'html' };
+const XML: SniffedType = { mimetype: 'application/xml', ext: 'xml' };
+const TEXT: SniffedType = { mimetype: 'text/plain', ext: 'txt' };
+
+/**
+ * Markup a browser would render: what the first element is, after any XML declaration, processing
+ * instructions, comments and doctype. A linear scan: a regular expression with nested repetition here
+ * could be made to backtrack for minutes by a crafted upload.
+ */
+function sniffMarkup(text: string): SniffedType {
+  let rest = text.trimStart();
+  const isXml = /^<\?xml\s/i.test(rest);
+  let doctype = '';
+  for (;;) {
+    const close = rest.startsWith('<?')
+      ? '?>'
+      : rest.startsWith('<!--')
+        ? '-->'
+        : rest.startsWith('<!')
+          ? '>'
+          : undefined;
+    if (!close) break;
+    const end = rest.indexOf(close, 2);
+    if (end === -1) break;
+    if (rest.startsWith('<!') && !rest.startsWith('<!--')) doctype = rest.slice(2, end).trim().toLowerCase();
+    rest = rest.slice(end + close.length).trimStart();
+  }
+  if (/^<svg[\s>]/i.test(rest) || doctype.startsWith('doctype svg')) return SVG;
+  if (doctype.startsWith('doctype html') || /^<(html|head|body|script)[\s>]/i.test(rest)) return HTML;
+  return isXml ? XML : TEXT;
+}
 
 function isText(head: Buffer): boolean {
   if (head.includes(0)) return false;
@@ -37,12 +58,11 @@ function isText(head: Buffer): boolean {
  */
 export async function sniffType(head: Buffer): Promise<SniffedType> {
   const detected = await fileTypeFromBuffer(head);
-  if (detected) return { mimetype: detected.mime, ext: detected.ext };
+  // Magic numbers cannot tell an SVG from other XML: markup is refined below.
+  if (detected && !/^(application|text)\/xml$/.test(detected.mime))
+    return { mimetype: detected.mime, ext: detected.ext };
   if (isText(head)) {
-    const text = head.toString('utf8');
-    return (
-      TEXT_TYPES.find(({ pattern }) => pattern.test(text))?.type ?? { mimetype: 'text/plain', ext: 'txt' }
-    );
+    return sniffMarkup(head.toString('utf8'));
   }
   return { mimetype: 'application/octet-stream', ext: 'bin' };
 }

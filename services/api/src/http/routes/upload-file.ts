@@ -22,19 +22,23 @@ export function uploadFile(deps: ApiDeps) {
     let originalName = 'file';
     let fields;
     try {
-      fields = await receiveMultipart(req, {
-        async onFile(file) {
-          originalName = file.filename;
-          stored = await storeUpload(
-            deps,
-            caller,
-            bucket,
-            settings,
-            { body: file.stream, expectedBytes: Math.max(0, declaredLength(req) - MULTIPART_OVERHEAD) },
-            signal,
-          );
+      fields = await receiveMultipart(
+        req,
+        {
+          async onFile(file) {
+            originalName = file.filename;
+            stored = await storeUpload(
+              deps,
+              caller,
+              bucket,
+              settings,
+              { body: file.stream, expectedBytes: Math.max(0, declaredLength(req) - MULTIPART_OVERHEAD) },
+              signal,
+            );
+          },
         },
-      });
+        signal,
+      );
     } catch (err) {
       if (stored) await discardUpload(deps, caller, stored);
       throw err;

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { sniffType } from './sniff.ts';
+
+const sniff = async (text: string) => (await sniffType(Buffer.from(text))).mimetype;
+
+describe('sniffType', () => {
+  it('recognises markup a browser would run, however it starts', async () => {
+    assert.equal(await sniff('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'image/svg+xml');
+    assert.equal(
+      await sniff('<?xml version="1.0"?>\n<!-- made by hand -->\n<!DOCTYPE svg PUBLIC "x">\n<svg>'),
+      'image/svg+xml',
+    );
+    assert.equal(await sniff('  <!DOCTYPE html><p>hi'), 'text/html');
+    assert.equal(await sniff('<script>alert(1)</script>'), 'text/html');
+    assert.equal(await sniff('<?xml version="1.0"?><feed/>'), 'application/xml');
+    assert.equal(await sniff('just words'), 'text/plain');
+    assert.equal(await sniff('%PDF-1.4\n'), 'application/pdf');
+    assert.equal(
+      await sniffType(Buffer.from([0, 1, 2, 255])).then((t) => t.mimetype),
+      'application/octet-stream',
+    );
+  });
+
+  it('stays linear on input built to make a pattern backtrack', async () => {
+    // With a nested-repetition regex this took seconds at 27 repetitions and doubled with each one.
+    assert.equal(await sniff('<!---->'.repeat(580) + 'x'), 'text/plain');
+    assert.equal(await sniff('<!--'.repeat(1000)), 'text/plain');
+  });
+});
