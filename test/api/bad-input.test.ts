@@ -154,6 +154,22 @@ for (const backend of stackBackends) {
       );
     });
 
+    it('rejects forged cursors and undecodable paths with 400', async () => {
+      const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      for (const c of [
+        cursor({ t: '99999999999999999999', id: '0f070692-8186-4b8d-86b9-e55d3e99f0b8' }),
+        cursor({ t: '1', id: '------------------------------------' }),
+        cursor([1, 2]),
+        'not base64 at all!',
+      ]) {
+        assertError(await send(`/files/docs?cursor=${encodeURIComponent(c)}`), 400, 'BAD_REQUEST');
+      }
+      for (const path of ['/anytenant/b/%E0%A4%A', '/files/b/%ZZ']) {
+        assertError(await call(stack.url, path), 400, 'BAD_REQUEST');
+      }
+      assertError(await send('/upload/b/%ZZ', { method: 'PUT', body: 'x' }), 400, 'BAD_REQUEST');
+    });
+
     it('rejects broken and wrong-shaped JSON', async () => {
       for (const body of ['{broken', '[1,2]', '"text"', '', 'null']) {
         const res = await send('/files/delete', {

@@ -119,6 +119,22 @@ describe('direct-to-S3 multipart uploads', () => {
     });
   }
 
+  it('completes once when two completes race, and keeps the file', async () => {
+    const tenant = await stack.createTenant();
+    const file = randomBytes(6 * MiB);
+    const { uploadId } = (await start(tenant, file.length)).body;
+    const [one, two] = await sign(tenant, uploadId, [1, 2]);
+    await putPart(one!.url, file.subarray(0, 5 * MiB));
+    await putPart(two!.url, file.subarray(5 * MiB));
+    const results = await Promise.all([complete(tenant, uploadId), complete(tenant, uploadId)]);
+    assert.deepEqual(results.map((r) => r.status).sort(), [201, 404]);
+    const done = results.find((r) => r.status === 201)!;
+    const served = await fetch(`${stack.url}/${tenant.id}/videos/${done.body.file.key}`);
+    assert.equal(sha256(Buffer.from(await served.arrayBuffer())), sha256(file));
+    const usage = (await getUsage(stack.db.pool, tenant.id))!;
+    assert.deepEqual([usage.usedBytes, usage.reservedBytes, usage.fileCount], [file.length, 0, 1]);
+  });
+
   it('rejects ETags that do not match the stored parts', async () => {
     const tenant = await stack.createTenant();
     const { uploadId } = (await start(tenant, 6 * MiB)).body;

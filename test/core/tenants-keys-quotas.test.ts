@@ -9,6 +9,7 @@ import {
   mintKey,
   releaseExpiredReservations,
   releaseReservation,
+  renewReservation,
   reserveQuota,
   revokeKey,
   rotateKey,
@@ -226,6 +227,38 @@ for (const backend of databaseBackends) {
       await releaseReservation(db.pool, other.id);
       assert.equal((await getUsage(db.pool, tenant.id))?.reservedBytes, 0);
       assert.equal((await getUsage(db.pool, tenant.id))?.usedBytes, 70);
+    });
+
+    it('grants nothing to a reservation that is gone, and renews without a quota check', async () => {
+      const tenant = await newTenant({ quota: { storage: 100 } });
+      const gone = await reserveQuota(db.pool, {
+        tenantId: tenant.id,
+        bytes: 10,
+        objectKey: null,
+        ttlMs: 60_000,
+      });
+      await releaseReservation(db.pool, gone.id);
+      await assert.rejects(extendReservation(db.pool, gone, 50, 60_000), { code: 'QUOTA_EXCEEDED' });
+      assert.equal(
+        (await getUsage(db.pool, tenant.id))?.reservedBytes,
+        0,
+        'no bytes leaked to a dead reservation',
+      );
+      assert.equal(await renewReservation(db.pool, gone.id, 60_000), false);
+
+      const full = await reserveQuota(db.pool, {
+        tenantId: tenant.id,
+        bytes: 100,
+        objectKey: null,
+        ttlMs: 60_000,
+      });
+      await db.pool.query('UPDATE tenants SET quota_bytes = 50 WHERE id = $1', [tenant.id]);
+      assert.equal(
+        await renewReservation(db.pool, full.id, 60_000),
+        true,
+        'a lowered quota does not kill it',
+      );
+      await releaseReservation(db.pool, full.id);
     });
 
     it('hands expired reservations to the sweeper and releases them', async () => {

@@ -19,6 +19,8 @@ function translate(err: unknown): AppError | undefined {
   if (e.type === 'entity.parse.failed') return badRequest('Malformed JSON body');
   if (e.type === 'entity.too.large') return payloadTooLarge(Number(e.limit));
   if (typeof e.type === 'string' && e.status === 400) return badRequest('Malformed request body');
+  // express reports a path it cannot percent-decode as a URIError with status 400.
+  if (err instanceof URIError) return badRequest('Malformed URL encoding');
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
     return badRequest('Unsupported body encoding');
   return undefined;

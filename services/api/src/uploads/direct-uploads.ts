@@ -3,6 +3,7 @@ import {
   badRequest,
   fileNotFound,
   getBucketSettings,
+  claimDirectUpload,
   getDirectUpload,
   insertDirectUpload,
   insertFile,
@@ -45,10 +46,12 @@ function directUploads(deps: ApiDeps): DirectUploads {
   return deps.store.direct;
 }
 
-async function liveUpload(deps: ApiDeps, caller: Caller, id: string): Promise<DirectUpload> {
-  const upload = /^[0-9a-f-]{36}$/.test(id)
-    ? await getDirectUpload(deps.pool, caller.tenantId, id)
-    : undefined;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A live upload of the caller's tenant; with `claim`, taken so no concurrent call can finish it too. */
+async function liveUpload(deps: ApiDeps, caller: Caller, id: string, claim = false): Promise<DirectUpload> {
+  const find = claim ? claimDirectUpload : getDirectUpload;
+  const upload = UUID.test(id) ? await find(deps.pool, caller.tenantId, id) : undefined;
   if (!upload) throw fileNotFound();
   return upload;
 }
@@ -168,7 +171,7 @@ export async function completeDirectUpload(
   claimed: { partNumber: number; etag: string }[] | undefined,
 ): Promise<FileRecord> {
   const direct = directUploads(deps);
-  const upload = await liveUpload(deps, caller, id);
+  const upload = await liveUpload(deps, caller, id, true);
   const bucket = caller.tenant.storageBucket;
   const key = objectKeyOf(upload.bucket, upload.fileKey);
   const discard = async () => {
@@ -221,7 +224,7 @@ export async function completeDirectUpload(
 /** Abandons a direct upload: aborts it in the store and releases its quota. */
 export async function abortDirectUpload(deps: ApiDeps, caller: Caller, id: string): Promise<void> {
   const direct = directUploads(deps);
-  const upload = await liveUpload(deps, caller, id);
+  const upload = await liveUpload(deps, caller, id, true);
   const key = objectKeyOf(upload.bucket, upload.fileKey);
   await direct.abort({ bucket: caller.tenant.storageBucket, key, uploadId: upload.s3UploadId });
   await releaseReservation(deps.pool, upload.reservationId);

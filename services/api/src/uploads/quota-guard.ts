@@ -3,6 +3,7 @@ import {
   AppError,
   extendReservation,
   releaseReservation,
+  renewReservation,
   reserveQuota,
   settleReservation,
   type ApiMetrics,
@@ -29,7 +30,7 @@ export class QuotaGuard {
     private readonly metrics: ApiMetrics,
   ) {
     this.heartbeat = setInterval(() => {
-      extendReservation(pool, reservation, 0, RESERVATION_TTL_MS).catch(() => {
+      renewReservation(pool, reservation.id, RESERVATION_TTL_MS).catch(() => {
         // A missed renewal only shortens the reservation's life; settle reports if it was swept.
       });
     }, RESERVATION_TTL_MS / 3);

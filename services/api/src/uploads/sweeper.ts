@@ -1,8 +1,11 @@
 import { listStorageBuckets, releaseExpiredReservations } from '@stowage/core';
 import type { ApiDeps } from '../deps.ts';
 
-/** Multipart uploads older than this with no live writer are aborted (a 10 GiB upload at 10 MB/s takes ~17 min). */
-const STALE_UPLOAD_MS = 6 * 60 * 60 * 1000;
+/**
+ * Store uploads older than this are aborted whatever they are: longer than any writer keeps one (a
+ * direct upload lives 24 hours). Those of a writer known to be dead go sooner, with its reservation.
+ */
+const STALE_UPLOAD_MS = 25 * 60 * 60 * 1000;
 
 /**
  * One pass of clean-up after crashed writers: releases reservations nobody renews any more, removes the

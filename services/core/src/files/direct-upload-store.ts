@@ -77,3 +77,20 @@ export async function getDirectUpload(
   );
   return rows[0] && toUpload(rows[0]);
 }
+
+/**
+ * Takes a live direct upload for completing or aborting: only one caller gets it, and it is no longer
+ * live for anyone else (it ends with its reservation, settled or released).
+ */
+export async function claimDirectUpload(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<DirectUpload | undefined> {
+  const { rows } = await db.query<Row>(
+    `UPDATE direct_uploads SET expires_at = now()
+     WHERE id = $1 AND tenant_id = $2 AND expires_at > now() RETURNING *`,
+    [id, tenantId],
+  );
+  return rows[0] && toUpload(rows[0]);
+}

@@ -140,11 +140,12 @@ interface Cursor {
 function decodeCursor(cursor: string): Cursor {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
+    // Microseconds since the epoch fit in 16 digits until the year 2286; more is not a cursor of ours.
     if (
       typeof parsed.t === 'string' &&
-      /^\d{1,20}$/.test(parsed.t) &&
+      /^\d{1,16}$/.test(parsed.t) &&
       typeof parsed.id === 'string' &&
-      /^[0-9a-f-]{36}$/.test(parsed.id)
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(parsed.id)
     ) {
       return { t: parsed.t, id: parsed.id };
     }

@@ -41,8 +41,9 @@ export async function reserveQuota(
 }
 
 /**
- * Grows a reservation by `bytes` (0 just renews it) and pushes its expiry `ttlMs` ahead. Throws
- * QUOTA_EXCEEDED if the growth does not fit; the reservation then keeps what it had.
+ * Grows a live reservation by `bytes` and pushes its expiry `ttlMs` ahead. Throws QUOTA_EXCEEDED if the
+ * growth does not fit, or if the reservation is gone (released by the sweeper); the grant is only made
+ * for a reservation that still exists.
  */
 export async function extendReservation(
   db: pg.Pool,
@@ -51,13 +52,30 @@ export async function extendReservation(
   ttlMs: number,
 ): Promise<void> {
   const { rowCount } = await db.query(
-    `WITH granted AS (${GRANT})
+    `WITH live AS (SELECT id FROM quota_reservations WHERE id = $3 FOR UPDATE),
+     granted AS (
+       UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes + $2
+       FROM tenants t, live
+       WHERE u.tenant_id = $1 AND t.id = u.tenant_id AND u.used_bytes + u.reserved_bytes + $2 <= t.quota_bytes
+       RETURNING u.tenant_id)
      UPDATE quota_reservations r SET bytes = r.bytes + $2, expires_at = now() + make_interval(secs => $4::float8 / 1000)
      FROM granted WHERE r.id = $3`,
     [reservation.tenantId, bytes, reservation.id, ttlMs],
   );
   if (rowCount !== 1) throw quotaExceeded();
   reservation.bytes += bytes;
+}
+
+/**
+ * Keeps a reservation alive for another `ttlMs` without touching the quota (which an operator may have
+ * lowered meanwhile: bytes already promised stay promised). False if it is gone.
+ */
+export async function renewReservation(db: pg.Pool, reservationId: string, ttlMs: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'UPDATE quota_reservations SET expires_at = now() + make_interval(secs => $2::float8 / 1000) WHERE id = $1',
+    [reservationId, ttlMs],
+  );
+  return rowCount === 1;
 }
 
 /**
