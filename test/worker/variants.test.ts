@@ -91,6 +91,18 @@ for (const backend of stackBackends) {
       });
     }
 
+    it('answers an upload with waitForVariants=true once its variants are ready', async () => {
+      const { status, body } = await upload(stack.url, 'img', corpus.png.data, {
+        key: tenant.key,
+        fields: { waitForVariants: 'true' },
+      });
+      assert.equal(status, 201);
+      assert.deepEqual(
+        Object.values(body.variants).map((v) => (v as { status: string }).status),
+        ['ready', 'ready', 'ready'],
+      );
+    });
+
     it('makes no variants of a text file named .jpg', async () => {
       const { body } = await upload(stack.url, 'img', corpus.textAsJpeg.data, {
         key: tenant.key,

@@ -1,6 +1,5 @@
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AppError,
   VARIANT_NAMES,
@@ -17,6 +16,7 @@ import {
 import type { Authenticator } from '../../auth/authenticator.ts';
 import type { ApiDeps } from '../../deps.ts';
 import { notModified, servingHeaders, type ServedFile } from '../../serving/serving-headers.ts';
+import { awaitVariants } from '../../serving/await-variants.ts';
 import { verifySignedQuery } from '../../serving/signed-urls.ts';
 import { allowOrigin } from '../cors.ts';
 import { clientGone } from '../request-body.ts';
@@ -72,17 +72,6 @@ function resolveObject(
 /** How long a GET for a variant still being made waits for it before answering 503. */
 const VARIANT_WAIT_MS = 3000;
 
-/** The file once its variants are no longer pending, or as it is after VARIANT_WAIT_MS. */
-async function awaitVariant(deps: ApiDeps, file: FileRecord): Promise<FileRecord> {
-  const deadline = Date.now() + VARIANT_WAIT_MS;
-  let current = file;
-  while (current.variantStatus === 'pending' && Date.now() < deadline) {
-    await sleep(200);
-    current = (await getFileById(deps.pool, file.tenantId, file.bucket, file.id)) ?? current;
-  }
-  return current;
-}
-
 /**
  * GET|HEAD /:tenantId/:bucket/:filename — public files to anyone; protected files only with a read key
  * of their own tenant. Anything else is 404, the same as a file that does not exist.
@@ -110,7 +99,7 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
         allowOrigin(res, origin);
       }
     }
-    const current = target.variant ? await awaitVariant(deps, file) : file;
+    const current = target.variant ? await awaitVariants(deps.pool, file, VARIANT_WAIT_MS) : file;
     const { key, size, served } = resolveObject(current, target);
     const shown = { ...served, isPublic: file.allowPublicAccess };
     const headers = servingHeaders(shown);

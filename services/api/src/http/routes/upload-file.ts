@@ -5,8 +5,12 @@ import { commitUpload, discardUpload, storeUpload, type StoredUpload } from '../
 import { receiveMultipart } from '../../uploads/receive-multipart.ts';
 import { callerOf } from '../caller.ts';
 import { clientGone, declaredLength } from '../request-body.ts';
+import { awaitVariants } from '../../serving/await-variants.ts';
 import { uploadedView } from '../file-view.ts';
 import { bucketName } from '../names.ts';
+
+/** The longest an upload with waitForVariants=true waits for its variants. */
+const WAIT_FOR_VARIANTS_MS = 30_000;
 
 /** The form's parts around the file (boundaries, part headers, small fields) fit in this. */
 const MULTIPART_OVERHEAD = 2048;
@@ -48,6 +52,8 @@ export function uploadFile(deps: ApiDeps) {
       originalName,
       allowPublicAccess: fields.allowPublicAccess ?? settings.publicDefault,
     });
-    res.status(201).json(uploadedView(deps.config.http.publicUrl, file));
+    // waitForVariants=true: answer once the variants are made (or failed), within a bound.
+    const shown = fields.waitForVariants ? await awaitVariants(deps.pool, file, WAIT_FOR_VARIANTS_MS) : file;
+    res.status(201).json(uploadedView(deps.config.http.publicUrl, shown));
   };
 }
