@@ -8,7 +8,7 @@ NODE_TEST := node --conditions=source --import tsx --test --test-reporter=spec
 UNIT_TESTS = $(shell find services operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 INTEGRATION_TESTS = $(shell find test -name '*.test.ts' | sort)
 
-.PHONY: help deps tools env test test-unit lint format build dev clean bench-upload-memory
+.PHONY: help deps tools env test test-unit lint format build dev clean bench-upload-memory bench-variants
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ dev: deps ## run the whole platform on embedded defaults (PORT, STOWAGE_DATA_DIR
 
 bench-upload-memory: build tools ## stream a multi-GiB upload through the API, record peak RSS in BENCHMARKS.md
 	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/upload-memory.ts
+
+bench-variants: deps tools ## variants per second through the worker against bare sharp, in BENCHMARKS.md
+	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/variants-throughput.ts
 
 clean: ## remove build output (keeps the cached tools)
 	rm -rf services/*/dist operator/dist *.tsbuildinfo
