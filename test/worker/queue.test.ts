@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { freePort } from '../../scripts/test-env/processes.ts';
@@ -14,6 +15,20 @@ interface LogLine {
   msg: string;
   fileId?: string;
 }
+
+/** An image that takes a worker a few seconds, long enough to interrupt. */
+const bigImage = () =>
+  sharp({
+    create: {
+      width: 8000,
+      height: 6000,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 128, sigma: 50 },
+    },
+  })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 
 const logLines = (worker: CliProcess): LogLine[] =>
   worker
@@ -103,17 +118,7 @@ describe('image workers sharing a BullMQ queue in Redis', () => {
   });
 
   it('finishes on another worker a job whose worker was killed mid-way', async () => {
-    const big = await sharp({
-      create: {
-        width: 8000,
-        height: 6000,
-        channels: 3,
-        background: '#000',
-        noise: { type: 'gaussian', mean: 128, sigma: 50 },
-      },
-    })
-      .jpeg({ quality: 90 })
-      .toBuffer();
+    const big = await bigImage();
     const { body } = await upload(stack.url, 'img', big, { key: tenant.key });
     const victim = await eventually(
       async () =>
@@ -131,5 +136,22 @@ describe('image workers sharing a BullMQ queue in Redis', () => {
     );
     assert.ok(logLines(survivor).some((l) => l.msg === 'variant job finished' && l.fileId === body.file.id));
     assert.ok(!logLines(victim).some((l) => l.msg === 'variant job finished' && l.fileId === body.file.id));
+  });
+
+  it('lets the job in hand finish on SIGTERM, then exits', async () => {
+    const worker = await startWorker();
+    for (const other of workers.filter((w) => w !== worker)) await other.stop();
+    const { body } = await upload(stack.url, 'img', await bigImage(), { key: tenant.key });
+    await eventually(
+      async () =>
+        logLines(worker).some((l) => l.msg === 'variant job started' && l.fileId === body.file.id) ||
+        undefined,
+      'the worker to take the job',
+    );
+    worker.child.kill('SIGTERM');
+    const [code] = (await once(worker.child, 'exit')) as [number | null];
+    assert.equal(code, 0);
+    assert.ok(logLines(worker).some((l) => l.msg === 'variant job finished' && l.fileId === body.file.id));
+    assert.equal(await variantStatus(body.file.key), 'ready');
   });
 });
