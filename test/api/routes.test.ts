@@ -269,6 +269,7 @@ for (const backend of stackBackends) {
       const svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>';
       const { body } = await upload(stack.url, 'svg', svg, { key: tenant.key, filename: 'x.png' });
       assert.equal(body.file.mimetype, 'image/svg+xml');
+      assert.equal(body.variants, undefined, 'SVG is not rasterised unless configured');
       assert.match(body.file.key, /\.svg$/);
       const res = await fetch(`${stack.url}/${tenant.id}/svg/${body.file.key}`);
       assert.match(res.headers.get('content-disposition') ?? '', /^attachment/);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { getUsage } from '@stowage/core';
-import { startInProcessVariants } from '@stowage/image-worker';
+import { processVariantJob, startInProcessVariants } from '@stowage/image-worker';
 import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { call, upload } from '../support/http.ts';
 import { imageCorpus } from '../support/image-corpus.ts';
@@ -101,6 +101,21 @@ for (const backend of stackBackends) {
         Object.values(body.variants).map((v) => (v as { status: string }).status),
         ['ready', 'ready', 'ready'],
       );
+    });
+
+    it('is idempotent: running a job again rewrites the same objects and counts the bytes once', async () => {
+      const t = await stack.createTenant();
+      const { body } = await upload(stack.url, 'img', corpus.png.data, {
+        key: t.key,
+        fields: { waitForVariants: 'true' },
+      });
+      const usage = await getUsage(stack.db.pool, t.id);
+      const objects = (await stack.storedObjects(t.storageBucket)).sort();
+      assert.equal(objects.length, 4);
+      const limits = { maxInputPixels: 40_000_000, maxInputBytes: 50 * 2 ** 20, timeoutSeconds: 30 };
+      assert.equal(await processVariantJob({ ...stack.deps, limits }, body.file.id), 'done');
+      assert.deepEqual(await getUsage(stack.db.pool, t.id), usage);
+      assert.deepEqual((await stack.storedObjects(t.storageBucket)).sort(), objects);
     });
 
     it('makes no variants of a text file named .jpg', async () => {

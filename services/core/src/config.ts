@@ -40,6 +40,7 @@ const envSchema = z.object({
   VARIANT_MAX_PIXELS: z.coerce.number().int().min(1).max(268_402_689).default(40_000_000),
   VARIANT_MAX_INPUT_SIZE: bytes.default(100 * 2 ** 20),
   VARIANT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  VARIANT_RASTERISE_SVG: z.stringbool().default(false),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   QUEUE_PREFIX: z
@@ -83,7 +84,7 @@ export interface Config {
   /** File downloads per client address per minute. */
   serveRateLimit: number;
   /** Limits on the images the worker will decode. */
-  variants: { maxInputPixels: number; maxInputBytes: number; timeoutSeconds: number };
+  variants: { maxInputPixels: number; maxInputBytes: number; timeoutSeconds: number; rasteriseSvg: boolean };
   worker: {
     /** Jobs one worker process runs at once. */
     concurrency: number;
@@ -139,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxInputPixels: e.VARIANT_MAX_PIXELS,
       maxInputBytes: e.VARIANT_MAX_INPUT_SIZE,
       timeoutSeconds: e.VARIANT_TIMEOUT_SECONDS,
+      rasteriseSvg: e.VARIANT_RASTERISE_SVG,
     },
     worker: { concurrency: e.WORKER_CONCURRENCY, lockMs: e.WORKER_LOCK_MS, queuePrefix: e.QUEUE_PREFIX },
     keyCacheTtlMs: e.KEY_CACHE_TTL_MS,

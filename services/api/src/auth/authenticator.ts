@@ -30,7 +30,8 @@ export function presentedKey(req: Request): string | undefined {
  * stops working on every replica within that time without a database query per request.
  */
 export class Authenticator {
-  private readonly keys: TtlCache<KeyPrincipal | undefined>;
+  private readonly keys: TtlCache<KeyPrincipal>;
+  private readonly unknownKeys: TtlCache<true>;
   private readonly tenants: TtlCache<Tenant | undefined>;
 
   constructor(
@@ -38,6 +39,7 @@ export class Authenticator {
     ttlMs: number,
   ) {
     this.keys = new TtlCache(ttlMs);
+    this.unknownKeys = new TtlCache(ttlMs);
     this.tenants = new TtlCache(ttlMs);
   }
 
@@ -45,13 +47,25 @@ export class Authenticator {
   async identify(req: Request): Promise<Caller | undefined> {
     const raw = presentedKey(req);
     if (raw === undefined || !isWellFormedApiKey(raw)) return undefined;
-    // Cached by hash so raw keys do not linger in memory.
-    const principal = await this.keys.getOrLoad(hashApiKey(raw).toString('base64'), () =>
-      findKey(this.pool, raw),
-    );
+    const principal = await this.principal(raw);
     if (!principal) return undefined;
     const tenant = await this.tenant(principal.tenantId);
     return tenant && { ...principal, tenant };
+  }
+
+  /**
+   * Keys are cached by hash, so raw keys do not linger in memory. Unknown keys are remembered apart from
+   * known ones: anyone can make well-formed keys, and a flood of them must not push real callers out.
+   */
+  private async principal(raw: string): Promise<KeyPrincipal | undefined> {
+    const id = hashApiKey(raw).toString('base64');
+    const hit = this.keys.peek(id);
+    if (hit) return hit.value;
+    if (this.unknownKeys.peek(id)) return undefined;
+    const found = await findKey(this.pool, raw);
+    if (found) this.keys.set(id, found);
+    else this.unknownKeys.set(id, true);
+    return found;
   }
 
   /** Like identify, but every failure is the same 401. */

@@ -40,4 +40,11 @@ describe('TtlCache', () => {
     assert.equal(await cache.getOrLoad('a', load('a2')), 'a2', 'a was evicted');
     assert.equal(loads, 4);
   });
+
+  it('peeks without loading and tells a cached undefined from nothing', () => {
+    const cache = new TtlCache<string | undefined>(60_000);
+    assert.equal(cache.peek('k'), undefined);
+    cache.set('k', undefined);
+    assert.deepEqual(cache.peek('k'), { value: undefined });
+  });
 });

@@ -10,7 +10,13 @@ export class TtlCache<V> {
     private readonly maxEntries = 10_000,
   ) {}
 
-  private set(key: string, value: V): void {
+  /** The live entry for `key`, if any (wrapped, so a cached undefined is told from a missing entry). */
+  peek(key: string): { value: V } | undefined {
+    const entry = this.entries.get(key);
+    return entry && entry.expires > Date.now() ? { value: entry.value } : undefined;
+  }
+
+  set(key: string, value: V): void {
     if (this.ttlMs === 0) return;
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {
@@ -22,8 +28,8 @@ export class TtlCache<V> {
 
   /** The cached value, or `load()`'s result cached (undefined results are cached too, as misses). */
   async getOrLoad(key: string, load: () => Promise<V>): Promise<V> {
-    const entry = this.entries.get(key);
-    if (entry && entry.expires > Date.now()) return entry.value;
+    const cached = this.peek(key);
+    if (cached) return cached.value;
     const value = await load();
     this.set(key, value);
     return value;

@@ -209,7 +209,7 @@ export async function completeDirectUpload(
         size: upload.declaredSize,
         etag: `"${upload.fileKey.slice(0, 36)}"`,
         allowPublicAccess: upload.allowPublicAccess,
-        variantStatus: hasVariants(type.mimetype) ? 'pending' : 'none',
+        variantStatus: hasVariants(type.mimetype, deps.config.variants.rasteriseSvg) ? 'pending' : 'none',
       });
     });
     if (!file) throw fileNotFound(); // swept as abandoned while completing

@@ -67,9 +67,12 @@ export async function sniffType(head: Buffer): Promise<SniffedType> {
   return { mimetype: 'application/octet-stream', ext: 'bin' };
 }
 
-/** Raster images the worker makes WebP variants of. */
-export function hasVariants(mimetype: string): boolean {
-  return /^image\/(jpeg|png|gif|webp|avif|tiff|heic|heif)$/.test(mimetype);
+/** Images the worker makes WebP variants of: raster formats, and SVG only if rasterising it is enabled. */
+export function hasVariants(mimetype: string, rasteriseSvg: boolean): boolean {
+  return (
+    /^image\/(jpeg|png|gif|webp|avif|tiff|heic|heif)$/.test(mimetype) ||
+    (rasteriseSvg && mimetype === 'image/svg+xml')
+  );
 }
 
 /** Whether `mimetype` matches one of a bucket's allowed patterns (`image/*`, `application/pdf`); none = any. */

@@ -143,7 +143,9 @@ export async function commitUpload(
       size: upload.size,
       etag: `"${upload.id}"`,
       allowPublicAccess: details.allowPublicAccess,
-      variantStatus: hasVariants(upload.type.mimetype) ? 'pending' : 'none',
+      variantStatus: hasVariants(upload.type.mimetype, deps.config.variants.rasteriseSvg)
+        ? 'pending'
+        : 'none',
     });
   }).catch(async (err: unknown) => {
     await discardUpload(deps, caller, upload);

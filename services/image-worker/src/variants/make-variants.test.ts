@@ -54,6 +54,21 @@ describe('makeVariants', () => {
     });
   }
 
+  it('rasterises SVG when asked to (the API only queues SVG when VARIANT_RASTERISE_SVG is on)', async () => {
+    const svg = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="500"><rect width="1000" height="500" fill="red"/></svg>',
+    );
+    const variants = await makeVariants(svg, limits);
+    assert.deepEqual(
+      variants.map((v) => [v.width, v.height]),
+      [
+        [1000, 500],
+        [800, 400],
+        [300, 150],
+      ],
+    );
+  });
+
   it('refuses a decompression bomb from its header, before decoding', async () => {
     await assert.rejects(makeVariants(corpus.bomb.data, limits), (err: unknown) => {
       assert.ok(err instanceof UnusableImageError);
