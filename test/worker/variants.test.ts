@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { getUsage } from '@stowage/core';
+import { getUsage, type ObjectStore } from '@stowage/core';
 import { processVariantJob, startInProcessVariants } from '@stowage/image-worker';
 import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { call, upload } from '../support/http.ts';
@@ -116,6 +116,33 @@ for (const backend of stackBackends) {
       assert.equal(await processVariantJob({ ...stack.deps, limits }, body.file.id), 'done');
       assert.deepEqual(await getUsage(stack.db.pool, t.id), usage);
       assert.deepEqual((await stack.storedObjects(t.storageBucket)).sort(), objects);
+    });
+
+    it('removes variants that were finished after their file was deleted', async () => {
+      const t = await stack.createTenant();
+      const { body } = await upload(stack.url, 'img', corpus.png.data, {
+        key: t.key,
+        fields: { waitForVariants: 'true' },
+      });
+      // A job that is writing variants when the file is deleted: the delete lands during its first write.
+      let deleted = false;
+      const store = Object.create(stack.store) as ObjectStore;
+      store.put = async (options) => {
+        if (!deleted) {
+          deleted = true;
+          await call(stack.url, '/files/delete', {
+            method: 'POST',
+            key: t.key,
+            json: { bucket: 'img', key: body.file.key },
+          });
+        }
+        return stack.store.put(options);
+      };
+      const limits = { maxInputPixels: 40_000_000, maxInputBytes: 50 * 2 ** 20, timeoutSeconds: 30 };
+      assert.equal(await processVariantJob({ ...stack.deps, store, limits }, body.file.id), 'gone');
+      assert.deepEqual(await stack.storedObjects(t.storageBucket), []);
+      const usage = (await getUsage(stack.db.pool, t.id))!;
+      assert.deepEqual([usage.usedBytes, usage.reservedBytes, usage.fileCount], [0, 0, 0]);
     });
 
     it('makes no variants of a text file named .jpg', async () => {
