@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { getUsage } from '@stowage/core';
 import { stackBackends, type ApiStack } from '../support/api-stack.ts';
-import { upload } from '../support/http.ts';
+import { call, upload } from '../support/http.ts';
 import { eventually } from '../support/poll.ts';
 
 const KiB = 1024;
@@ -42,6 +42,40 @@ for (const backend of stackBackends) {
         assert.equal((await stack.storedObjects(tenant.storageBucket)).length, stored.length);
       });
     }
+
+    it('keeps usage, rows and objects consistent when a bucket is deleted while uploads land in it', async () => {
+      const tenant = await stack.createTenant();
+      await upload(stack.url, 'busy', 'already there', { key: tenant.key });
+      const racing = Array.from({ length: 12 }, (_, i) =>
+        upload(stack.url, 'busy', randomBytes(20_000 + i), { key: tenant.key }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const deleted = await call(stack.url, '/files/delete-bucket', {
+        method: 'POST',
+        key: tenant.key,
+        json: { bucket: 'busy' },
+      });
+      assert.equal(deleted.status, 200);
+      for (const r of await Promise.all(racing)) assert.equal(r.status, 201);
+
+      const { rows } = await stack.db.pool.query<{ key: string; size: string }>(
+        'SELECT key, size FROM files WHERE tenant_id = $1',
+        [tenant.id],
+      );
+      const usage = (await getUsage(stack.db.pool, tenant.id))!;
+      assert.equal(usage.fileCount, rows.length);
+      assert.equal(
+        usage.usedBytes,
+        rows.reduce((sum, r) => sum + Number(r.size), 0),
+      );
+      assert.equal(usage.reservedBytes, 0);
+      const objects = (await stack.storedObjects(tenant.storageBucket)).sort();
+      assert.deepEqual(
+        objects,
+        rows.map((r) => `busy/${r.key}`).sort(),
+        'every row has its object and no object lacks a row',
+      );
+    });
 
     it('leaves nothing behind when the client goes away after the file but before the form ends', async () => {
       const tenant = await stack.createTenant();

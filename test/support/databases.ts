@@ -20,6 +20,7 @@ async function realPostgres(): Promise<TestDatabase> {
   const url = new URL(server.href);
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.href, max: 30 });
+  pool.on('error', () => {}); // idle connections are cut when the database is dropped
   await migrate(pool);
   return {
     url: url.href,

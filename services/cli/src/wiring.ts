@@ -19,6 +19,9 @@ import { Redis } from 'ioredis';
 export async function openDatabase(config: Config): Promise<{ pool: pg.Pool; close(): Promise<void> }> {
   if (config.databaseUrl) {
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 20 });
+    // An idle connection the server cuts (a restart, a failover) is replaced on next use; without a
+    // listener its error would end the process.
+    pool.on('error', (err) => console.error(`database connection lost: ${err.message}`));
     return { pool, close: () => pool.end() };
   }
   const dir = join(config.dataDir, 'db');

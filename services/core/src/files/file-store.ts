@@ -193,25 +193,31 @@ export async function deleteFileRecord(client: pg.PoolClient, fileId: string): P
 
 /**
  * Removes every file row of a logical bucket, and the bucket itself unless the spec declares it, giving
- * their bytes back. Resolves to the number of files removed.
+ * their bytes back; resolves to the files removed, whose objects the caller then deletes. The bucket row
+ * is locked first, so an upload committing into the bucket meanwhile waits and then lands in a fresh
+ * bucket with its bytes counted, instead of being swept away with them uncounted.
  */
 export async function deleteBucketRecords(
   client: pg.PoolClient,
   tenantId: string,
   bucket: string,
-): Promise<number> {
-  const { rows } = await client.query<{ files: string }>(
-    `WITH gone AS (DELETE FROM files WHERE tenant_id = $1 AND bucket = $2 RETURNING size + variant_bytes AS bytes),
-     totals AS (SELECT count(*) AS files, COALESCE(sum(bytes), 0) AS bytes FROM gone),
-     usage AS (
-       UPDATE tenant_usage u SET used_bytes = u.used_bytes - totals.bytes, file_count = u.file_count - totals.files
-       FROM totals WHERE u.tenant_id = $1)
-     SELECT files FROM totals`,
+): Promise<{ id: string; key: string }[]> {
+  await client.query('SELECT 1 FROM buckets WHERE tenant_id = $1 AND name = $2 FOR UPDATE', [
+    tenantId,
+    bucket,
+  ]);
+  const { rows } = await client.query<{ id: string; key: string; bytes: string }>(
+    'DELETE FROM files WHERE tenant_id = $1 AND bucket = $2 RETURNING id, key, size + variant_bytes AS bytes',
     [tenantId, bucket],
+  );
+  const bytes = rows.reduce((sum, r) => sum + Number(r.bytes), 0);
+  await client.query(
+    'UPDATE tenant_usage SET used_bytes = used_bytes - $2, file_count = file_count - $3 WHERE tenant_id = $1',
+    [tenantId, bytes, rows.length],
   );
   await client.query('DELETE FROM buckets WHERE tenant_id = $1 AND name = $2 AND NOT declared', [
     tenantId,
     bucket,
   ]);
-  return Number(rows[0]?.files ?? 0);
+  return rows.map((r) => ({ id: r.id, key: r.key }));
 }

@@ -62,11 +62,9 @@ export class FilesystemObjectStore implements ObjectStore {
         { signal },
       );
       await writeFile(tempMeta, JSON.stringify({ contentType }));
-      await mkdir(dirname(paths.object), { recursive: true });
-      await mkdir(dirname(paths.meta), { recursive: true });
       // Metadata first: a reader never sees new bytes described by the old content type.
-      await rename(tempMeta, paths.meta);
-      await rename(temp, paths.object);
+      await moveInto(tempMeta, paths.meta);
+      await moveInto(temp, paths.object);
       return { size };
     } finally {
       await rm(temp, { force: true });
@@ -227,4 +225,20 @@ function hasCode(error: unknown, ...codes: string[]): boolean {
 /** Names of writes in progress start with a digest of their key, so one key's leftovers can be found. */
 export function incomingPrefix(key: string): string {
   return `${createHash('sha256').update(key).digest('hex').slice(0, 16)}-`;
+}
+
+/**
+ * Renames `from` to `to`, making `to`'s directory first. A delete elsewhere may remove that directory
+ * once it looks empty, between the mkdir and the rename; then it is made again.
+ */
+async function moveInto(from: string, to: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await mkdir(dirname(to), { recursive: true });
+    try {
+      await rename(from, to);
+      return;
+    } catch (error) {
+      if (!isMissing(error) || attempt >= 5) throw error;
+    }
+  }
 }
