@@ -130,6 +130,7 @@ export async function presignParts(deps: ApiDeps, caller: Caller, id: string, pa
         key,
         uploadId: upload.s3UploadId,
         partNumber,
+        size: partNumber < count ? upload.partSize : upload.declaredSize - (count - 1) * upload.partSize,
         expiresInSeconds: PART_URL_SECONDS,
       }),
     })),

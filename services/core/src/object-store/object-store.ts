@@ -69,8 +69,10 @@ export interface MultipartTarget {
 
 export interface DirectUploads {
   create(options: { bucket: string; key: string; contentType: string }): Promise<string>;
-  /** A URL the client PUTs one part to, valid for `expiresInSeconds`. */
-  presignPart(options: MultipartTarget & { partNumber: number; expiresInSeconds: number }): Promise<string>;
+  /** A URL the client PUTs one part of exactly `size` bytes to, valid for `expiresInSeconds`. */
+  presignPart(
+    options: MultipartTarget & { partNumber: number; size: number; expiresInSeconds: number },
+  ): Promise<string>;
   /** The parts the store actually holds, in part order. */
   listParts(options: MultipartTarget): Promise<UploadedPart[]>;
   complete(options: MultipartTarget & { parts: UploadedPart[] }): Promise<void>;

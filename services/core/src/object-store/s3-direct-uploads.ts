@@ -27,14 +27,20 @@ export class S3DirectUploads implements DirectUploads {
     return out.UploadId;
   }
 
-  presignPart(options: MultipartTarget & { partNumber: number; expiresInSeconds: number }) {
+  presignPart(options: MultipartTarget & { partNumber: number; size: number; expiresInSeconds: number }) {
     const command = new UploadPartCommand({
       Bucket: options.bucket,
       Key: options.key,
       UploadId: options.uploadId,
       PartNumber: options.partNumber,
+      ContentLength: options.size,
     });
-    return getSignedUrl(this.presignClient, command, { expiresIn: options.expiresInSeconds });
+    // Content-Length is signed, so S3 refuses a part of any other size: no one can park terabytes
+    // behind a small declared upload until complete checks it.
+    return getSignedUrl(this.presignClient, command, {
+      expiresIn: options.expiresInSeconds,
+      signableHeaders: new Set(['content-length']),
+    });
   }
 
   async listParts({ bucket, key, uploadId }: MultipartTarget) {
