@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  loadYaml,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
+import { storageTenantSpec } from '@stowage/core';
+import { uniqueName } from '../support/env.ts';
+import { testKubeConfig } from '../support/kube.ts';
+import { eventually } from '../support/poll.ts';
+
+// loadYaml maps the YAML's keys (x-kubernetes-*) onto the client's model, which is what it serialises.
+const crd = loadYaml<V1CustomResourceDefinition>(
+  readFileSync(resolve(import.meta.dirname, '../../crds/storagetenants.stowage.dev.yaml'), 'utf8'),
+);
+const target = { group: 'stowage.dev', version: 'v1alpha1', plural: 'storagetenants' };
+
+describe('the StorageTenant CRD on the real kube-apiserver', () => {
+  const kc = testKubeConfig();
+  const extensions = kc.makeApiClient(ApiextensionsV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const namespace = uniqueName('crd');
+
+  const create = (name: string, spec: Record<string, unknown>) =>
+    custom.createNamespacedCustomObject({
+      ...target,
+      namespace,
+      body: { apiVersion: 'stowage.dev/v1alpha1', kind: 'StorageTenant', metadata: { name }, spec },
+    }) as Promise<{ spec: Record<string, unknown>; metadata: { resourceVersion: string } }>;
+
+  before(async () => {
+    await extensions.createCustomResourceDefinition({ body: crd }).catch(async (err: { code?: number }) => {
+      if (err.code !== 409) throw err;
+      await extensions.replaceCustomResourceDefinition({
+        name: crd.metadata!.name!,
+        body: {
+          ...crd,
+          metadata: {
+            ...crd.metadata,
+            resourceVersion: (await extensions.readCustomResourceDefinition({ name: crd.metadata!.name! }))
+              .metadata!.resourceVersion,
+          },
+        },
+      });
+    });
+    await eventually(async () => {
+      const got = await extensions.readCustomResourceDefinition({ name: crd.metadata!.name! });
+      return (
+        got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') || undefined
+      );
+    }, 'the CRD to be established');
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+  });
+  after(() => core.deleteNamespace({ name: namespace }).catch(() => {}));
+
+  it('fills in the documented defaults, which the core schema reads as they are', async () => {
+    const created = await create('defaults', { apiKeys: [{ name: 'backend' }] });
+    assert.deepEqual(created.spec, {
+      displayName: '',
+      quota: { storage: '10Gi', maxFileSize: '10Gi' },
+      rateLimits: { upload: 120, list: 120, delete: 50, usage: 100 },
+      apiKeys: [{ name: 'backend', scopes: ['read', 'write'], mode: 'live', rotation: 0 }],
+      deletionPolicy: 'Retain',
+    });
+    const parsed = storageTenantSpec.parse(created.spec);
+    assert.equal(parsed.quota.storage, 10 * 2 ** 30);
+  });
+
+  it('accepts a full spec', async () => {
+    await create('full', {
+      tenantId: uniqueName('acme'),
+      displayName: 'Acme Inc.',
+      quota: { storage: '500Gi', maxFileSize: 1073741824 },
+      rateLimits: { upload: 10, list: 20, delete: 5, usage: 1 },
+      allowedOrigins: ['https://app.acme.com', 'http://localhost:3000'],
+      buckets: [
+        { name: 'avatars', public: true, allowedTypes: ['image/*'] },
+        { name: 'private', public: false },
+      ],
+      apiKeys: [
+        {
+          name: 'backend',
+          scopes: ['admin'],
+          mode: 'test',
+          rotation: 2,
+          allowedOrigins: ['https://x.acme.com'],
+        },
+      ],
+      deletionPolicy: 'Delete',
+    });
+  });
+
+  for (const [why, spec, message] of [
+    ['an invalid tenantId', { tenantId: 'Not_Valid' }, /spec\.tenantId/],
+    ['a reserved tenantId', { tenantId: 'files' }, /reserved/],
+    ['a malformed quantity', { quota: { storage: '10GB' } }, /storage must be a non-negative byte quantity/],
+    ['a zero maxFileSize', { quota: { maxFileSize: 0 } }, /maxFileSize must be a positive byte quantity/],
+    ['a rate limit of 0', { rateLimits: { upload: 0 } }, /spec\.rateLimits\.upload/],
+    ['an unknown deletion policy', { deletionPolicy: 'Shred' }, /spec\.deletionPolicy/],
+    ['an origin with a path', { allowedOrigins: ['https://a.com/path'] }, /spec\.allowedOrigins/],
+    ['an unknown scope', { apiKeys: [{ name: 'k', scopes: ['root'] }] }, /scopes/],
+    ['two keys of one name', { apiKeys: [{ name: 'k' }, { name: 'k' }] }, /Duplicate value/],
+  ] as const) {
+    it(`rejects ${why} with a clear message`, async () => {
+      await assert.rejects(create(uniqueName('bad'), spec), (err: { body?: string; message?: string }) => {
+        assert.match(String(err.body ?? err.message), message);
+        return true;
+      });
+    });
+  }
+
+  it('keeps tenantId immutable', async () => {
+    const tenantId = uniqueName('fixed');
+    const created = await create('immutable', { tenantId });
+    const patch = (body: unknown) =>
+      custom.patchNamespacedCustomObject({ ...target, namespace, name: 'immutable', body });
+    await assert.rejects(
+      patch([{ op: 'replace', path: '/spec/tenantId', value: 'other' }]),
+      (err: { body?: string }) => {
+        assert.match(String(err.body), /tenantId is immutable/);
+        return true;
+      },
+    );
+    await assert.rejects(patch([{ op: 'remove', path: '/spec/tenantId' }]), /tenantId is immutable/);
+    await patch([{ op: 'replace', path: '/spec/displayName', value: 'renamed' }]);
+    assert.ok(created.metadata.resourceVersion);
+  });
+});
