@@ -187,6 +187,16 @@ for (const backend of stackBackends) {
       assert.equal(await head.text(), '');
     });
 
+    it('answers GET and HEAD alike when a row has lost its object', async () => {
+      const { body } = await upload(stack.url, 'lost', 'soon gone', { key: tenant.key });
+      await stack.store.delete({ bucket: tenant.storageBucket, keys: [`lost/${body.file.key}`] });
+      for (const method of ['GET', 'HEAD']) {
+        const res = await fetch(`${stack.url}/${tenant.id}/lost/${body.file.key}`, { method });
+        assert.equal(res.status, 404, method);
+        assert.equal(res.headers.get('cache-control'), null, `${method}: nothing cacheable about a 404`);
+      }
+    });
+
     it('serves protected files only to keys of their tenant, 404 to everyone else', async () => {
       const { body } = await upload(stack.url, 'private', 'secret stuff', {
         key: tenant.key,

@@ -110,7 +110,10 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
     const range = requestedRange(req, size, served.etag);
     if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
     headers['content-length'] = String(range ? range.end - range.start + 1 : size);
+    const objectKey = objectKeyOf(target.bucket, key);
     if (req.method === 'HEAD') {
+      // The same answer a GET would give, without fetching the bytes.
+      if (!(await deps.store.head({ bucket: tenant.storageBucket, key: objectKey }))) throw fileNotFound();
       res
         .status(range ? 206 : 200)
         .set(headers)
@@ -120,7 +123,7 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
     // Fetched before any header is set, so a failure still gets a clean error response.
     const object = await deps.store.get({
       bucket: tenant.storageBucket,
-      key: objectKeyOf(target.bucket, key),
+      key: objectKey,
       ...(range ? { range } : {}),
       signal: clientGone(res),
     });
