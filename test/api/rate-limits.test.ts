@@ -49,7 +49,12 @@ describe('rate limits shared through Redis by two API processes', () => {
       storageBucket: `stowage-${tenantId}`,
       spec: storageTenantSpec.parse({ rateLimits: { usage: 5, list: 3 } }),
     });
-    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, SERVE_RATE_LIMIT: '4' };
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      SERVE_RATE_LIMIT: '4',
+      AUTH_FAILURE_LIMIT: '3',
+    };
     apis = await Promise.all([startCliServer('api', env), startCliServer('api', env)]);
   });
   after(async () => {
@@ -85,6 +90,16 @@ describe('rate limits shared through Redis by two API processes', () => {
     assertLimited(await call(apis[0]!.url, path, { headers: { 'x-forwarded-for': '203.0.113.7' } }));
     const elsewhere = await call(apis[0]!.url, path, { headers: { 'x-forwarded-for': '198.51.100.1' } });
     assert.equal(elsewhere.status, 404);
+  });
+
+  it('refuses a client address that keeps presenting bad keys, and only it', async () => {
+    const from = (address: string, key: string) =>
+      call(apis[0]!.url, '/usage', { headers: { 'x-forwarded-for': address, 'x-api-key': key } });
+    const bad = 'stw_live_thisIsNotARealKeyAtAllButWellShaped00';
+    for (let i = 0; i < 3; i++) assert.equal((await from('192.0.2.1', bad)).status, 401);
+    assertLimited(await from('192.0.2.1', bad));
+    assert.equal((await from('192.0.2.1', await newKey())).status, 200, 'a good key still works from there');
+    assert.equal((await from('192.0.2.2', bad)).status, 401, 'other addresses are not affected');
   });
 
   it('keeps serving under per-process limits while Redis is down, and shares them again when it returns', async () => {

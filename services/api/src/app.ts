@@ -5,7 +5,12 @@ import { requireCaller } from './http/caller.ts';
 import { corsPreflight } from './http/cors.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
 import { requestContext } from './http/request-context.ts';
-import { limitPerClient, limitPerKey, type KeyedClass } from './limits/rate-limit-middleware.ts';
+import {
+  limitFailedAuth,
+  limitPerClient,
+  limitPerKey,
+  type KeyedClass,
+} from './limits/rate-limit-middleware.ts';
 import { RateLimits } from './limits/rate-limits.ts';
 import { deleteBucket } from './http/routes/delete-bucket.ts';
 import { cancelDirectUpload } from './http/routes/abort-direct-upload.ts';
@@ -28,7 +33,7 @@ export function createApp(deps: ApiDeps): express.Express {
   const json = express.json({ limit: '16kb' });
   const limits = new RateLimits(deps.redis, deps.metrics);
   const caller = (scope: 'read' | 'write' | 'admin', routeClass: KeyedClass) => [
-    requireCaller(auth, scope),
+    requireCaller(auth, scope, (req, res) => limitFailedAuth(limits, deps.config.authFailureLimit, req, res)),
     limitPerKey(limits, routeClass),
   ];
 

@@ -37,6 +37,7 @@ const envSchema = z.object({
   MAX_FILE_SIZE_LIMIT: bytes.default(10 * 2 ** 30),
   SIGNING_SECRET: z.string().min(32, 'use at least 32 random characters').optional(),
   SERVE_RATE_LIMIT: z.coerce.number().int().min(1).default(6000),
+  AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).default(600),
   VARIANT_MAX_PIXELS: z.coerce.number().int().min(1).max(268_402_689).default(40_000_000),
   VARIANT_MAX_INPUT_SIZE: bytes.default(100 * 2 ** 20),
   VARIANT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
@@ -83,6 +84,8 @@ export interface Config {
   signingSecret: string | undefined;
   /** File downloads per client address per minute. */
   serveRateLimit: number;
+  /** Requests with a bad key per client address per minute, before 401s become 429s. */
+  authFailureLimit: number;
   /** Limits on the images the worker will decode. */
   variants: { maxInputPixels: number; maxInputBytes: number; timeoutSeconds: number; rasteriseSvg: boolean };
   worker: {
@@ -136,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxFileSizeLimit: e.MAX_FILE_SIZE_LIMIT,
     signingSecret: e.SIGNING_SECRET,
     serveRateLimit: e.SERVE_RATE_LIMIT,
+    authFailureLimit: e.AUTH_FAILURE_LIMIT,
     variants: {
       maxInputPixels: e.VARIANT_MAX_PIXELS,
       maxInputBytes: e.VARIANT_MAX_INPUT_SIZE,

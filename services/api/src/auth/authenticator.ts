@@ -5,7 +5,6 @@ import {
   getTenant,
   hashApiKey,
   isWellFormedApiKey,
-  unauthorized,
   type KeyPrincipal,
   type Tenant,
 } from '@stowage/core';
@@ -66,13 +65,6 @@ export class Authenticator {
     if (found) this.keys.set(id, found);
     else this.unknownKeys.set(id, true);
     return found;
-  }
-
-  /** Like identify, but every failure is the same 401. */
-  async require(req: Request): Promise<Caller> {
-    const caller = await this.identify(req);
-    if (!caller) throw unauthorized();
-    return caller;
   }
 
   tenant(id: string): Promise<Tenant | undefined> {

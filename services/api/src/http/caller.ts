@@ -1,15 +1,24 @@
 import type { NextFunction, Request, Response } from 'express';
-import { forbidden, grants, type Scope } from '@stowage/core';
+import { forbidden, grants, unauthorized, type Scope } from '@stowage/core';
 import type { Authenticator, Caller } from '../auth/authenticator.ts';
 import { allowOrigin } from './cors.ts';
 
 /**
- * Requires an API key with `scope`. Every key problem is the same 401; a key that works but lacks the
- * scope, or is used from an origin its tenant or key does not allow, gets 403 FORBIDDEN.
+ * Requires an API key with `scope`. Every key problem is the same 401 (after `onFailure`, which may
+ * refuse a client that fails too often); a key that works but lacks the scope, or is used from an
+ * origin its tenant or key does not allow, gets 403 FORBIDDEN.
  */
-export function requireCaller(auth: Authenticator, scope: Scope) {
+export function requireCaller(
+  auth: Authenticator,
+  scope: Scope,
+  onFailure: (req: Request, res: Response) => Promise<void>,
+) {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const caller = await auth.require(req);
+    const caller = await auth.identify(req);
+    if (!caller) {
+      await onFailure(req, res);
+      throw unauthorized();
+    }
     const origin = req.headers.origin;
     if (origin !== undefined && caller.allowedOrigins.length > 0 && !caller.allowedOrigins.includes(origin)) {
       throw forbidden('Origin not allowed for this API key');

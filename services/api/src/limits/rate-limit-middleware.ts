@@ -21,7 +21,7 @@ async function apply(limits: RateLimits, routeClass: RouteClass, key: string, li
   }
 }
 
-export type KeyedClass = Exclude<RouteClass, 'serve'>;
+export type KeyedClass = Exclude<RouteClass, 'serve' | 'auth'>;
 
 /** Limits an authenticated route per API key, at the caller's tenant's limit for the class. */
 export function limitPerKey(limits: RateLimits, routeClass: KeyedClass) {
@@ -38,4 +38,12 @@ export function limitPerClient(limits: RateLimits, perMinute: number) {
     await apply(limits, 'serve', req.ip ?? 'unknown', perMinute, res);
     next();
   };
+}
+
+/**
+ * Counts a request whose key failed against its client address; past `perMinute` it is refused with 429
+ * instead of 401. Anyone can make well-formed keys, and each unknown one costs a database lookup.
+ */
+export async function limitFailedAuth(limits: RateLimits, perMinute: number, req: Request, res: Response) {
+  await apply(limits, 'auth', req.ip ?? 'unknown', perMinute, res);
 }

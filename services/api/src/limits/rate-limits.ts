@@ -7,8 +7,11 @@ import {
 } from 'rate-limiter-flexible';
 import type { ApiMetrics, Logger } from '@stowage/core';
 
-/** What a limit counts: an API key's requests per route class, or a client address's downloads. */
-export type RouteClass = 'upload' | 'list' | 'delete' | 'usage' | 'serve';
+/**
+ * What a limit counts: an API key's requests per route class, or per client address its downloads
+ * (`serve`) and its requests with bad keys (`auth`).
+ */
+export type RouteClass = 'upload' | 'list' | 'delete' | 'usage' | 'serve' | 'auth';
 
 const WINDOW_SECONDS = 60;
 
