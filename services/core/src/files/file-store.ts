@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { badRequest } from '../errors.ts';
+import { lockTenantUsage } from '../quotas/reservations.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -182,7 +183,12 @@ export async function listFiles(
 }
 
 /** Removes a file's row and gives its bytes (original and variants) back to the tenant's usage. */
-export async function deleteFileRecord(client: pg.PoolClient, fileId: string): Promise<void> {
+export async function deleteFileRecord(
+  client: pg.PoolClient,
+  tenantId: string,
+  fileId: string,
+): Promise<void> {
+  await lockTenantUsage(client, tenantId);
   await client.query(
     `WITH gone AS (DELETE FROM files WHERE id = $1 RETURNING tenant_id, size + variant_bytes AS bytes)
      UPDATE tenant_usage u SET used_bytes = u.used_bytes - gone.bytes, file_count = u.file_count - 1
@@ -202,6 +208,7 @@ export async function deleteBucketRecords(
   tenantId: string,
   bucket: string,
 ): Promise<{ id: string; key: string }[]> {
+  await lockTenantUsage(client, tenantId);
   await client.query('SELECT 1 FROM buckets WHERE tenant_id = $1 AND name = $2 FOR UPDATE', [
     tenantId,
     bucket,

@@ -66,7 +66,8 @@ export async function getVariantSource(db: Db, fileId: string): Promise<VariantS
 /**
  * Records a file's finished variants in the caller's transaction, replacing earlier ones: the file row is
  * locked, and the tenant's usage loses the old variant bytes (already counted) as the new ones are
- * settled by the caller. Returns false if the file was deleted meanwhile.
+ * settled by the caller, which must settle first (see the lock order in quotas/reservations.ts).
+ * Returns false if the file was deleted meanwhile.
  */
 export async function recordVariants(
   client: pg.PoolClient,

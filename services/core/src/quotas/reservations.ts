@@ -4,6 +4,16 @@ import { quotaExceeded } from '../errors.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
+/*
+ * Lock order. Every transaction that touches these rows takes their locks in this order, so that no
+ * two can wait for each other: quota_reservations, then tenant_usage, then buckets, then files.
+ */
+
+/** Takes the tenant's usage row first, for a transaction that goes on to lock buckets or files. */
+export async function lockTenantUsage(client: pg.PoolClient, tenantId: string): Promise<void> {
+  await client.query('SELECT 1 FROM tenant_usage WHERE tenant_id = $1 FOR UPDATE', [tenantId]);
+}
+
 /**
  * Grants `bytes` more to a tenant's reservations if used + reserved stays within the quota. The row lock
  * that UPDATE takes on tenant_usage serialises concurrent grants, and PostgreSQL re-checks the WHERE

@@ -22,6 +22,9 @@ export interface VariantJobDeps {
   limits: VariantLimits & { maxInputBytes: number };
 }
 
+/** The file was deleted while its variants were being made. */
+class FileGone extends Error {}
+
 async function readAll(body: AsyncIterable<Buffer>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(chunk);
@@ -68,26 +71,25 @@ export async function processVariantJob(deps: VariantJobDeps, fileId: string): P
         contentType: 'image/webp',
       });
     }
-    const recorded = await withTransaction(deps.pool, async (client) => {
+    await withTransaction(deps.pool, async (client) => {
       const sizes = variants.map((v) => ({
         name: v.name,
         size: v.data.length,
         width: v.width,
         height: v.height,
       }));
-      if (!(await recordVariants(client, fileId, sizes))) return false;
-      // Swept as abandoned (this job stalled past its lifetime): roll back and let a retry redo it.
+      // Settled first, for the lock order. If the reservation was swept as abandoned (this job stalled
+      // past its lifetime), a retry redoes the job; if the file is gone, everything is rolled back.
       if (!(await settleReservation(client, reservation, total, 0)))
         throw new Error('quota reservation expired');
-      return true;
+      if (!(await recordVariants(client, fileId, sizes))) throw new FileGone();
     });
-    if (recorded) return 'done';
+    return 'done';
   } catch (err) {
     await releaseReservation(deps.pool, reservation.id);
-    throw err;
+    if (!(err instanceof FileGone)) throw err;
   }
   // Deleted while we worked: take back what we wrote.
-  await releaseReservation(deps.pool, reservation.id);
   await deps.store.delete({ bucket: source.storageBucket, keys });
   return 'gone';
 }

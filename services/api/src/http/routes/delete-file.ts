@@ -28,7 +28,7 @@ export function deleteFile(deps: ApiDeps) {
         objectKeyOf(bucket, k),
       );
       await deps.store.delete({ bucket: caller.tenant.storageBucket, keys });
-      await withTransaction(deps.pool, (client) => deleteFileRecord(client, file.id));
+      await withTransaction(deps.pool, (client) => deleteFileRecord(client, caller.tenantId, file.id));
     }
     res.json({ success: true, message: 'File deleted successfully', key });
   };
