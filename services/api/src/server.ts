@@ -35,7 +35,7 @@ export async function startApi(
     url,
     metricsUrl,
     async close() {
-      stopSweeper();
+      await stopSweeper();
       await Promise.all(
         [api, metrics].map(
           (s) =>

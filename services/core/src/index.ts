@@ -30,3 +30,4 @@ export * from './files/object-keys.ts';
 export * from './files/direct-upload-store.ts';
 export * from './files/variant-store.ts';
 export { listen, serveMetrics } from './http-server.ts';
+export { every } from './every.ts';

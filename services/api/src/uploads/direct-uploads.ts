@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import { randomUUID } from 'node:crypto';
 import {
   badRequest,
@@ -190,7 +191,7 @@ export async function completeDirectUpload(
       key,
       range: { start: 0, end: Math.min(SNIFF_BYTES, upload.declaredSize) - 1 },
     });
-    const type = await sniffType(await readAll(head.body));
+    const type = await sniffType(await buffer(head.body));
     if (head.size !== upload.declaredSize)
       throw badRequest('Upload rejected: the stored size differs from the declared one');
     const settings = await getBucketSettings(deps.pool, caller.tenantId, upload.bucket);
@@ -229,10 +230,4 @@ export async function abortDirectUpload(deps: ApiDeps, caller: Caller, id: strin
   const key = objectKeyOf(upload.bucket, upload.fileKey);
   await direct.abort({ bucket: caller.tenant.storageBucket, key, uploadId: upload.s3UploadId });
   await releaseReservation(deps.pool, upload.reservationId);
-}
-
-async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return Buffer.concat(chunks);
 }

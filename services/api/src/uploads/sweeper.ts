@@ -1,4 +1,4 @@
-import { listStorageBuckets, releaseExpiredReservations } from '@stowage/core';
+import { every, listStorageBuckets, releaseExpiredReservations } from '@stowage/core';
 import type { ApiDeps } from '../deps.ts';
 
 /**
@@ -33,18 +33,13 @@ export async function sweepOnce(
 }
 
 /** Runs sweepOnce every `intervalMs` until stopped; failures are logged and retried next time. */
-export function startSweeper(deps: ApiDeps, intervalMs = 30_000): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    sweepOnce(deps)
-      .then((swept) => {
-        if (swept.reservations || swept.uploads) deps.logger.info(swept, 'swept abandoned uploads');
-      })
-      .catch((err: unknown) => deps.logger.warn({ err }, 'sweep failed'))
-      .finally(() => (running = false));
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+export function startSweeper(deps: ApiDeps, intervalMs = 30_000): () => Promise<void> {
+  return every(
+    intervalMs,
+    async () => {
+      const swept = await sweepOnce(deps);
+      if (swept.reservations || swept.uploads) deps.logger.info(swept, 'swept abandoned uploads');
+    },
+    (err) => deps.logger.warn({ err }, 'sweep failed'),
+  );
 }

@@ -100,12 +100,3 @@ export async function markVariantsFailed(db: Db, fileId: string, reason: string)
     [fileId, reason.slice(0, 500)],
   );
 }
-
-/** The variant state of a file, for a GET that waits for a pending variant. */
-export async function getVariantStatus(db: Db, fileId: string): Promise<string | undefined> {
-  const { rows } = await db.query<{ variant_status: string }>(
-    'SELECT variant_status FROM files WHERE id = $1',
-    [fileId],
-  );
-  return rows[0]?.variant_status;
-}

@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import {
@@ -25,12 +26,6 @@ export interface VariantJobDeps {
 /** The file was deleted while its variants were being made. */
 class FileGone extends Error {}
 
-async function readAll(body: AsyncIterable<Buffer>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
 /**
  * Makes and stores the variants of one file. Idempotent: running it again rewrites the same three
  * objects and replaces the recorded sizes. Variant bytes count toward the tenant's quota, reserved and
@@ -49,7 +44,7 @@ export async function processVariantJob(deps: VariantJobDeps, fileId: string): P
     bucket: source.storageBucket,
     key: objectKeyOf(source.bucket, source.key),
   });
-  const variants = await makeVariants(await readAll(original.body), deps.limits);
+  const variants = await makeVariants(await buffer(original.body), deps.limits);
   const total = variants.reduce((sum, v) => sum + v.data.length, 0);
   const reservation = await reserveQuota(deps.pool, {
     tenantId: source.tenantId,

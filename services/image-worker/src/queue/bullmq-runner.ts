@@ -1,9 +1,9 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { markVariantsFailed, type WorkerMetrics } from '@stowage/core';
+import { every, markVariantsFailed, type WorkerMetrics } from '@stowage/core';
 import { processVariantJob, type VariantJobDeps } from '../jobs/process-variant-job.ts';
 import { UnusableImageError } from '../variants/make-variants.ts';
-import { dispatchOutbox, every } from './outbox.ts';
+import { dispatchOutbox } from './outbox.ts';
 
 export const QUEUE_NAME = 'variants';
 const ATTEMPTS = 5;

@@ -1,7 +1,6 @@
-import { markVariantJobsDispatched, markVariantsFailed, pendingVariantJobs } from '@stowage/core';
+import { every, markVariantJobsDispatched, markVariantsFailed, pendingVariantJobs } from '@stowage/core';
 import { processVariantJob, type VariantJobDeps } from '../jobs/process-variant-job.ts';
 import { UnusableImageError } from '../variants/make-variants.ts';
-import { every } from './outbox.ts';
 
 const ATTEMPTS = 3;
 
