@@ -1,19 +1,10 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
-import type pg from 'pg';
-import {
-  applyTenant,
-  defaultTenantId,
-  findKey,
-  listActiveKeys,
-  mintKey,
-  revokeKey,
-  storageTenantSpec,
-  type ObjectStore,
-  type StorageTenantSpec,
-} from '@stowage/core';
+import { defaultTenantId, storageTenantSpec, type StorageTenantSpec } from '@stowage/core';
+import { provisionTenant, type ProvisionDeps } from '@stowage/operator';
+import { FileKeyVault } from './file-key-vault.ts';
 
 const manifest = z.object({
   apiVersion: z.literal('stowage.dev/v1alpha1'),
@@ -48,17 +39,6 @@ export async function readTenantFolder(dir: string): Promise<DevTenant[]> {
   return tenants;
 }
 
-/** Raw dev keys kept between restarts, like the operator's Secrets: `<tenant>/<key name>` → key. */
-type KeyFile = Record<string, { id: string; raw: string }>;
-
-async function readKeyFile(path: string): Promise<KeyFile> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as KeyFile;
-  } catch {
-    return {};
-  }
-}
-
 export interface ProvisionedKey {
   tenantId: string;
   name: string;
@@ -66,50 +46,29 @@ export interface ProvisionedKey {
 }
 
 /**
- * Applies the dev tenants: tenant rows, store buckets and keys. Keys live in `<dataDir>/keys.json`
- * (mode 0600) so a restart keeps them; a key that no longer works is replaced and the old one revoked.
+ * Provisions the dev tenants through the operator's own reconcile functions: tenant rows, store buckets
+ * and keys. Keys live in `<dataDir>/keys.json` (mode 0600) instead of Secrets, so a restart keeps them.
  */
 export async function provisionDevTenants(
-  pool: pg.Pool,
-  store: ObjectStore,
+  deps: ProvisionDeps,
   tenants: DevTenant[],
   options: { dataDir: string; bucketPrefix: string },
 ): Promise<ProvisionedKey[]> {
-  const keyPath = join(options.dataDir, 'keys.json');
-  const saved = await readKeyFile(keyPath);
   const keys: ProvisionedKey[] = [];
   for (const tenant of tenants) {
     const id = tenant.spec.tenantId ?? defaultTenantId(tenant.namespace, tenant.name);
-    const storageBucket = `${options.bucketPrefix}${id}`;
-    const applied = await applyTenant(pool, {
+    const vault = new FileKeyVault(join(options.dataDir, 'keys.json'), id);
+    const result = await provisionTenant(deps, {
       id,
       owner: `dev:${tenant.file}`,
-      storageBucket,
+      storageBucket: `${options.bucketPrefix}${id}`,
       spec: tenant.spec,
+      vault,
     });
-    if (applied.outcome === 'conflict')
-      throw new Error(`${tenant.file}: tenant id ${id} belongs to ${applied.owner}`);
-    await store.ensureBucket(storageBucket);
-    const active = await listActiveKeys(pool, id);
+    if (result.failure) throw new Error(`${tenant.file}: ${result.failure.step}: ${result.failure.message}`);
     for (const spec of tenant.spec.apiKeys) {
-      const slot = `${id}/${spec.name}`;
-      const kept = saved[slot];
-      if (kept && (await findKey(pool, kept.raw))?.keyId === kept.id) {
-        keys.push({ tenantId: id, name: spec.name, raw: kept.raw });
-        continue;
-      }
-      for (const stale of active.filter((k) => k.name === spec.name)) await revokeKey(pool, stale.id);
-      const minted = await mintKey(pool, {
-        tenantId: id,
-        name: spec.name,
-        scopes: spec.scopes,
-        mode: spec.mode,
-        allowedOrigins: spec.allowedOrigins,
-      });
-      saved[slot] = { id: minted.id, raw: minted.raw };
-      keys.push({ tenantId: id, name: spec.name, raw: minted.raw });
+      keys.push({ tenantId: id, name: spec.name, raw: (await vault.read(spec.name))!.raw });
     }
   }
-  await writeFile(keyPath, JSON.stringify(saved, null, 2), { mode: 0o600 });
   return keys;
 }

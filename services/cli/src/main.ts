@@ -4,6 +4,7 @@
  *
  *   stowage api       the REST API (DATABASE_URL and S3_* for real infrastructure)
  *   stowage worker    the image worker (DATABASE_URL, REDIS_URL, S3_*)
+ *   stowage operator  reconciles StorageTenants (DATABASE_URL, S3_*, and a kubeconfig or in-cluster account)
  *   stowage migrate   apply database migrations and exit
  *   stowage dev       the whole platform in one process on embedded defaults
  */
@@ -11,9 +12,12 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { startApi, type ApiDeps, type RunningApi } from '@stowage/api';
 import { startInProcessVariants, startQueueWorker } from '@stowage/image-worker';
+import { startOperator } from '@stowage/operator';
+import { KubeConfig } from '@kubernetes/client-node';
 import {
   ConfigError,
   createLogger,
+  createOperatorMetrics,
   createWorkerMetrics,
   loadConfig,
   migrate,
@@ -81,7 +85,8 @@ async function runDev(settings: Config): Promise<void> {
   if (config.databaseUrl) await migrate(db.pool);
   const deps = apiDeps(config, db.pool);
   const tenants = await readTenantFolder(process.env.STOWAGE_TENANTS_DIR ?? defaultTenantsDir);
-  const keys = await provisionDevTenants(db.pool, deps.store, tenants, {
+  const provision = { pool: db.pool, store: deps.store, keyGraceMs: config.operator.keyRotationGraceMs };
+  const keys = await provisionDevTenants(provision, tenants, {
     dataDir: config.dataDir,
     bucketPrefix: config.s3.bucketPrefix,
   });
@@ -139,16 +144,45 @@ async function runWorker(config: Config): Promise<void> {
   }
 }
 
+/** The operator. Only the process holding the Lease reconciles; one that loses it exits to rejoin. */
+async function runOperator(config: Config): Promise<void> {
+  if (!config.databaseUrl) throw new ConfigError('DATABASE_URL is required for operator');
+  const db = await openDatabase(config);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const operator = await startOperator({
+    config,
+    kubeConfig,
+    pool: db.pool,
+    store: openObjectStore(config),
+    logger: createLogger({ name: 'stowage-operator', level: config.logLevel }),
+    metrics: createOperatorMetrics(),
+  });
+  void operator.lost.then(() => process.exit(1));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      operator
+        .stop()
+        .then(() => db.close())
+        .then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+    });
+  }
+}
+
 const commands: Record<string, (config: Config) => Promise<void>> = {
   api: runApi,
   worker: runWorker,
   migrate: runMigrate,
   dev: runDev,
+  operator: runOperator,
 };
 
 const command = commands[process.argv[2] ?? ''];
 if (!command) {
-  console.error('usage: stowage <api|worker|migrate|dev>');
+  console.error('usage: stowage <api|worker|operator|migrate|dev>');
   process.exit(2);
 }
 try {

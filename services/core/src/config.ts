@@ -49,6 +49,14 @@ const envSchema = z.object({
     .regex(/^[\w-]{1,64}$/)
     .default('stowage'),
   KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(2000).default(1000),
+  POD_NAME: z.string().min(1).optional(),
+  POD_NAMESPACE: z.string().min(1).default('default'),
+  WATCH_NAMESPACE: z.string().min(1).optional(),
+  OPERATOR_LEASE_NAME: z.string().min(1).default('stowage-operator'),
+  OPERATOR_LEASE_SECONDS: z.coerce.number().int().min(2).max(300).default(15),
+  OPERATOR_RESYNC_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  OPERATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  KEY_ROTATION_GRACE_SECONDS: z.coerce.number().int().min(0).default(86_400),
   STOWAGE_DATA_DIR: z.string().min(1).default('.stowage'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -95,6 +103,23 @@ export interface Config {
     lockMs: number;
     /** Redis key prefix of the queue, so several installations can share one Redis. */
     queuePrefix: string;
+  };
+  operator: {
+    /** This process in the Lease: the pod name, else the host name. */
+    identity: string | undefined;
+    /** Where the Lease lives: the operator's own namespace. */
+    leaseNamespace: string;
+    leaseName: string;
+    /** A leader that has not renewed for this long is replaced. */
+    leaseSeconds: number;
+    /** Every resource is reconciled again this often, which also refreshes its usage. */
+    resyncSeconds: number;
+    /** Resources reconciled at once (each one is only ever reconciled by one at a time). */
+    concurrency: number;
+    /** Only StorageTenants in this namespace; undefined: all namespaces. */
+    watchNamespace: string | undefined;
+    /** How long a rotated key keeps working after its successor is minted. */
+    keyRotationGraceMs: number;
   };
   /** How long an API process may trust a key lookup; revocation reaches every replica within this. */
   keyCacheTtlMs: number;
@@ -147,6 +172,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rasteriseSvg: e.VARIANT_RASTERISE_SVG,
     },
     worker: { concurrency: e.WORKER_CONCURRENCY, lockMs: e.WORKER_LOCK_MS, queuePrefix: e.QUEUE_PREFIX },
+    operator: {
+      identity: e.POD_NAME,
+      leaseNamespace: e.POD_NAMESPACE,
+      leaseName: e.OPERATOR_LEASE_NAME,
+      leaseSeconds: e.OPERATOR_LEASE_SECONDS,
+      resyncSeconds: e.OPERATOR_RESYNC_SECONDS,
+      concurrency: e.OPERATOR_CONCURRENCY,
+      watchNamespace: e.WATCH_NAMESPACE,
+      keyRotationGraceMs: e.KEY_ROTATION_GRACE_SECONDS * 1000,
+    },
     keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
     dataDir: e.STOWAGE_DATA_DIR,
     logLevel: e.LOG_LEVEL,

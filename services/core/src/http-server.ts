@@ -14,13 +14,28 @@ export function listen(server: Server, port: number, host: string): Promise<stri
   });
 }
 
-/** Serves `registry` at /metrics on a port of its own, away from the public API. */
+/** Probes for the processes without a public HTTP API (worker, operator). */
+export interface HealthChecks {
+  /** false: the process is stuck and should be restarted (answered at /healthz). */
+  live?: () => boolean;
+  /** false: the process should get no traffic or work yet (answered at /readyz). */
+  ready?: () => boolean;
+}
+
+/**
+ * Serves `registry` at /metrics on a port of its own, away from the public API, with /healthz and
+ * /readyz for processes that have no other HTTP server.
+ */
 export async function serveMetrics(
   registry: Registry,
   port: number,
   host: string,
+  health: HealthChecks = {},
 ): Promise<{ url: string; server: Server }> {
+  const probe = (check: (() => boolean) | undefined) => ((check?.() ?? true) ? 200 : 503);
   const server = createServer((req, res) => {
+    if (req.url === '/healthz') return void res.writeHead(probe(health.live)).end();
+    if (req.url === '/readyz') return void res.writeHead(probe(health.ready)).end();
     if (req.url !== '/metrics') return void res.writeHead(404).end();
     registry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),

@@ -11,7 +11,14 @@ export * from './tenants/quantity.ts';
 export * from './tenants/storage-tenant.ts';
 export * from './tenants/tenant-store.ts';
 export { createLogger, type Logger } from './logger.ts';
-export { createApiMetrics, createWorkerMetrics, type ApiMetrics, type WorkerMetrics } from './metrics.ts';
+export {
+  createApiMetrics,
+  createOperatorMetrics,
+  createWorkerMetrics,
+  type ApiMetrics,
+  type OperatorMetrics,
+  type WorkerMetrics,
+} from './metrics.ts';
 export * from './files/file-store.ts';
 export {
   ObjectNotFoundError,
@@ -29,5 +36,5 @@ export { S3ObjectStore } from './object-store/s3-store.ts';
 export * from './files/object-keys.ts';
 export * from './files/direct-upload-store.ts';
 export * from './files/variant-store.ts';
-export { listen, serveMetrics } from './http-server.ts';
+export { listen, serveMetrics, type HealthChecks } from './http-server.ts';
 export { every } from './every.ts';

@@ -98,3 +98,65 @@ export function createWorkerMetrics() {
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
+
+/**
+ * The operator's Prometheus metrics. Only the leader reconciles, so the per-tenant gauges are exported
+ * once per installation, not by every API replica.
+ */
+export function createOperatorMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'stowage_operator_' });
+  const registers = [registry];
+  return {
+    registry,
+    reconciles: new Counter({
+      name: 'stowage_operator_reconcile_total',
+      help: 'StorageTenant reconciles, by result',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    reconcileErrors: new Counter({
+      name: 'stowage_operator_reconcile_errors_total',
+      help: 'StorageTenant reconciles that failed and will be retried, by the condition that failed',
+      labelNames: ['condition'] as const,
+      registers,
+    }),
+    reconcileDuration: new Histogram({
+      name: 'stowage_operator_reconcile_duration_seconds',
+      help: 'Time to reconcile one StorageTenant',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    isLeader: new Gauge({
+      name: 'stowage_operator_is_leader',
+      help: '1 while this operator process holds the Lease and reconciles',
+      registers,
+    }),
+    tenants: new Gauge({
+      name: 'stowage_operator_tenants',
+      help: 'StorageTenants known to the operator, by readiness',
+      labelNames: ['ready'] as const,
+      registers,
+    }),
+    usedBytes: new Gauge({
+      name: 'stowage_tenant_used_bytes',
+      help: 'Bytes stored by a tenant, originals and variants',
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
+    quotaBytes: new Gauge({
+      name: 'stowage_tenant_quota_bytes',
+      help: "A tenant's storage quota in bytes",
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
+    fileCount: new Gauge({
+      name: 'stowage_tenant_file_count',
+      help: 'Files stored by a tenant',
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
+  };
+}
+
+export type OperatorMetrics = ReturnType<typeof createOperatorMetrics>;

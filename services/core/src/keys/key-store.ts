@@ -65,23 +65,50 @@ const toRecord = (row: KeyRow): KeyRecord => ({
 
 /** Mints a key; only its SHA-256 hash is stored. */
 export async function mintKey(db: pg.Pool | pg.PoolClient, input: MintKeyInput): Promise<MintedKey> {
-  const key = generateApiKey(input.mode);
-  const id = randomUUID();
-  const { rows } = await db.query<{ created_at: Date }>(
-    `INSERT INTO api_keys (id, tenant_id, name, key_hash, prefix, scopes, mode, allowed_origins)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at`,
+  const { raw } = generateApiKey(input.mode);
+  const record = await registerKey(db, { ...input, id: randomUUID(), raw });
+  return { id: record.id, raw, prefix: record.prefix, createdAt: record.createdAt };
+}
+
+/**
+ * Stores the hash of a key made elsewhere (the operator writes a key to its Secret first, so that a crash
+ * in between cannot leave a key nobody holds). Idempotent: registering id again returns the stored record,
+ * which may be revoked.
+ */
+export async function registerKey(
+  db: pg.Pool | pg.PoolClient,
+  input: MintKeyInput & { id: string; raw: string },
+): Promise<KeyRecord> {
+  const { rows } = await db.query<KeyRow>(
+    `WITH inserted AS (
+       INSERT INTO api_keys (id, tenant_id, name, key_hash, prefix, scopes, mode, allowed_origins)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING *)
+     SELECT * FROM inserted UNION ALL SELECT * FROM api_keys WHERE id = $1`,
     [
-      id,
+      input.id,
       input.tenantId,
       input.name,
-      key.hash,
-      key.prefix,
+      hashApiKey(input.raw),
+      publicPrefix(input.raw),
       input.scopes,
       input.mode,
       input.allowedOrigins ?? null,
     ],
   );
-  return { id, raw: key.raw, prefix: key.prefix, createdAt: rows[0]!.created_at };
+  return toRecord(rows[0]!);
+}
+
+/** Sets a key's scopes and origins, for a spec that changed them without asking for a new key. */
+export async function updateKeyGrants(
+  db: pg.Pool | pg.PoolClient,
+  id: string,
+  grants: { scopes: Scope[]; allowedOrigins?: string[] | undefined },
+): Promise<void> {
+  await db.query('UPDATE api_keys SET scopes = $2, allowed_origins = $3 WHERE id = $1', [
+    id,
+    grants.scopes,
+    grants.allowedOrigins ?? null,
+  ]);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.ts';
+import { lockTenantUsage } from '../quotas/reservations.ts';
 import type { RateLimits, StorageTenantSpec } from './storage-tenant.ts';
 
 export interface Tenant {
@@ -129,4 +130,19 @@ export async function knownOrigins(pool: pg.Pool): Promise<{ anyOrigin: boolean;
         ) o) AS origins`,
   );
   return { anyOrigin: rows[0]?.any_origin ?? false, origins: rows[0]?.origins ?? [] };
+}
+
+/**
+ * Deletes a tenant and every row that hangs off it (usage, reservations, keys, buckets, files), if `owner`
+ * declared it. Locks are taken in the documented order (reservations, usage, buckets, files) before the
+ * cascade, so a delete never deadlocks with an upload still finishing. Idempotent.
+ */
+export function deleteTenant(pool: pg.Pool, id: string, owner: string): Promise<void> {
+  return withTransaction(pool, async (client) => {
+    await client.query('SELECT 1 FROM quota_reservations WHERE tenant_id = $1 FOR UPDATE', [id]);
+    await lockTenantUsage(client, id);
+    await client.query('SELECT 1 FROM buckets WHERE tenant_id = $1 FOR UPDATE', [id]);
+    await client.query('SELECT 1 FROM files WHERE tenant_id = $1 FOR UPDATE', [id]);
+    await client.query('DELETE FROM tenants WHERE id = $1 AND owner = $2', [id, owner]);
+  });
 }

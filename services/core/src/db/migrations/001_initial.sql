@@ -1,7 +1,7 @@
 -- Tenants, as declared by a StorageTenant resource (or a dev-mode YAML file).
 CREATE TABLE tenants (
   id              text PRIMARY KEY,
-  -- Who declared the tenant (e.g. "kubernetes:<uid>"); another owner claiming the id is a conflict.
+  -- Who declared the tenant (e.g. "kubernetes:<namespace>/<name>"); another owner claiming the id is a conflict.
   owner           text NOT NULL,
   display_name    text NOT NULL DEFAULT '',
   -- The object-store bucket that holds this tenant's files; logical buckets are prefixes inside it.
