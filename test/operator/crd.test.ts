@@ -1,30 +1,20 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  ApiextensionsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  loadYaml,
-  type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { storageTenantSpec } from '@stowage/core';
 import { uniqueName } from '../support/env.ts';
-import { testKubeConfig } from '../support/kube.ts';
-import { eventually } from '../support/poll.ts';
+import {
+  createNamespace,
+  deleteNamespace,
+  installStorageTenantCrd,
+  testKubeConfig,
+} from '../support/kube.ts';
 
-// loadYaml maps the YAML's keys (x-kubernetes-*) onto the client's model, which is what it serialises.
-const crd = loadYaml<V1CustomResourceDefinition>(
-  readFileSync(resolve(import.meta.dirname, '../../crds/storagetenants.stowage.dev.yaml'), 'utf8'),
-);
 const target = { group: 'stowage.dev', version: 'v1alpha1', plural: 'storagetenants' };
 
 describe('the StorageTenant CRD on the real kube-apiserver', () => {
   const kc = testKubeConfig();
-  const extensions = kc.makeApiClient(ApiextensionsV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const core = kc.makeApiClient(CoreV1Api);
   const namespace = uniqueName('crd');
 
   const create = (name: string, spec: Record<string, unknown>) =>
@@ -35,29 +25,10 @@ describe('the StorageTenant CRD on the real kube-apiserver', () => {
     }) as Promise<{ spec: Record<string, unknown>; metadata: { resourceVersion: string } }>;
 
   before(async () => {
-    await extensions.createCustomResourceDefinition({ body: crd }).catch(async (err: { code?: number }) => {
-      if (err.code !== 409) throw err;
-      await extensions.replaceCustomResourceDefinition({
-        name: crd.metadata!.name!,
-        body: {
-          ...crd,
-          metadata: {
-            ...crd.metadata,
-            resourceVersion: (await extensions.readCustomResourceDefinition({ name: crd.metadata!.name! }))
-              .metadata!.resourceVersion,
-          },
-        },
-      });
-    });
-    await eventually(async () => {
-      const got = await extensions.readCustomResourceDefinition({ name: crd.metadata!.name! });
-      return (
-        got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') || undefined
-      );
-    }, 'the CRD to be established');
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await installStorageTenantCrd();
+    await createNamespace(namespace);
   });
-  after(() => core.deleteNamespace({ name: namespace }).catch(() => {}));
+  after(() => deleteNamespace(namespace));
 
   it('fills in the documented defaults, which the core schema reads as they are', async () => {
     const created = await create('defaults', { apiKeys: [{ name: 'backend' }] });

@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime, type CoordinationV1Api, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
 import type { Logger } from '@stowage/core';
 import { hasStatus } from './api-status.ts';
+
+/** What a candidate watches change: the holder and its last renewal (however the client typed the time). */
+const recordOf = (spec: V1LeaseSpec) =>
+  `${spec.holderIdentity ?? ''}@${spec.renewTime ? new Date(spec.renewTime).getTime() : ''}`;
 
 export interface LeaseOptions {
   namespace: string;
@@ -58,7 +62,7 @@ export class LeaderElector {
       );
     }
     const spec = lease.spec ?? {};
-    const record = `${spec.holderIdentity ?? ''}@${spec.renewTime?.toISOString() ?? ''}`;
+    const record = recordOf(spec);
     if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
     const mine = spec.holderIdentity === identity;
     const durationMs = (spec.leaseDurationSeconds ?? leaseSeconds) * 1000;
@@ -67,11 +71,10 @@ export class LeaderElector {
     const body: V1Lease = {
       ...lease,
       spec: {
-        ...spec,
         holderIdentity: identity,
         leaseDurationSeconds: leaseSeconds,
         renewTime: now,
-        acquireTime: mine ? spec.acquireTime : now,
+        acquireTime: mine && spec.acquireTime ? new V1MicroTime(spec.acquireTime) : now,
         leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
       },
     };
@@ -81,8 +84,7 @@ export class LeaderElector {
   private async write(request: () => Promise<V1Lease>): Promise<boolean> {
     try {
       const written = await request();
-      const spec = written.spec ?? {};
-      this.observed = { record: `${spec.holderIdentity}@${spec.renewTime?.toISOString()}`, at: Date.now() };
+      this.observed = { record: recordOf(written.spec ?? {}), at: Date.now() };
       return true;
     } catch (error) {
       if (hasStatus(error, 409)) return false;
@@ -129,7 +131,6 @@ export class LeaderElector {
       const lease = await this.api.readNamespacedLease({ name, namespace });
       if (lease.spec?.holderIdentity !== identity) return;
       const spec = {
-        ...lease.spec,
         holderIdentity: undefined,
         leaseDurationSeconds: 1,
         renewTime: new V1MicroTime(),

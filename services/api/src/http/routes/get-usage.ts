@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { getUsage } from '@stowage/core';
+import { getUsage, unauthorized } from '@stowage/core';
 import type { ApiDeps } from '../../deps.ts';
 import { callerOf } from '../caller.ts';
 
@@ -7,7 +7,9 @@ import { callerOf } from '../caller.ts';
 export function getTenantUsage(deps: ApiDeps) {
   return async (_req: Request, res: Response) => {
     const caller = callerOf(res);
-    const usage = (await getUsage(deps.pool, caller.tenantId))!;
+    const usage = await getUsage(deps.pool, caller.tenantId);
+    // The tenant was deleted while its key was still in this process's key cache.
+    if (!usage) throw unauthorized();
     const percent = usage.quotaBytes === 0 ? 100 : (usage.usedBytes / usage.quotaBytes) * 100;
     res.json({
       success: true,
