@@ -63,7 +63,6 @@ describe('stowage operator (kube-apiserver, PostgreSQL, MinIO, a running API)', 
     operator = await harness.start();
   });
   after(async () => {
-    if (process.env.DUMP) console.log(operator?.output());
     await operator?.stop();
     await api?.stop();
     await db?.drop();
