@@ -154,6 +154,22 @@ export class TenantApi {
     }
   }
 
+  async list(): Promise<TenantResource[]> {
+    const list = (await this.custom.listNamespacedCustomObject({ ...target, namespace: this.namespace })) as {
+      items: TenantResource[];
+    };
+    return list.items;
+  }
+
+  /** How many of the namespace's resources are Ready for their current generation. */
+  async readyCount(): Promise<number> {
+    return (await this.list()).filter(
+      (t) =>
+        t.status?.observedGeneration === t.metadata.generation &&
+        t.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    ).length;
+  }
+
   /** Waits until the resource's condition `type` has `status` for its current generation. */
   waitFor(name: string, type = 'Ready', status = 'True'): Promise<TenantResource> {
     return eventually(async () => {

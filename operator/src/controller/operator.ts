@@ -43,12 +43,13 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const tenants = new StorageTenants(kubeConfig.makeApiClient(CustomObjectsApi));
   const identity = settings.identity ?? hostname();
+  const events = new EventRecorder(core, logger, identity);
   const reconciler = new Reconciler({
     ...deps,
     keyGraceMs: settings.keyRotationGraceMs,
     tenants,
     core,
-    events: new EventRecorder(core, logger, identity),
+    events,
     endpoint: config.http.publicUrl,
     bucketPrefix: config.s3.bucketPrefix,
   });
@@ -103,6 +104,7 @@ export async function startOperator(deps: OperatorDeps): Promise<RunningOperator
       campaign.abort();
       await watch.stop();
       await queue.stop();
+      await events.flush();
       await elector.release();
       served.server.close();
     },

@@ -101,7 +101,7 @@ export class Reconciler {
         deletionPolicy: spec.deletionPolicy,
       });
       for (const change of changes)
-        await this.deps.events.record(resource, 'Normal', change.reason, change.message);
+        this.deps.events.record(resource, 'Normal', change.reason, change.message);
       await this.deps.tenants.setFinalizers(
         resource,
         finalizers.filter((f) => f !== FINALIZER),
@@ -119,7 +119,7 @@ export class Reconciler {
       vault,
     });
     for (const change of result.changes) {
-      await this.deps.events.record(resource, 'Normal', change.reason, change.message);
+      this.deps.events.record(resource, 'Normal', change.reason, change.message);
     }
     await this.report(key, resource, { tenantId, spec }, result);
   }
@@ -153,12 +153,7 @@ export class Reconciler {
     for (const condition of changedConditions(previous.conditions, conditions)) {
       if (condition.type !== 'Ready' && condition.status !== 'False') continue;
       const type = condition.status === 'True' ? 'Normal' : 'Warning';
-      await this.deps.events.record(
-        resource,
-        type,
-        condition.reason,
-        `${condition.type}: ${condition.message}`,
-      );
+      this.deps.events.record(resource, type, condition.reason, `${condition.type}: ${condition.message}`);
     }
     this.track(key, tenant?.tenantId, usage, !result.failure);
     if (result.failure?.retry) throw new ReconcileError(result.failure.step, result.failure.message);

@@ -38,8 +38,24 @@ export class TenantWatch {
       () => tenants.list(namespace),
     );
     const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
-    for (const verb of ['add', 'update', 'delete'] as const)
-      tenantInformer.on(verb, (o) => enqueue(keyOf(o)));
+    // Updates that change neither the spec (generation) nor deletion are the operator's own status and
+    // finalizer writes: reconciling again for them would only repeat the work. Resyncs catch anything else.
+    const seen = new Map<string, string>();
+    const markOf = (o: KubernetesObject) =>
+      `${o.metadata?.generation}/${o.metadata?.deletionTimestamp ?? ''}`;
+    tenantInformer.on('add', (o) => {
+      seen.set(keyOf(o), markOf(o));
+      enqueue(keyOf(o));
+    });
+    tenantInformer.on('update', (o) => {
+      if (seen.get(keyOf(o)) === markOf(o)) return;
+      seen.set(keyOf(o), markOf(o));
+      enqueue(keyOf(o));
+    });
+    tenantInformer.on('delete', (o) => {
+      seen.delete(keyOf(o));
+      enqueue(keyOf(o));
+    });
 
     const selector = `${labels.managedBy}=${MANAGED_BY}`;
     const secretInformer = makeInformer(

@@ -6,17 +6,30 @@ import { API_VERSION, KIND, type StorageTenantResource } from './storage-tenants
 export type EventType = 'Normal' | 'Warning';
 
 /**
- * Records Kubernetes Events on StorageTenants, as `kubectl describe` shows them. Events are advisory: one
- * that cannot be written is logged and the reconcile carries on, as client-go's recorder does.
+ * Records Kubernetes Events on StorageTenants, as `kubectl describe` shows them. Like client-go's recorder
+ * it writes in the background, so reconciles do not wait for it, and an Event that cannot be written is
+ * logged and dropped: Events are advisory.
  */
 export class EventRecorder {
+  private readonly pending = new Set<Promise<void>>();
+
   constructor(
     private readonly core: CoreV1Api,
     private readonly logger: Logger,
     private readonly instance: string,
   ) {}
 
-  async record(resource: StorageTenantResource, type: EventType, reason: string, message: string) {
+  record(resource: StorageTenantResource, type: EventType, reason: string, message: string): void {
+    const write = this.write(resource, type, reason, message).finally(() => this.pending.delete(write));
+    this.pending.add(write);
+  }
+
+  /** Waits for the Events still being written. */
+  async flush(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+
+  private async write(resource: StorageTenantResource, type: EventType, reason: string, message: string) {
     const { namespace, name, uid, resourceVersion } = resource.metadata;
     const now = new Date();
     try {
