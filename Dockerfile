@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# One image runs every Stowage process: `stowage api | worker | operator | migrate` (the Helm chart passes
+# the command as the container's args).
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# Compile the TypeScript workspaces, then drop the dev dependencies from node_modules.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json .npmrc ./
+COPY services/core/package.json services/core/
+COPY services/api/package.json services/api/
+COPY services/image-worker/package.json services/image-worker/
+COPY services/cli/package.json services/cli/
+COPY operator/package.json operator/
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.base.json tsconfig.build.json ./
+COPY services services
+COPY operator operator
+RUN npm run build \
+  && npm prune --omit=dev --no-audit --no-fund \
+  && rm -rf services/*/src operator/src services/*/tsconfig*.json operator/tsconfig*.json \
+  && find . -name '*.tsbuildinfo' -delete
+
+# Production dependencies and compiled output only, run as an unprivileged user with a fixed uid
+# (the chart's runAsUser) and no writable paths besides /tmp.
+FROM ${NODE_IMAGE}
+# HOME on /tmp: the one writable path under the chart's read-only root filesystem.
+ENV NODE_ENV=production HOME=/tmp
+WORKDIR /app
+RUN groupadd --system --gid 10001 stowage \
+  && useradd --system --uid 10001 --gid stowage --no-create-home --shell /usr/sbin/nologin stowage
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules node_modules
+COPY --from=build /src/services services
+COPY --from=build /src/operator operator
+USER 10001:10001
+EXPOSE 8080 9464
+ENTRYPOINT ["node", "services/cli/dist/main.js"]

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { chartDir, helm, renderScenario, repo, scenarioFile, scenarios } from './chart.ts';
+
+describe('the chart lints and renders', () => {
+  it('has the CRD of crds/ as it is', () => {
+    const source = 'crds/storagetenants.stowage.dev.yaml';
+    const copy = 'charts/stowage/crds/storagetenants.stowage.dev.yaml';
+    assert.ok(
+      readFileSync(join(repo, copy)).equals(readFileSync(join(repo, source))),
+      `${copy} differs from ${source}; resync it with: cp ${source} ${copy}`,
+    );
+  });
+
+  it('has scenarios to test', () => {
+    assert.ok(scenarios.length >= 4, `only ${scenarios.join(', ')} in ci/`);
+  });
+
+  it('passes helm lint --strict with its defaults', async () => {
+    const lint = await helm('lint', '--strict', chartDir);
+    assert.equal(lint.code, 0, lint.stdout + lint.stderr);
+  });
+
+  for (const scenario of scenarios) {
+    it(`passes helm lint --strict with ${scenario}`, async () => {
+      const lint = await helm('lint', '--strict', chartDir, '--values', scenarioFile(scenario));
+      assert.equal(lint.code, 0, lint.stdout + lint.stderr);
+    });
+
+    it(`renders ${scenario} into well-formed objects`, async () => {
+      const objects = await renderScenario(scenario, { includeCrds: true });
+      assert.ok(objects.length > 0);
+      for (const object of objects) {
+        assert.ok(object, 'an empty document');
+        assert.ok(object.apiVersion && object.kind && object.metadata?.name, JSON.stringify(object));
+      }
+      const kinds = new Set(objects.map((object) => object.kind));
+      for (const kind of ['CustomResourceDefinition', 'Deployment', 'Service', 'ClusterRole', 'Role']) {
+        assert.ok(kinds.has(kind), `no ${kind}`);
+      }
+    });
+  }
+});

@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
+import { createApiMetrics, createOperatorMetrics, createWorkerMetrics } from '@stowage/core';
+import { runTool } from '../support/tools.ts';
+import { find, ofKind, release, render } from './chart.ts';
+
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+interface PrometheusRule extends KubernetesObject {
+  spec: { groups: { name: string; rules: Rule[] }[] };
+}
+
+interface Dashboard {
+  uid: string;
+  panels: { id: number; title: string; targets?: { refId: string; expr: string }[] }[];
+}
+
+/** Every metric name the processes export, histograms with their series suffixes. */
+function knownMetrics(): Set<string> {
+  const registries = [createApiMetrics(), createWorkerMetrics(), createOperatorMetrics()].map(
+    (m) => m.registry,
+  );
+  const names = registries.flatMap((registry) => registry.getMetricsAsArray().map((metric) => metric.name));
+  return new Set(names.flatMap((name) => [name, `${name}_bucket`, `${name}_sum`, `${name}_count`]));
+}
+
+const metricNames = (expr: string) => expr.match(/\bstowage_[a-z0-9_]+/g) ?? [];
+
+/** Grafana's interval variables, given the value a dashboard would use over a few scrapes. */
+const withoutGrafanaVariables = (expr: string) => expr.replace(/\$__(rate_interval|interval|range)\b/g, '5m');
+
+describe('alert rules and dashboard queries, checked by promtool', () => {
+  let dir: string;
+  let rules: PrometheusRule;
+  let dashboards: Dashboard[];
+  const known = knownMetrics();
+
+  const promtool = async (...args: string[]) => {
+    const result = await runTool('promtool', args);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    return result.stdout;
+  };
+  const writeYaml = (name: string, content: unknown) => {
+    const path = join(dir, name);
+    writeFileSync(path, JSON.stringify(content, null, 2)); // JSON is YAML
+    return path;
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'chart-promtool-'));
+    const objects = await render({ set: ['prometheusRule.enabled=true'] });
+    rules = find<PrometheusRule>(objects, 'PrometheusRule', release);
+    dashboards = ofKind<V1ConfigMap>(objects, 'ConfigMap').map(
+      (map) => JSON.parse(Object.values(map.data!)[0]!) as Dashboard,
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('finds the PrometheusRule valid', async () => {
+    const out = await promtool('check', 'rules', writeYaml('rules.yml', rules.spec));
+    assert.match(out, /SUCCESS: 5 rules found/);
+    for (const rule of rules.spec.groups.flatMap((g) => g.rules)) {
+      for (const name of metricNames(rule.expr))
+        assert.ok(known.has(name), `${rule.alert}: no metric ${name}`);
+    }
+  });
+
+  it('parses every panel query of every dashboard, naming only metrics that exist', async () => {
+    assert.equal(dashboards.length, 4);
+    const recording: Rule[] = [];
+    for (const dashboard of dashboards) {
+      for (const panel of dashboard.panels) {
+        assert.ok(panel.targets?.length, `${dashboard.uid}: "${panel.title}" has no query`);
+        for (const target of panel.targets) {
+          const expr = withoutGrafanaVariables(target.expr);
+          assert.doesNotMatch(expr, /\$/, `${dashboard.uid}: "${panel.title}" uses a variable`);
+          for (const name of metricNames(expr)) {
+            assert.ok(
+              known.has(name),
+              `${dashboard.uid}: "${panel.title}" queries ${name}, which nothing exports`,
+            );
+          }
+          const record = `dashboard:${dashboard.uid.replaceAll('-', '_')}:panel_${panel.id}_${target.refId}`;
+          recording.push({ record, expr });
+        }
+      }
+    }
+    const out = await promtool(
+      'check',
+      'rules',
+      writeYaml('panels.yml', { groups: [{ name: 'panels', rules: recording }] }),
+    );
+    assert.match(out, new RegExp(`SUCCESS: ${recording.length} rules found`));
+  });
+
+  it('fires each alert when it should, and only then', async () => {
+    writeYaml('rules.yml', rules.spec);
+    const annotations = (alert: string) =>
+      rules.spec.groups[0]!.rules.find((r) => r.alert === alert)!.annotations!;
+    const expect = (alert: string, labels: Record<string, string>, summary: string) => ({
+      exp_labels: labels,
+      exp_annotations: { ...annotations(alert), summary },
+    });
+    const tests = [
+      {
+        name: 'quota: a tenant at 95% alerts, one at 10% and one without a quota do not',
+        interval: '1m',
+        input_series: [
+          { series: 'stowage_tenant_used_bytes{tenant="acme"}', values: '95x30' },
+          { series: 'stowage_tenant_quota_bytes{tenant="acme"}', values: '100x30' },
+          { series: 'stowage_tenant_used_bytes{tenant="tiny"}', values: '10x30' },
+          { series: 'stowage_tenant_quota_bytes{tenant="tiny"}', values: '100x30' },
+          { series: 'stowage_tenant_used_bytes{tenant="unset"}', values: '10x30' },
+          { series: 'stowage_tenant_quota_bytes{tenant="unset"}', values: '0x30' },
+        ],
+        alert_rule_test: [
+          { eval_time: '10m', alertname: 'StowageTenantQuotaNearlyFull', exp_alerts: [] },
+          {
+            eval_time: '20m',
+            alertname: 'StowageTenantQuotaNearlyFull',
+            exp_alerts: [
+              expect(
+                'StowageTenantQuotaNearlyFull',
+                { severity: 'warning', tenant: 'acme' },
+                'Tenant acme has used 95% of its quota',
+              ),
+            ],
+          },
+        ],
+      },
+      {
+        name: 'errors: 10% of requests failing alerts',
+        interval: '1m',
+        input_series: [
+          { series: 'stowage_http_requests_total{route="/upload/:bucket",status="200"}', values: '0+90x30' },
+          { series: 'stowage_http_requests_total{route="/upload/:bucket",status="503"}', values: '0+10x30' },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '20m',
+            alertname: 'StowageApiErrorRate',
+            exp_alerts: [
+              expect('StowageApiErrorRate', { severity: 'critical' }, '10% of API requests fail with a 5xx'),
+            ],
+          },
+        ],
+      },
+      {
+        name: 'errors: 1% of requests failing does not alert',
+        interval: '1m',
+        input_series: [
+          { series: 'stowage_http_requests_total{status="200"}', values: '0+99x30' },
+          { series: 'stowage_http_requests_total{status="500"}', values: '0+1x30' },
+        ],
+        alert_rule_test: [{ eval_time: '20m', alertname: 'StowageApiErrorRate', exp_alerts: [] }],
+      },
+      {
+        name: 'backlog: 150 jobs waiting for 20 minutes alerts, while active ones do not count',
+        interval: '1m',
+        input_series: [
+          { series: 'stowage_variant_queue_depth{state="waiting",instance="w1"}', values: '150x30' },
+          { series: 'stowage_variant_queue_depth{state="active",instance="w1"}', values: '500x30' },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '20m',
+            alertname: 'StowageVariantBacklog',
+            exp_alerts: [
+              expect('StowageVariantBacklog', { severity: 'warning' }, '150 variant jobs are waiting'),
+            ],
+          },
+        ],
+      },
+      {
+        name: 'operator: failing reconciles alert, and no operator at all means no leader',
+        interval: '1m',
+        input_series: [
+          { series: 'stowage_operator_reconcile_errors_total{condition="BucketReady"}', values: '0+1x30' },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '20m',
+            alertname: 'StowageOperatorReconcileErrors',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'warning' },
+                exp_annotations: annotations('StowageOperatorReconcileErrors'),
+              },
+            ],
+          },
+          {
+            eval_time: '10m',
+            alertname: 'StowageOperatorNoLeader',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'critical' },
+                exp_annotations: annotations('StowageOperatorNoLeader'),
+              },
+            ],
+          },
+        ],
+      },
+      {
+        name: 'operator: one leader among two replicas, reconciling fine, does not alert',
+        interval: '1m',
+        input_series: [
+          { series: 'stowage_operator_is_leader{instance="o1"}', values: '1x30' },
+          { series: 'stowage_operator_is_leader{instance="o2"}', values: '0x30' },
+          { series: 'stowage_operator_reconcile_errors_total{condition="BucketReady"}', values: '0x30' },
+        ],
+        alert_rule_test: [
+          { eval_time: '20m', alertname: 'StowageOperatorNoLeader', exp_alerts: [] },
+          { eval_time: '20m', alertname: 'StowageOperatorReconcileErrors', exp_alerts: [] },
+        ],
+      },
+    ];
+    const out = await promtool(
+      'test',
+      'rules',
+      writeYaml('rules.test.yml', { rule_files: ['rules.yml'], tests }),
+    );
+    assert.match(out, /SUCCESS/);
+  });
+});
