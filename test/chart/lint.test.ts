@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { chartDir, helm, renderScenario, repo, scenarioFile, scenarios } from './chart.ts';
+import type { KubernetesObject, V1ClusterRole } from '@kubernetes/client-node';
+import { chartDir, helm, parseManifests, renderScenario, repo, scenarioFile, scenarios } from './chart.ts';
 
 describe('the chart lints and renders', () => {
   it('has the CRD of crds/ as it is', () => {
@@ -12,6 +13,15 @@ describe('the chart lints and renders', () => {
       readFileSync(join(repo, copy)).equals(readFileSync(join(repo, source))),
       `${copy} differs from ${source}; resync it with: cp ${source} ${copy}`,
     );
+  });
+
+  it('grants the operator exactly the rules of operator/rbac.yaml, which the operator tests run under', async () => {
+    const rulesOf = (objects: KubernetesObject[], kind: string) =>
+      objects.filter((o) => o.kind === kind).map((o) => (o as V1ClusterRole).rules);
+    const source = parseManifests(readFileSync(join(repo, 'operator/rbac.yaml'), 'utf8'));
+    const rendered = await renderScenario('default-values.yaml');
+    for (const kind of ['ClusterRole', 'Role'])
+      assert.deepEqual(rulesOf(rendered, kind), rulesOf(source, kind), kind);
   });
 
   it('has scenarios to test', () => {
