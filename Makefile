@@ -8,7 +8,7 @@ NODE_TEST := node --conditions=source --import tsx --test --test-reporter=spec
 UNIT_TESTS = $(shell find services operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 INTEGRATION_TESTS = $(shell find test -name '*.test.ts' | sort)
 
-.PHONY: help deps tools env test test-unit lint format build dev clean bench-upload-memory bench-variants
+.PHONY: help deps tools env test test-unit lint format build dev clean bench-upload-memory bench-variants bench-operator
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench-upload-memory: build tools ## stream a multi-GiB upload through the API, r
 
 bench-variants: deps tools ## variants per second through the worker against bare sharp, in BENCHMARKS.md
 	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/variants-throughput.ts
+
+bench-operator: deps tools ## time for the operator to make 200 StorageTenants Ready, in BENCHMARKS.md
+	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/operator-scale.ts
 
 clean: ## remove build output (keeps the cached tools)
 	rm -rf services/*/dist operator/dist *.tsbuildinfo

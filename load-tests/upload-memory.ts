@@ -7,10 +7,9 @@
  *   BENCH_BYTES=10Gi make bench-upload-memory
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { machine, recordBenchmarkRow } from './benchmarks-file.ts';
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { cpus, totalmem } from 'node:os';
-import { resolve } from 'node:path';
 import pg from 'pg';
 import {
   S3ObjectStore,
@@ -101,20 +100,17 @@ async function main() {
   if (status !== 201) throw new Error(`upload answered ${status}`);
 
   const gib = total / 1024 ** 3;
-  const row = `| ${new Date().toISOString().slice(0, 10)} | ${gib.toFixed(2)} GiB | ${(total / MiB / seconds).toFixed(0)} MiB/s | ${(idleRss / MiB).toFixed(0)} MiB | ${(peak / MiB).toFixed(0)} MiB | ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB |`;
   console.log(
     `uploaded ${gib.toFixed(2)} GiB in ${seconds.toFixed(1)} s; API RSS idle ${(idleRss / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB`,
   );
-  await recordRow(row);
-}
-
-/** Appends a row to the table under the "Streaming upload memory" heading of BENCHMARKS.md. */
-async function recordRow(row: string) {
-  const file = resolve(import.meta.dirname, '../BENCHMARKS.md');
-  const text = await readFile(file, 'utf8');
-  const marker = '<!-- upload-memory rows -->';
-  if (!text.includes(marker)) throw new Error(`BENCHMARKS.md lacks ${marker}`);
-  await writeFile(file, text.replace(marker, `${row}\n${marker}`));
+  await recordBenchmarkRow('upload-memory', [
+    new Date().toISOString().slice(0, 10),
+    `${gib.toFixed(2)} GiB`,
+    `${(total / MiB / seconds).toFixed(0)} MiB/s`,
+    `${(idleRss / MiB).toFixed(0)} MiB`,
+    `${(peak / MiB).toFixed(0)} MiB`,
+    machine(),
+  ]);
 }
 
 await main();

@@ -5,9 +5,8 @@
  *
  *   make bench-variants          # BENCH_IMAGES=40 images of 2400x1600
  */
-import { availableParallelism, cpus } from 'node:os';
-import { readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { machine, recordBenchmarkRow } from './benchmarks-file.ts';
 import sharp from 'sharp';
 import { stackBackends } from '../test/support/api-stack.ts';
 import { runCli } from '../test/support/cli.ts';
@@ -94,12 +93,14 @@ async function main() {
   const worker = await throughWorker(inputs);
   const rate = (s: number) => (count / s).toFixed(1);
   console.log(`bare sharp: ${rate(bare)} images/s; through the worker: ${rate(worker)} images/s`);
-  const row = `| ${new Date().toISOString().slice(0, 10)} | ${count} × 2400x1600 JPEG | ${rate(bare)} | ${rate(worker)} | ${(bare / worker).toFixed(2)} | ${cpus().length} × ${cpus()[0]?.model.trim()} |`;
-  const file = resolve(import.meta.dirname, '../BENCHMARKS.md');
-  const marker = '<!-- variants rows -->';
-  const text = await readFile(file, 'utf8');
-  if (!text.includes(marker)) throw new Error(`BENCHMARKS.md lacks ${marker}`);
-  await writeFile(file, text.replace(marker, `${row}\n${marker}`));
+  await recordBenchmarkRow('variants', [
+    new Date().toISOString().slice(0, 10),
+    `${count} × 2400x1600 JPEG`,
+    rate(bare),
+    rate(worker),
+    (bare / worker).toFixed(2),
+    machine(),
+  ]);
 }
 
 await main();

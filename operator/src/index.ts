@@ -1,5 +1,6 @@
 export { startOperator, type OperatorDeps, type RunningOperator } from './controller/operator.ts';
 export { FINALIZER } from './controller/reconciler.ts';
+export { PooledKubeConfig } from './kube/kube-config.ts';
 export {
   cleanupTenant,
   provisionTenant,

@@ -105,7 +105,7 @@ describe('the chart renders what its values say', () => {
       },
     );
     assert.deepEqual(valuesOf(env, 'OPERATOR_CONCURRENCY', 'WATCH_NAMESPACE', 'KEY_ROTATION_GRACE_SECONDS'), {
-      OPERATOR_CONCURRENCY: '4',
+      OPERATOR_CONCURRENCY: '8',
       WATCH_NAMESPACE: 'tenants',
       KEY_ROTATION_GRACE_SECONDS: '86400',
     });

@@ -12,8 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { startApi, type ApiDeps, type RunningApi } from '@stowage/api';
 import { startInProcessVariants, startQueueWorker } from '@stowage/image-worker';
-import { startOperator } from '@stowage/operator';
-import { KubeConfig } from '@kubernetes/client-node';
+import { PooledKubeConfig, startOperator } from '@stowage/operator';
 import {
   ConfigError,
   createLogger,
@@ -148,7 +147,7 @@ async function runWorker(config: Config): Promise<void> {
 async function runOperator(config: Config): Promise<void> {
   if (!config.databaseUrl) throw new ConfigError('DATABASE_URL is required for operator');
   const db = await openDatabase(config);
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new PooledKubeConfig();
   kubeConfig.loadFromDefault();
   const operator = await startOperator({
     config,

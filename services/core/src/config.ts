@@ -55,7 +55,7 @@ const envSchema = z.object({
   OPERATOR_LEASE_NAME: z.string().min(1).default('stowage-operator'),
   OPERATOR_LEASE_SECONDS: z.coerce.number().int().min(2).max(300).default(15),
   OPERATOR_RESYNC_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
-  OPERATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  OPERATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   KEY_ROTATION_GRACE_SECONDS: z.coerce.number().int().min(0).default(86_400),
   STOWAGE_DATA_DIR: z.string().min(1).default('.stowage'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
