@@ -94,3 +94,42 @@ export const componentName = (component: string) => `${release}-${component}`;
 /** True when every label of `selector` is on `labels`. */
 export const selects = (selector: Record<string, string> = {}, labels: Record<string, string> = {}) =>
   Object.keys(selector).length > 0 && Object.entries(selector).every(([key, value]) => labels[key] === value);
+
+interface Panel {
+  id: number;
+  title: string;
+  targets?: { refId: string; expr: string }[];
+  /** A collapsed row's panels. */
+  panels?: Panel[];
+}
+
+/** The parts of a Grafana dashboard's JSON the tests read. */
+export interface Dashboard {
+  uid: string;
+  title: string;
+  panels: Panel[];
+}
+
+export interface PanelQuery {
+  panel: string;
+  id: number;
+  refId: string;
+  expr: string;
+}
+
+/** Every query of every panel, collapsed rows included. */
+export const panelQueries = (dashboard: Dashboard): PanelQuery[] =>
+  dashboard.panels
+    .flatMap((panel) => [panel, ...(panel.panels ?? [])])
+    .flatMap((panel) =>
+      (panel.targets ?? []).map((t) => ({ panel: panel.title, id: panel.id, refId: t.refId, expr: t.expr })),
+    );
+
+const intervalVariables = new Set(['__rate_interval', '__interval', '__range']);
+
+/**
+ * Grafana's interval variables, as `window` (a PromQL duration). Other variables are left for the caller
+ * to find: the Prometheus data source is the only one these dashboards need.
+ */
+export const withIntervals = (expr: string, window: string) =>
+  expr.replace(/\$\{?(\w+)\}?/g, (whole, name: string) => (intervalVariables.has(name) ? window : whole));

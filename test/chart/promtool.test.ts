@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { createApiMetrics, createOperatorMetrics, createWorkerMetrics } from '@stowage/core';
 import { runTool } from '../support/tools.ts';
-import { find, ofKind, release, render } from './chart.ts';
+import { find, ofKind, panelQueries, release, render, withIntervals, type Dashboard } from './chart.ts';
 
 interface Rule {
   alert?: string;
@@ -21,11 +21,6 @@ interface PrometheusRule extends KubernetesObject {
   spec: { groups: { name: string; rules: Rule[] }[] };
 }
 
-interface Dashboard {
-  uid: string;
-  panels: { id: number; title: string; targets?: { refId: string; expr: string }[] }[];
-}
-
 /** Every metric name the processes export, histograms with their series suffixes. */
 function knownMetrics(): Set<string> {
   const registries = [createApiMetrics(), createWorkerMetrics(), createOperatorMetrics()].map(
@@ -36,9 +31,6 @@ function knownMetrics(): Set<string> {
 }
 
 const metricNames = (expr: string) => expr.match(/\bstowage_[a-z0-9_]+/g) ?? [];
-
-/** Grafana's interval variables, given the value a dashboard would use over a few scrapes. */
-const withoutGrafanaVariables = (expr: string) => expr.replace(/\$__(rate_interval|interval|range)\b/g, '5m');
 
 describe('alert rules and dashboard queries, checked by promtool', () => {
   let dir: string;
@@ -80,20 +72,21 @@ describe('alert rules and dashboard queries, checked by promtool', () => {
     assert.equal(dashboards.length, 4);
     const recording: Rule[] = [];
     for (const dashboard of dashboards) {
-      for (const panel of dashboard.panels) {
+      for (const panel of dashboard.panels.filter((p) => !p.panels)) {
         assert.ok(panel.targets?.length, `${dashboard.uid}: "${panel.title}" has no query`);
-        for (const target of panel.targets) {
-          const expr = withoutGrafanaVariables(target.expr);
-          assert.doesNotMatch(expr, /\$/, `${dashboard.uid}: "${panel.title}" uses a variable`);
-          for (const name of metricNames(expr)) {
-            assert.ok(
-              known.has(name),
-              `${dashboard.uid}: "${panel.title}" queries ${name}, which nothing exports`,
-            );
-          }
-          const record = `dashboard:${dashboard.uid.replaceAll('-', '_')}:panel_${panel.id}_${target.refId}`;
-          recording.push({ record, expr });
+      }
+      for (const query of panelQueries(dashboard)) {
+        // A few scrapes' worth, as Grafana would choose.
+        const expr = withIntervals(query.expr, '5m');
+        assert.doesNotMatch(expr, /\$/, `${dashboard.uid}: "${query.panel}" uses a variable`);
+        for (const name of metricNames(expr)) {
+          assert.ok(
+            known.has(name),
+            `${dashboard.uid}: "${query.panel}" queries ${name}, which nothing exports`,
+          );
         }
+        const record = `dashboard:${dashboard.uid.replaceAll('-', '_')}:panel_${query.id}_${query.refId}`;
+        recording.push({ record, expr });
       }
     }
     const out = await promtool(

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { getFileById } from '@stowage/core';
 import { freePort } from '../../scripts/test-env/processes.ts';
-import { chartDir } from '../chart/chart.ts';
+import { chartDir, panelQueries, withIntervals, type Dashboard } from '../chart/chart.ts';
 import { runCli, startCliServer, type CliProcess } from '../support/cli.ts';
 import { databaseBackends, type TestDatabase } from '../support/databases.ts';
 import { requireEnv, uniqueName } from '../support/env.ts';
@@ -22,52 +22,15 @@ import { OperatorHarness, TenantApi, s3Env, type OperatorProcess } from '../supp
 import { eventually } from '../support/poll.ts';
 import { instantQuery, scrapeTargets, scrapedSince, type QueryData } from '../support/prometheus.ts';
 
-interface Panel {
-  title: string;
-  targets?: { refId: string; expr: string }[];
-  /** A collapsed row's panels. */
-  panels?: Panel[];
-}
-
-interface Dashboard {
-  file: string;
-  title: string;
-  panels: Panel[];
-}
-
-interface PanelQuery {
-  panel: string;
-  refId: string;
-  expr: string;
-}
-
 // The chart ships these files verbatim as ConfigMaps (templates/monitoring/configmap.yaml).
 const dashboardDir = join(chartDir, 'dashboards');
-const dashboards: Dashboard[] = readdirSync(dashboardDir)
+const dashboards: (Dashboard & { file: string })[] = readdirSync(dashboardDir)
   .filter((file) => file.endsWith('.json'))
   .sort()
   .map((file) => ({
-    ...(JSON.parse(readFileSync(join(dashboardDir, file), 'utf8')) as Omit<Dashboard, 'file'>),
+    ...(JSON.parse(readFileSync(join(dashboardDir, file), 'utf8')) as Dashboard),
     file,
   }));
-
-const panelQueries = (dashboard: Dashboard): PanelQuery[] =>
-  dashboard.panels
-    .flatMap((panel) => [panel, ...(panel.panels ?? [])])
-    .flatMap((panel) =>
-      (panel.targets ?? []).map((t) => ({ panel: panel.title, refId: t.refId, expr: t.expr })),
-    );
-
-const intervalVariables = new Set(['__rate_interval', '__interval', '__range']);
-
-/**
- * Grafana's interval variables, as a window of `seconds`. Other variables are left for the caller to
- * find: the Prometheus data source is the only one these dashboards need.
- */
-const withGrafanaVariables = (expr: string, seconds: number) =>
-  expr.replace(/\$\{?(\w+)\}?/g, (whole, name: string) =>
-    intervalVariables.has(name) ? `${seconds}s` : whole,
-  );
 
 /**
  * Narrows every Stowage selector of `expr` to `matcher`. Prometheus is shared by test files running in
@@ -239,7 +202,7 @@ describe('Grafana dashboards, every panel query against Prometheus scraping a ru
       assert.ok(queries.length > 0, `${dashboard.file} has no panel queries`);
       const empty: string[] = [];
       for (const query of queries) {
-        const expr = withGrafanaVariables(query.expr, windowSeconds);
+        const expr = withIntervals(query.expr, `${windowSeconds}s`);
         assert.doesNotMatch(expr, /\$/, `${dashboard.title}: "${query.panel}" uses an unknown variable`);
         const data = await instantQuery(narrowed(expr, selector), evaluatedAt);
         if (!hasData(data))
