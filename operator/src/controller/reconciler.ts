@@ -6,7 +6,7 @@ import {
   storageTenantSpec,
   type Logger,
   type OperatorMetrics,
-  type StorageTenantSpec,
+  type Usage,
 } from '@stowage/core';
 import type { EventRecorder } from '../kube/events.ts';
 import { SecretKeyVault } from '../kube/secret-key-vault.ts';
@@ -52,8 +52,8 @@ const jsonEqual = (a: unknown, b: unknown) =>
  * any point converges.
  */
 export class Reconciler {
-  /** Per resource key: its tenant id (for its gauges) and whether it is Ready. */
-  private readonly known = new Map<string, { tenantId: string; ready: boolean }>();
+  /** Per resource key: the tenant whose gauges it sets, if it owns one, and whether it is Ready. */
+  private readonly known = new Map<string, { gauged: string | undefined; ready: boolean }>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -121,25 +121,26 @@ export class Reconciler {
     for (const change of result.changes) {
       this.deps.events.record(resource, 'Normal', change.reason, change.message);
     }
-    await this.report(key, resource, { tenantId, spec }, result);
+    await this.report(key, resource, tenantId, result);
   }
 
   /** Writes status if it changed, records Events for condition changes, updates gauges; throws to retry. */
   private async report(
     key: string,
     resource: StorageTenantResource,
-    tenant: { tenantId: string; spec: StorageTenantSpec } | undefined,
+    tenantId: string | undefined,
     result: ProvisionResult,
   ): Promise<void> {
     const previous = resource.status ?? {};
     const conditions = conditionsFor(result, resource.metadata.generation ?? 0, previous.conditions);
-    const ours = tenant && result.failure?.step !== 'DatabaseSynced';
-    const usage = ours ? await getUsage(this.deps.pool, tenant.tenantId) : undefined;
+    // Until the tenant row is synced, the tenant id may be someone else's: show nothing of theirs.
+    const ours = tenantId && result.failure?.step !== 'DatabaseSynced' ? tenantId : undefined;
+    const usage = ours ? await getUsage(this.deps.pool, ours) : undefined;
     const status: TenantStatus = {
       ...previous,
       observedGeneration: resource.metadata.generation ?? 0,
-      tenantId: tenant?.tenantId,
-      bucketName: ours ? `${this.deps.bucketPrefix}${tenant.tenantId}` : undefined,
+      tenantId,
+      bucketName: ours && `${this.deps.bucketPrefix}${ours}`,
       endpoint: this.deps.endpoint,
       conditions,
       apiKeys: result.failure ? previous.apiKeys : result.keys,
@@ -155,37 +156,32 @@ export class Reconciler {
       const type = condition.status === 'True' ? 'Normal' : 'Warning';
       this.deps.events.record(resource, type, condition.reason, `${condition.type}: ${condition.message}`);
     }
-    this.track(key, tenant?.tenantId, usage, !result.failure);
+    this.track(key, ours, usage, !result.failure);
     if (result.failure?.retry) throw new ReconcileError(result.failure.step, result.failure.message);
   }
 
-  private track(
-    key: string,
-    tenantId: string | undefined,
-    usage: { usedBytes: number; quotaBytes: number; fileCount: number } | undefined,
-    ready: boolean,
-  ): void {
-    const { metrics } = this.deps;
-    const before = this.known.get(key);
-    if (before && before.tenantId !== tenantId) this.dropGauges(before.tenantId);
-    if (tenantId && usage) {
-      metrics.usedBytes.set({ tenant: tenantId }, usage.usedBytes);
-      metrics.quotaBytes.set({ tenant: tenantId }, usage.quotaBytes);
-      metrics.fileCount.set({ tenant: tenantId }, usage.fileCount);
+  /** Sets the tenant's gauges (only for a tenant this resource owns, so `usage` is set) and readiness. */
+  private track(key: string, tenantId: string | undefined, usage: Usage | undefined, ready: boolean): void {
+    const gauged = usage && tenantId;
+    const before = this.known.get(key)?.gauged;
+    if (before && before !== gauged) this.dropGauges(before);
+    if (gauged) {
+      this.deps.metrics.usedBytes.set({ tenant: gauged }, usage.usedBytes);
+      this.deps.metrics.quotaBytes.set({ tenant: gauged }, usage.quotaBytes);
+      this.deps.metrics.fileCount.set({ tenant: gauged }, usage.fileCount);
     }
-    this.known.set(key, { tenantId: usage ? (tenantId ?? '') : '', ready });
+    this.known.set(key, { gauged: gauged || undefined, ready });
     this.countReady();
   }
 
   private forget(key: string): void {
-    const before = this.known.get(key);
-    if (before) this.dropGauges(before.tenantId);
+    const gauged = this.known.get(key)?.gauged;
+    if (gauged) this.dropGauges(gauged);
     this.known.delete(key);
     this.countReady();
   }
 
   private dropGauges(tenantId: string): void {
-    if (!tenantId) return;
     for (const gauge of [
       this.deps.metrics.usedBytes,
       this.deps.metrics.quotaBytes,
