@@ -8,7 +8,7 @@ NODE_TEST := node --conditions=source --import tsx --test --test-reporter=spec
 UNIT_TESTS = $(shell find services operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 INTEGRATION_TESTS = $(shell find test -name '*.test.ts' | sort)
 
-.PHONY: help deps tools env test test-unit lint format build dev clean bench-upload-memory bench-variants bench-operator
+.PHONY: help deps tools env test test-unit lint format build dev clean bench-upload-memory bench-variants bench-operator load-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ bench-variants: deps tools ## variants per second through the worker against bar
 
 bench-operator: deps tools ## time for the operator to make 200 StorageTenants Ready, in BENCHMARKS.md
 	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/operator-scale.ts
+
+load-test: deps tools ## k6 load tests against 2 APIs, a worker, PostgreSQL, Redis and MinIO; fails on thresholds
+	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/load-test.ts
 
 clean: ## remove build output (keeps the cached tools)
 	rm -rf services/*/dist operator/dist *.tsbuildinfo
