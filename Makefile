@@ -8,7 +8,7 @@ NODE_TEST := node --conditions=source --import tsx --test --test-reporter=spec
 UNIT_TESTS = $(shell find services operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 INTEGRATION_TESTS = $(shell find test -name '*.test.ts' | sort)
 
-.PHONY: help deps tools env test test-unit lint format build dev clean bench-upload-memory bench-variants bench-operator load-test
+.PHONY: help deps tools env test test-unit lint format build dev clean bench-upload-memory bench-variants bench-operator load-test bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ build: deps ## compile TypeScript to dist/
 
 dev: deps ## run the whole platform on embedded defaults (PORT, STOWAGE_DATA_DIR)
 	@npm start --silent
+
+bench: build tools ## Stowage side by side with direct S3, sharp and friends; rewrites BENCHMARKS.md
+	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/bench.ts
 
 bench-upload-memory: build tools ## stream a multi-GiB upload through the API, record peak RSS in BENCHMARKS.md
 	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/upload-memory.ts

@@ -87,6 +87,13 @@ async function throughWorker(inputs: Buffer[]): Promise<number> {
   }
 }
 
+/** Images per second made by bare sharp and through the worker, in one run. */
+export async function measureVariants(): Promise<{ images: number; bare: number; worker: number }> {
+  const inputs = await images();
+  const bare = count / (await bareSharp(inputs));
+  return { images: count, bare, worker: count / (await throughWorker(inputs)) };
+}
+
 async function main() {
   const inputs = await images();
   const bare = await bareSharp(inputs);
@@ -103,4 +110,4 @@ async function main() {
   ]);
 }
 
-await main();
+if (process.argv[1] === import.meta.filename) await main();

@@ -64,6 +64,8 @@ export interface UploadSource {
   body: Readable;
   /** How many bytes the request says are coming, if it says: a reservation hint, never a limit. */
   expectedBytes: number;
+  /** The body's exact length, when the request fixes it (Content-Length of a raw body). */
+  exactBytes?: number | undefined;
 }
 
 export async function storeUpload(
@@ -71,7 +73,7 @@ export async function storeUpload(
   caller: Caller,
   bucket: string,
   settings: BucketSettings,
-  { body: source, expectedBytes }: UploadSource,
+  { body: source, expectedBytes, exactBytes }: UploadSource,
   signal: AbortSignal,
 ): Promise<StoredUpload> {
   const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -102,7 +104,7 @@ export async function storeUpload(
     throw err;
   });
   const meter = new UploadMeter(maxBytes, quota);
-  const body = new PassThrough();
+  const body = new PassThrough({ highWaterMark: 1024 * 1024 });
   try {
     await Promise.all([
       pipeline(headThenRest(head, chunks, done), meter, body, { signal }),
@@ -111,6 +113,7 @@ export async function storeUpload(
         key: objectKey,
         body,
         contentType: type.mimetype,
+        size: exactBytes,
         signal,
       }),
     ]);

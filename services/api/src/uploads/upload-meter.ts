@@ -13,7 +13,7 @@ export class UploadMeter extends Transform {
     private readonly maxBytes: number,
     private readonly quota: QuotaGuard,
   ) {
-    super();
+    super({ highWaterMark: 1024 * 1024 });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

@@ -93,6 +93,51 @@ export function describeObjectStoreContract(name: string, setup: () => Promise<C
       assert.equal(await sha256(got.body), createHash('sha256').update(data).digest('hex'));
     });
 
+    it('round-trips a large body of a declared size, in one request', async () => {
+      const data = randomBytes(LARGE);
+      const put = await store.put({
+        bucket,
+        key: 'sized.bin',
+        body: Readable.from(unevenChunks(data)),
+        contentType: 'application/octet-stream',
+        size: data.length,
+      });
+      assert.equal(put.size, data.length);
+      const got = await store.get({ bucket, key: 'sized.bin' });
+      assert.equal(await sha256(got.body), createHash('sha256').update(data).digest('hex'));
+    });
+
+    for (const [what, actual] of [
+      ['shorter', PAST_TWO_PARTS - 1],
+      ['longer', PAST_TWO_PARTS + 1],
+    ] as const) {
+      it(`a body ${what} than its declared size rejects the put and leaves nothing behind`, async () => {
+        const body = Readable.from(unevenChunks(randomBytes(actual)));
+        const put = store.put({ bucket, key: `${what}.bin`, body, contentType: 'x/y', size: PAST_TWO_PARTS });
+        await assert.rejects(put, /not the \d+ bytes declared/);
+        await assertNothingLeft(`${what}.bin`);
+      });
+    }
+
+    it('a body of a declared size that fails mid-way rejects the put and leaves nothing behind', async () => {
+      const failure = new Error('the client went away');
+      const body = Readable.from(
+        (async function* () {
+          yield* unevenChunks(randomBytes(PAST_TWO_PARTS));
+          throw failure;
+        })(),
+      );
+      const put = store.put({
+        bucket,
+        key: 'sized-failed',
+        body,
+        contentType: 'x/y',
+        size: 2 * PAST_TWO_PARTS,
+      });
+      await assert.rejects(put, failure);
+      await assertNothingLeft('sized-failed');
+    });
+
     it('stores an empty body', async () => {
       assert.deepEqual(
         await store.put({ bucket, key: 'empty', body: Readable.from([]), contentType: 'x/y' }),

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, type Stats } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import { addAbortSignal } from 'node:stream';
+import { PassThrough, addAbortSignal } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   ObjectNotFoundError,
@@ -12,6 +12,7 @@ import {
   type ObjectStore,
   type PutObjectOptions,
   type StoredObject,
+  exactLength,
 } from './object-store.ts';
 
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
@@ -43,7 +44,7 @@ export class FilesystemObjectStore implements ObjectStore {
     return (await statIfExists(this.bucketDir(bucket)))?.isDirectory() ?? false;
   }
 
-  async put({ bucket, key, body, contentType, signal }: PutObjectOptions) {
+  async put({ bucket, key, body, contentType, size: declared, signal }: PutObjectOptions) {
     const paths = this.paths(bucket, key);
     const temp = join(this.bucketDir(bucket), '.incoming', `${incomingPrefix(key)}${randomUUID()}`);
     const tempMeta = `${temp}.json`;
@@ -51,6 +52,7 @@ export class FilesystemObjectStore implements ObjectStore {
     try {
       await pipeline(
         body,
+        declared === undefined ? new PassThrough() : exactLength(declared),
         async function* count(source: AsyncIterable<Buffer | string>) {
           for await (const chunk of source) {
             size += Buffer.byteLength(chunk);

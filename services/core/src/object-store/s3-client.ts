@@ -5,6 +5,9 @@ import type { S3Config } from '../config.ts';
 export function createS3Client(config: S3Config): S3Client {
   return new S3Client({
     region: config.region,
+    // Checksums only where S3 requires them (DeleteObjects), as before SDK 3.729: not every S3-compatible
+    // store takes the trailing CRC32 of aws-chunked uploads, and TCP/TLS already guard the bytes.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
     forcePathStyle: config.forcePathStyle,
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),

@@ -10,6 +10,7 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   PutBucketTaggingCommand,
+  PutObjectCommand,
   paginateListObjectsV2,
   type MultipartUpload,
   type S3Client,
@@ -24,12 +25,15 @@ import {
   type ObjectStore,
   type PutObjectOptions,
   type StoredObject,
+  exactLength,
 } from './object-store.ts';
 
 // S3's minimum part size; with two parts in flight an upload holds about three parts (15 MiB) in memory,
 // and 10,000 parts still allow objects of 48 GiB.
 const PART_SIZE = 5 * 1024 * 1024;
 const QUEUE_SIZE = 2;
+// The largest object S3 takes in one PutObject.
+const SINGLE_PUT_LIMIT = 5 * 1024 ** 3;
 // DeleteObjects takes at most this many keys per request.
 const DELETE_BATCH = 1000;
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
@@ -83,7 +87,58 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async put({ bucket, key, body, contentType, signal }: PutObjectOptions) {
+  async put(options: PutObjectOptions) {
+    const { size } = options;
+    return size !== undefined && size <= SINGLE_PUT_LIMIT
+      ? this.putInOneRequest({ ...options, size })
+      : this.putInParts(options);
+  }
+
+  /**
+   * Streams the body as one PutObject. S3 stores nothing of a request that does not complete, so a body
+   * that fails, or an abort, leaves nothing behind; the request is aborted either way, so that it never
+   * waits for bytes that will not come.
+   */
+  private async putInOneRequest({
+    bucket,
+    key,
+    body,
+    contentType,
+    size,
+    signal,
+  }: PutObjectOptions & { size: number }) {
+    const stop = new AbortController();
+    const abortSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+    const checked = exactLength(size);
+    const sending = this.client
+      .send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: checked,
+          ContentLength: size,
+          ContentType: contentType,
+        }),
+        { abortSignal },
+      )
+      .catch((error: unknown) => {
+        // Nobody reads the body any more: fail it, so the pipeline feeding it ends too.
+        checked.destroy(error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      });
+    const [fed, sent] = await Promise.allSettled([
+      pipeline(body, checked, { signal }).catch((error: unknown) => {
+        stop.abort(error);
+        throw error;
+      }),
+      sending,
+    ]);
+    if (fed.status === 'rejected') throw fed.reason;
+    if (sent.status === 'rejected') throw sent.reason;
+    return { size };
+  }
+
+  private async putInParts({ bucket, key, body, contentType, signal }: PutObjectOptions) {
     let size = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {

@@ -25,7 +25,12 @@ export function putFile(deps: ApiDeps) {
       caller,
       bucket,
       settings,
-      { body: req, expectedBytes: declaredLength(req) },
+      {
+        body: req,
+        expectedBytes: declaredLength(req),
+        // Node ends a body with a Content-Length at exactly that many bytes, or fails it.
+        exactBytes: req.headers['content-length'] === undefined ? undefined : declaredLength(req),
+      },
       clientGone(res),
     );
     const file = await commitUpload(deps, caller, bucket, stored, {

@@ -1,0 +1,185 @@
+/**
+ * `make bench`: Stowage side by side with the direct path, in one run on one machine, several runs of
+ * each measurement (BENCH_RUNS, default 3). Everything runs on the test environment's real servers: a
+ * `stowage api` (built JavaScript) on PostgreSQL, Redis and MinIO.
+ *
+ *   - upload and download throughput of 1 MiB, 64 MiB and 1 GiB objects: through the API (raw PUT, GET)
+ *     against a presigned PUT and GET straight to MinIO, with the same client code;
+ *   - small-file serving (4 KiB, k6, 16 users): requests per second and p99, API against MinIO;
+ *   - the time a rate-limit check takes (Redis, and the in-process limiter);
+ *   - image variants per second through the worker against bare sharp;
+ *   - the API's peak RSS while it streams a 2 GiB multipart upload.
+ *
+ * It rewrites the "Side by side" section of BENCHMARKS.md with median (min–max) of the runs.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, release, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { startBenchStack, type BenchStack } from './bench/stack.ts';
+import { directUrl, timedDownload, timedUpload } from './bench/transfer.ts';
+import { k6Serve } from './bench/serving.ts';
+import { limiterLatency } from './bench/limiter.ts';
+import { measureUploadMemory } from './upload-memory.ts';
+import { measureVariants } from './variants-throughput.ts';
+
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const MiB = 2 ** 20;
+const sizes = [
+  { label: '1 MiB', bytes: MiB, count: 64 },
+  { label: '64 MiB', bytes: 64 * MiB, count: 4 },
+  { label: '1 GiB', bytes: 1024 * MiB, count: 1 },
+];
+
+interface Row {
+  what: string;
+  unit: string;
+  stowage: number[];
+  /** The direct path (or bare sharp), when there is one to compare with. */
+  direct: number[];
+  /** How to read the ratio. */
+  better: 'higher' | 'lower';
+}
+
+const rows = new Map<string, Row>();
+function record(what: string, unit: string, better: Row['better'], stowage: number, direct?: number) {
+  const row = rows.get(what) ?? { what, unit, stowage: [], direct: [], better };
+  row.stowage.push(stowage);
+  if (direct !== undefined) row.direct.push(direct);
+  rows.set(what, row);
+}
+
+async function transfers(stack: BenchStack, run: number) {
+  const auth = { 'x-api-key': stack.key };
+  for (const { label, bytes, count } of sizes) {
+    let up = { api: 0, direct: 0 };
+    let down = { api: 0, direct: 0 };
+    for (let i = 0; i < count; i++) {
+      const name = `r${run}-${label.replace(' ', '')}-${i}`;
+      const directPut = await timedUpload(
+        await directUrl(stack.s3, 'PUT', stack.storageBucket, name),
+        'PUT',
+        bytes,
+      );
+      const apiPut = await timedUpload(`${stack.api.url}/upload/bench/${name}.bin`, 'PUT', bytes, {
+        ...auth,
+        'content-type': 'application/octet-stream',
+      });
+      if (apiPut.status !== 201) throw new Error(`API upload answered ${apiPut.status}: ${apiPut.body}`);
+      const { key } = (JSON.parse(apiPut.body) as { file: { key: string } }).file;
+      const directGet = await timedDownload(await directUrl(stack.s3, 'GET', stack.storageBucket, name));
+      const apiGet = await timedDownload(`${stack.api.url}/${stack.tenantId}/bench/${key}`, auth);
+      up = { api: up.api + apiPut.seconds, direct: up.direct + directPut.seconds };
+      down = { api: down.api + apiGet.seconds, direct: down.direct + directGet.seconds };
+    }
+    const rate = (seconds: number) => (bytes * count) / MiB / seconds;
+    record(
+      `upload ${label}${count > 1 ? ` (×${count})` : ''}`,
+      'MiB/s',
+      'higher',
+      rate(up.api),
+      rate(up.direct),
+    );
+    record(
+      `download ${label}${count > 1 ? ` (×${count})` : ''}`,
+      'MiB/s',
+      'higher',
+      rate(down.api),
+      rate(down.direct),
+    );
+  }
+}
+
+async function serving(stack: BenchStack) {
+  const put = await timedUpload(`${stack.api.url}/upload/public/small.txt`, 'PUT', 4096, {
+    'x-api-key': stack.key,
+    'content-type': 'application/octet-stream',
+  });
+  const { url, file } = JSON.parse(put.body) as { url: string; file: { key: string } };
+  const apiUrl = `${stack.api.url}${new URL(url).pathname}`;
+  const objectKey = `public/${file.key}`;
+  const viaApi = await k6Serve(apiUrl, {}, '10s');
+  const direct = await k6Serve(await directUrl(stack.s3, 'GET', stack.storageBucket, objectKey), {}, '10s');
+  record(
+    'small-file serving (4 KiB, 16 users)',
+    'req/s',
+    'higher',
+    viaApi.requestsPerSecond,
+    direct.requestsPerSecond,
+  );
+  record('small-file serving p99', 'ms', 'lower', viaApi.p99Ms, direct.p99Ms);
+}
+
+const stat = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { min: sorted[0]!, median: sorted[Math.floor((sorted.length - 1) / 2)]!, max: sorted.at(-1)! };
+};
+const figure = (values: number[], unit: string) => {
+  if (values.length === 0) return '—';
+  const { min, median, max } = stat(values);
+  const f = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  return `${f(median)} ${unit} (${f(min)}–${f(max)})`;
+};
+
+function table(): string {
+  const lines = [
+    '| measurement | through Stowage | direct / baseline | Stowage ÷ direct | better |',
+    '| ----------- | --------------- | ----------------- | ---------------- | ------ |',
+  ];
+  for (const row of rows.values()) {
+    const ratio = row.direct.length ? (stat(row.stowage).median / stat(row.direct).median).toFixed(2) : '—';
+    lines.push(
+      `| ${row.what} | ${figure(row.stowage, row.unit)} | ${figure(row.direct, row.unit)} | ${ratio} | ${row.better} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function writeSection(body: string) {
+  const file = resolve(import.meta.dirname, '../BENCHMARKS.md');
+  const text = await readFile(file, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  if (!text.includes(start) || !text.includes(end)) throw new Error(`BENCHMARKS.md lacks ${start} … ${end}`);
+  await writeFile(
+    file,
+    `${text.slice(0, text.indexOf(start) + start.length)}\n${body}\n${text.slice(text.indexOf(end))}`,
+  );
+}
+
+async function main() {
+  const started = new Date();
+  for (let run = 0; run < runs; run++) {
+    console.log(`run ${run + 1} of ${runs}`);
+    const stack = await startBenchStack();
+    try {
+      await transfers(stack, run);
+      await serving(stack);
+    } finally {
+      await stack.stop();
+    }
+    const redis = await limiterLatency(process.env.REDIS_URL);
+    const memory = await limiterLatency(undefined);
+    record('rate-limit check, Redis', 'ms', 'lower', redis.medianMs);
+    record('rate-limit check, Redis, p99', 'ms', 'lower', redis.p99Ms);
+    record('rate-limit check, in process', 'ms', 'lower', memory.medianMs);
+    const variants = await measureVariants();
+    record(
+      `image variants (${variants.images} × 2400x1600 JPEG), worker vs bare sharp`,
+      'images/s',
+      'higher',
+      variants.worker,
+      variants.bare,
+    );
+    const upload = await measureUploadMemory(2 * 1024 * MiB);
+    record('API peak RSS, 2 GiB multipart upload', 'MiB', 'lower', upload.peakRss / MiB);
+  }
+  const cpu = cpus();
+  const machine = `${cpu.length} × ${cpu[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}, Node ${process.version}`;
+  const minutes = ((Date.now() - started.getTime()) / 60_000).toFixed(1);
+  await writeSection(
+    `Last run: ${started.toISOString().slice(0, 10)}, ${runs} runs in ${minutes} min, on ${machine}. Figures are median (min–max) over the runs.\n\n${table()}`,
+  );
+  console.log(table());
+}
+
+await main();

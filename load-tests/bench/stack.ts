@@ -1,0 +1,66 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import {
+  S3ObjectStore,
+  applyTenant,
+  createS3Client,
+  loadConfig,
+  migrate,
+  mintKey,
+  storageTenantSpec,
+} from '@stowage/core';
+import { startCliServer, type CliProcess } from '../../test/support/cli.ts';
+
+/** A `stowage api` (the built JavaScript, as production runs it) on the test environment's servers. */
+export interface BenchStack {
+  api: CliProcess & { url: string };
+  pool: pg.Pool;
+  s3: S3Client;
+  tenantId: string;
+  storageBucket: string;
+  key: string;
+  stop(): Promise<void>;
+}
+
+export async function startBenchStack(env: NodeJS.ProcessEnv = {}): Promise<BenchStack> {
+  if (!process.env.DATABASE_URL || !process.env.S3_ENDPOINT)
+    throw new Error('run through the test environment (make bench)');
+  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+  await migrate(pool);
+  const tenantId = `bench-${Date.now()}`;
+  const storageBucket = `stowage-${tenantId}`;
+  await applyTenant(pool, {
+    id: tenantId,
+    owner: 'bench',
+    storageBucket,
+    spec: storageTenantSpec.parse({
+      quota: { storage: '1000Gi', maxFileSize: '10Gi' },
+      rateLimits: { upload: 1_000_000, list: 1_000_000, delete: 1_000_000, usage: 1_000_000 },
+    }),
+  });
+  const key = await mintKey(pool, {
+    tenantId,
+    name: 'bench',
+    scopes: ['read', 'write', 'admin'],
+    mode: 'test',
+  });
+  const s3 = createS3Client(loadConfig().s3);
+  await new S3ObjectStore(s3).ensureBucket(storageBucket);
+  const api = await startCliServer(
+    'api',
+    { LOG_LEVEL: 'warn', SERVE_RATE_LIMIT: '100000000', ...env },
+    { compiled: true },
+  );
+  return {
+    api,
+    pool,
+    s3,
+    tenantId,
+    storageBucket,
+    key: key.raw,
+    async stop() {
+      await api.stop();
+      await pool.end();
+    },
+  };
+}
