@@ -187,6 +187,18 @@ for (const backend of stackBackends) {
       assert.equal(await head.text(), '');
     });
 
+    it('keeps small files in memory once served, and serves them from there', async () => {
+      const { body } = await upload(stack.url, 'memory', 'remember me', { key: tenant.key });
+      const path = `${stack.url}/${tenant.id}/memory/${body.file.key}`;
+      assert.equal(await (await fetch(path)).text(), 'remember me');
+      // Gone from the store behind the API's back: only a copy in memory can still answer.
+      await stack.store.delete({ bucket: tenant.storageBucket, keys: [`memory/${body.file.key}`] });
+      for (const method of ['GET', 'HEAD']) assert.equal((await fetch(path, { method })).status, 200, method);
+      assert.equal(await (await fetch(path)).text(), 'remember me');
+      const part = await fetch(path, { headers: { range: 'bytes=9-10' } });
+      assert.equal(await part.text(), 'me');
+    });
+
     it('answers GET and HEAD alike when a row has lost its object', async () => {
       const { body } = await upload(stack.url, 'lost', 'soon gone', { key: tenant.key });
       await stack.store.delete({ bucket: tenant.storageBucket, keys: [`lost/${body.file.key}`] });
@@ -304,6 +316,8 @@ for (const backend of stackBackends) {
       const t = await stack.createTenant();
       const { body } = await upload(stack.url, 'trash', 'to be deleted', { key: t.key });
       assert.equal((await getUsage(stack.db.pool, t.id))?.usedBytes, 13);
+      // Served once, so the API keeps it in memory: the delete must still win.
+      assert.equal((await call(stack.url, `/${t.id}/trash/${body.file.key}`)).status, 200);
       for (let i = 0; i < 2; i++) {
         const res = await call(stack.url, '/files/delete', {
           method: 'POST',

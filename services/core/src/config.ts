@@ -7,14 +7,16 @@ export class ConfigError extends Error {
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
-const bytes = z.string().transform((value, ctx) => {
-  const parsed = parseByteQuantity(value);
-  if (parsed === undefined || parsed === 0) {
-    ctx.addIssue({ code: 'custom', message: `not a byte quantity: ${value}` });
-    return z.NEVER;
-  }
-  return parsed;
-});
+const byteQuantity = (min: number) =>
+  z.string().transform((value, ctx) => {
+    const parsed = parseByteQuantity(value);
+    if (parsed === undefined || parsed < min) {
+      ctx.addIssue({ code: 'custom', message: `not a byte quantity of at least ${min}: ${value}` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+const bytes = byteQuantity(1);
 
 const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
@@ -36,6 +38,7 @@ const envSchema = z.object({
   TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
   MAX_FILE_SIZE_LIMIT: bytes.default(10 * 2 ** 30),
   SIGNING_SECRET: z.string().min(32, 'use at least 32 random characters').optional(),
+  SERVE_CACHE_SIZE: byteQuantity(0).default(64 * 2 ** 20),
   SERVE_RATE_LIMIT: z.coerce.number().int().min(1).default(6000),
   AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).default(600),
   VARIANT_MAX_PIXELS: z.coerce.number().int().min(1).max(268_402_689).default(40_000_000),
@@ -92,6 +95,8 @@ export interface Config {
   signingSecret: string | undefined;
   /** File downloads per client address per minute. */
   serveRateLimit: number;
+  /** Memory per API process for small files kept to serve again (0: none). */
+  serveCacheBytes: number;
   /** Requests with a bad key per client address per minute, before 401s become 429s. */
   authFailureLimit: number;
   /** Limits on the images the worker will decode. */
@@ -164,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxFileSizeLimit: e.MAX_FILE_SIZE_LIMIT,
     signingSecret: e.SIGNING_SECRET,
     serveRateLimit: e.SERVE_RATE_LIMIT,
+    serveCacheBytes: e.SERVE_CACHE_SIZE,
     authFailureLimit: e.AUTH_FAILURE_LIMIT,
     variants: {
       maxInputPixels: e.VARIANT_MAX_PIXELS,

@@ -17,6 +17,7 @@ import type { Authenticator } from '../../auth/authenticator.ts';
 import type { ApiDeps } from '../../deps.ts';
 import { notModified, servingHeaders, type ServedFile } from '../../serving/serving-headers.ts';
 import { awaitVariants } from '../../serving/await-variants.ts';
+import { SmallObjectCache } from '../../serving/object-cache.ts';
 import { verifySignedQuery } from '../../serving/signed-urls.ts';
 import { allowOrigin } from '../cors.ts';
 import { clientGone } from '../request-body.ts';
@@ -69,6 +70,9 @@ function resolveObject(
   throw fileNotFound();
 }
 
+/** Files up to this size are kept in memory once served (SERVE_CACHE_SIZE in all). */
+const SMALL_OBJECT_BYTES = 256 * 1024;
+
 /** How long a GET for a variant still being made waits for it before answering 503. */
 const VARIANT_WAIT_MS = 3000;
 
@@ -77,6 +81,10 @@ const VARIANT_WAIT_MS = 3000;
  * of their own tenant. Anything else is 404, the same as a file that does not exist.
  */
 export function serveFile(deps: ApiDeps, auth: Authenticator) {
+  const cache = new SmallObjectCache(deps.store, {
+    maxBytes: deps.config.serveCacheBytes,
+    maxObjectBytes: SMALL_OBJECT_BYTES,
+  });
   return async (req: Request, res: Response) => {
     const target = parseTarget(req.params);
     const tenant = target && (await auth.tenant(target.tenantId));
@@ -110,20 +118,29 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
     const range = requestedRange(req, size, served.etag);
     if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
     headers['content-length'] = String(range ? range.end - range.start + 1 : size);
-    const objectKey = objectKeyOf(target.bucket, key);
+    const location = { bucket: tenant.storageBucket, key: objectKeyOf(target.bucket, key) };
     if (req.method === 'HEAD') {
       // The same answer a GET would give, without fetching the bytes.
-      if (!(await deps.store.head({ bucket: tenant.storageBucket, key: objectKey }))) throw fileNotFound();
+      if (!cache.holds(location) && !(await deps.store.head(location))) throw fileNotFound();
       res
         .status(range ? 206 : 200)
         .set(headers)
         .end();
       return;
     }
+    const kept = await cache.get(location, size);
+    if (kept) {
+      const body = range ? kept.subarray(range.start, range.end + 1) : kept;
+      res
+        .status(range ? 206 : 200)
+        .set(headers)
+        .end(body);
+      deps.metrics.bytesServed.inc(body.length);
+      return;
+    }
     // Fetched before any header is set, so a failure still gets a clean error response.
     const object = await deps.store.get({
-      bucket: tenant.storageBucket,
-      key: objectKey,
+      ...location,
       ...(range ? { range } : {}),
       signal: clientGone(res),
     });
