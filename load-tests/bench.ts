@@ -23,6 +23,8 @@ import { measureUploadMemory } from './upload-memory.ts';
 import { measureVariants } from './variants-throughput.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
+/** BENCH_ONLY=transfers,serving,limiter,variants,memory picks some; all by default. */
+const only = new Set((process.env.BENCH_ONLY ?? 'transfers,serving,limiter,variants,memory').split(','));
 const MiB = 2 ** 20;
 const sizes = [
   { label: '1 MiB', bytes: MiB, count: 64 },
@@ -66,7 +68,10 @@ async function transfers(stack: BenchStack, run: number) {
       });
       if (apiPut.status !== 201) throw new Error(`API upload answered ${apiPut.status}: ${apiPut.body}`);
       const { key } = (JSON.parse(apiPut.body) as { file: { key: string } }).file;
-      const directGet = await timedDownload(await directUrl(stack.s3, 'GET', stack.storageBucket, name));
+      // Both read the same object, the one the API stored, so only the way it is served differs.
+      const directGet = await timedDownload(
+        await directUrl(stack.s3, 'GET', stack.storageBucket, `bench/${key}`),
+      );
       const apiGet = await timedDownload(`${stack.api.url}/${stack.tenantId}/bench/${key}`, auth);
       up = { api: up.api + apiPut.seconds, direct: up.direct + directPut.seconds };
       down = { api: down.api + apiGet.seconds, direct: down.direct + directGet.seconds };
@@ -107,6 +112,25 @@ async function serving(stack: BenchStack) {
     direct.requestsPerSecond,
   );
   record('small-file serving p99', 'ms', 'lower', viaApi.p99Ms, direct.p99Ms);
+}
+
+async function limiter() {
+  const redis = await limiterLatency(process.env.REDIS_URL);
+  const memory = await limiterLatency(undefined);
+  record('rate-limit check, Redis', 'ms', 'lower', redis.medianMs);
+  record('rate-limit check, Redis, p99', 'ms', 'lower', redis.p99Ms);
+  record('rate-limit check, in process', 'ms', 'lower', memory.medianMs);
+}
+
+async function variants() {
+  const made = await measureVariants();
+  const what = `image variants (${made.images} × 2400x1600 JPEG), worker vs bare sharp`;
+  record(what, 'images/s', 'higher', made.worker, made.bare);
+}
+
+async function memory() {
+  const upload = await measureUploadMemory(2 * 1024 * MiB);
+  record('API peak RSS, 2 GiB multipart upload', 'MiB', 'lower', upload.peakRss / MiB);
 }
 
 const stat = (values: number[]) => {
@@ -155,34 +179,23 @@ async function main() {
     console.log(`run ${run + 1} of ${runs}`);
     const stack = await startBenchStack();
     try {
-      await transfers(stack, run);
-      await serving(stack);
+      if (only.has('transfers')) await transfers(stack, run);
+      if (only.has('serving')) await serving(stack);
     } finally {
       await stack.stop();
     }
-    const redis = await limiterLatency(process.env.REDIS_URL);
-    const memory = await limiterLatency(undefined);
-    record('rate-limit check, Redis', 'ms', 'lower', redis.medianMs);
-    record('rate-limit check, Redis, p99', 'ms', 'lower', redis.p99Ms);
-    record('rate-limit check, in process', 'ms', 'lower', memory.medianMs);
-    const variants = await measureVariants();
-    record(
-      `image variants (${variants.images} × 2400x1600 JPEG), worker vs bare sharp`,
-      'images/s',
-      'higher',
-      variants.worker,
-      variants.bare,
-    );
-    const upload = await measureUploadMemory(2 * 1024 * MiB);
-    record('API peak RSS, 2 GiB multipart upload', 'MiB', 'lower', upload.peakRss / MiB);
+    if (only.has('limiter')) await limiter();
+    if (only.has('variants')) await variants();
+    if (only.has('memory')) await memory();
   }
   const cpu = cpus();
   const machine = `${cpu.length} × ${cpu[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}, Node ${process.version}`;
   const minutes = ((Date.now() - started.getTime()) / 60_000).toFixed(1);
+  console.log(table());
+  if (only.size < 5) return; // a partial run is for looking, not for the record
   await writeSection(
     `Last run: ${started.toISOString().slice(0, 10)}, ${runs} runs in ${minutes} min, on ${machine}. Figures are median (min–max) over the runs.\n\n${table()}`,
   );
-  console.log(table());
 }
 
 await main();
