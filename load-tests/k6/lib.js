@@ -87,3 +87,16 @@ export function summary(title, data) {
   }
   return { stdout: `${lines.join('\n')}\n` };
 }
+
+/**
+ * A scenario at a fixed arrival rate (per second) for DURATION, so latency is measured at a known load
+ * rather than at saturation; `vus` virtual users are ready, and up to five times as many may start.
+ */
+export const steady = (rate, vus = 20) => ({
+  executor: 'constant-arrival-rate',
+  rate,
+  timeUnit: '1s',
+  duration: env('DURATION', '15s'),
+  preAllocatedVUs: vus,
+  maxVUs: vus * 5,
+});

@@ -12,6 +12,7 @@ import {
   payload,
   PNG_1X1,
   storedKey,
+  steady,
   summary,
   uploadForm,
   uploadRaw,
@@ -22,14 +23,7 @@ const auth = () => ({ 'x-api-key': key() });
 
 export const options = {
   scenarios: {
-    mixed: {
-      executor: 'constant-arrival-rate',
-      rate: Number(env('RATE', '80')),
-      timeUnit: '1s',
-      duration: env('DURATION', '15s'),
-      preAllocatedVUs: 30,
-      maxVUs: 100,
-    },
+    mixed: steady(Number(env('RATE', '80')), 30),
   },
   thresholds: {
     checks: ['rate>0.99'],

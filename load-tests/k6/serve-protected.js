@@ -4,31 +4,14 @@
 //   default 80); DURATION
 import http from 'k6/http';
 import { check } from 'k6';
-import { env, expecting, fileUrl, payload, storedKey, summary, uploadRaw } from './lib.js';
+import { env, expecting, fileUrl, payload, steady, storedKey, summary, uploadRaw } from './lib.js';
 
-const duration = env('DURATION', '15s');
 const files = 150;
 
 export const options = {
   scenarios: {
-    serve: {
-      executor: 'constant-arrival-rate',
-      rate: Number(env('RATE', '80')),
-      timeUnit: '1s',
-      duration,
-      preAllocatedVUs: 20,
-      maxVUs: 100,
-      exec: 'serve',
-    },
-    list: {
-      executor: 'constant-arrival-rate',
-      rate: 5,
-      timeUnit: '1s',
-      duration,
-      preAllocatedVUs: 5,
-      maxVUs: 20,
-      exec: 'list',
-    },
+    serve: { ...steady(Number(env('RATE', '80'))), exec: 'serve' },
+    list: { ...steady(5, 5), exec: 'list' },
   },
   thresholds: {
     checks: ['rate>0.99'],

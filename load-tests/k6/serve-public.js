@@ -3,18 +3,7 @@
 //   for each path, default 60); DURATION
 import http from 'k6/http';
 import { check } from 'k6';
-import { env, fileUrl, payload, storedKey, summary, uploadRaw } from './lib.js';
-
-const duration = env('DURATION', '15s');
-// A fixed arrival rate, so the latency is measured at a known load rather than at saturation.
-const steady = (rate) => ({
-  executor: 'constant-arrival-rate',
-  rate,
-  timeUnit: '1s',
-  duration,
-  preAllocatedVUs: 20,
-  maxVUs: 100,
-});
+import { env, fileUrl, payload, steady, storedKey, summary, uploadRaw } from './lib.js';
 
 export const options = {
   scenarios: {

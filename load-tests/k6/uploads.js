@@ -4,7 +4,7 @@
 //   (default 16); DURATION (default 15s)
 import { check } from 'k6';
 import { Trend } from 'k6/metrics';
-import { env, payload, summary, uploadForm, uploadRaw } from './lib.js';
+import { env, payload, steady, summary, uploadForm, uploadRaw } from './lib.js';
 
 const duration = env('DURATION', '15s');
 const largeBytes = Number(env('LARGE_MIB', '16')) * 2 ** 20;
@@ -12,15 +12,7 @@ const uploadedMiBps = new Trend('upload_large_mib_per_s');
 
 export const options = {
   scenarios: {
-    small: {
-      executor: 'constant-arrival-rate',
-      rate: Number(env('RATE', '10')),
-      timeUnit: '1s',
-      duration,
-      preAllocatedVUs: 10,
-      maxVUs: 50,
-      exec: 'small',
-    },
+    small: { ...steady(Number(env('RATE', '10')), 10), exec: 'small' },
     large: { executor: 'constant-vus', vus: 1, duration, exec: 'large' },
   },
   thresholds: {
