@@ -12,9 +12,8 @@
  *
  * It rewrites the "Side by side" section of BENCHMARKS.md with median (min–max) of the runs.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { cpus, release, totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { release } from 'node:os';
+import { machine, replaceBenchmarkSection } from './benchmarks-file.ts';
 import { startBenchStack, type BenchStack } from './bench/stack.ts';
 import { directUrl, timedDownload, timedUpload } from './bench/transfer.ts';
 import { k6Serve } from './bench/serving.ts';
@@ -102,8 +101,8 @@ async function serving(stack: BenchStack) {
   const { url, file } = JSON.parse(put.body) as { url: string; file: { key: string } };
   const apiUrl = `${stack.api.url}${new URL(url).pathname}`;
   const objectKey = `public/${file.key}`;
-  const viaApi = await k6Serve(apiUrl, {}, '10s');
-  const direct = await k6Serve(await directUrl(stack.s3, 'GET', stack.storageBucket, objectKey), {}, '10s');
+  const viaApi = await k6Serve(apiUrl);
+  const direct = await k6Serve(await directUrl(stack.s3, 'GET', stack.storageBucket, objectKey));
   record(
     'small-file serving (4 KiB, 16 users)',
     'req/s',
@@ -140,7 +139,8 @@ const stat = (values: number[]) => {
 const figure = (values: number[], unit: string) => {
   if (values.length === 0) return '—';
   const { min, median, max } = stat(values);
-  const f = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  // Three significant digits, so that sub-millisecond latencies still show.
+  const f = (n: number) => (n >= 100 ? n.toFixed(0) : n.toPrecision(3));
   return `${f(median)} ${unit} (${f(min)}–${f(max)})`;
 };
 
@@ -161,18 +161,6 @@ function table(): string {
   return lines.join('\n');
 }
 
-async function writeSection(body: string) {
-  const file = resolve(import.meta.dirname, '../BENCHMARKS.md');
-  const text = await readFile(file, 'utf8');
-  const start = '<!-- bench:start -->';
-  const end = '<!-- bench:end -->';
-  if (!text.includes(start) || !text.includes(end)) throw new Error(`BENCHMARKS.md lacks ${start} … ${end}`);
-  await writeFile(
-    file,
-    `${text.slice(0, text.indexOf(start) + start.length)}\n${body}\n${text.slice(text.indexOf(end))}`,
-  );
-}
-
 async function main() {
   const started = new Date();
   for (let run = 0; run < runs; run++) {
@@ -188,13 +176,13 @@ async function main() {
     if (only.has('variants')) await variants();
     if (only.has('memory')) await memory();
   }
-  const cpu = cpus();
-  const machine = `${cpu.length} × ${cpu[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}, Node ${process.version}`;
   const minutes = ((Date.now() - started.getTime()) / 60_000).toFixed(1);
   console.log(table());
   if (only.size < 5) return; // a partial run is for looking, not for the record
-  await writeSection(
-    `Last run: ${started.toISOString().slice(0, 10)}, ${runs} runs in ${minutes} min, on ${machine}. Figures are median (min–max) over the runs.\n\n${table()}`,
+  const on = `${machine()} RAM, Linux ${release()}, Node ${process.version}`;
+  await replaceBenchmarkSection(
+    'bench',
+    `Last run: ${started.toISOString().slice(0, 10)}, ${runs} runs in ${minutes} min, on ${on}. Figures are median (min–max) over the runs.\n\n${table()}`,
   );
 }
 

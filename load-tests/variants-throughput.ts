@@ -95,17 +95,15 @@ export async function measureVariants(): Promise<{ images: number; bare: number;
 }
 
 async function main() {
-  const inputs = await images();
-  const bare = await bareSharp(inputs);
-  const worker = await throughWorker(inputs);
-  const rate = (s: number) => (count / s).toFixed(1);
+  const { bare, worker } = await measureVariants();
+  const rate = (perSecond: number) => perSecond.toFixed(1);
   console.log(`bare sharp: ${rate(bare)} images/s; through the worker: ${rate(worker)} images/s`);
   await recordBenchmarkRow('variants', [
     new Date().toISOString().slice(0, 10),
     `${count} × 2400x1600 JPEG`,
     rate(bare),
     rate(worker),
-    (bare / worker).toFixed(2),
+    (worker / bare).toFixed(2),
     machine(),
   ]);
 }

@@ -8,19 +8,15 @@ export interface ServingResult {
   p99Ms: number;
 }
 
-/** Fetches `url` with k6 (load-tests/bench/serve.js) for `duration`; requests per second and p99. */
-export async function k6Serve(
-  url: string,
-  headers: Record<string, string>,
-  duration: string,
-): Promise<ServingResult> {
+/** Fetches `url` with k6 (load-tests/bench/serve.js: 16 users for 10 s); requests per second and p99. */
+export async function k6Serve(url: string): Promise<ServingResult> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-k6-'));
   try {
     const summary = join(dir, 'summary.json');
     const run = await runTool(
       'k6',
       ['run', '--quiet', '--summary-export', summary, join(import.meta.dirname, 'serve.js')],
-      { URL: url, HEADERS: JSON.stringify(headers), DURATION: duration },
+      { URL: url },
     );
     if (run.code !== 0) throw new Error(`k6 failed:\n${run.stdout}${run.stderr}`);
     const metrics = (

@@ -35,10 +35,6 @@ describe('operator restarts and failover (kube-apiserver, PostgreSQL, MinIO)', (
     operator.child.kill('SIGKILL');
     await exited;
   };
-  const readyCount = async (names: string[]) =>
-    (await Promise.all(names.map((n) => tenants.get(n)))).filter((t) =>
-      t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    ).length;
   const secretKey = async (name: string) => {
     const data = (await core.readNamespacedSecret({ name, namespace })).data!;
     return Buffer.from(data.apiKey!, 'base64').toString();
@@ -65,10 +61,10 @@ describe('operator restarts and failover (kube-apiserver, PostgreSQL, MinIO)', (
       return secrets.items.length > 0 || undefined;
     }, 'the first key Secret');
     await kill(operator);
-    assert.ok((await readyCount(names)) < TENANTS, 'the operator died with work left');
+    assert.ok((await tenants.readyCount()) < TENANTS, 'the operator died with work left');
 
     await start('crashing');
-    await eventually(async () => (await readyCount(names)) === TENANTS || undefined, 'every tenant Ready');
+    await eventually(async () => (await tenants.readyCount()) === TENANTS || undefined, 'every tenant Ready');
 
     const ids = names.map((n) => `${namespace}-${n}`);
     const { rows } = await db.pool.query<{ tenant_id: string; name: string; id: string }>(

@@ -4,7 +4,6 @@ import {
   defaultTenantId,
   getUsage,
   storageTenantSpec,
-  type Logger,
   type OperatorMetrics,
   type Usage,
 } from '@stowage/core';
@@ -26,7 +25,6 @@ export interface ReconcilerDeps extends ProvisionDeps {
   core: CoreV1Api;
   events: EventRecorder;
   metrics: OperatorMetrics;
-  logger: Logger;
   /** The public API URL, written into key Secrets and status. */
   endpoint: string;
   bucketPrefix: string;

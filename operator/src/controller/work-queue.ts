@@ -35,6 +35,9 @@ export class WorkQueue {
 
   add(key: string): void {
     if (this.stopped) return;
+    // Whatever retry was pending, this add takes its place.
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
     if (this.active.has(key)) {
       this.dirty.add(key);
     } else if (!this.queued.has(key)) {
@@ -55,17 +58,6 @@ export class WorkQueue {
         this.add(key);
       }, ms),
     );
-  }
-
-  /** Forgets a key's backoff and any pending retry (its object is gone). */
-  forget(key: string): void {
-    this.failures.delete(key);
-    clearTimeout(this.timers.get(key));
-    this.timers.delete(key);
-  }
-
-  get length(): number {
-    return this.queue.length + this.active.size;
   }
 
   private pump(): void {

@@ -38,10 +38,6 @@ export class LeaderElector {
     private readonly logger: Logger,
   ) {}
 
-  get isLeader(): boolean {
-    return this.leading;
-  }
-
   /** Tries once to take or renew the Lease; true if this process holds it afterwards. */
   async tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity, leaseSeconds } = this.options;

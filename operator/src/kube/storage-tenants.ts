@@ -5,6 +5,7 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import type { KeyStatus } from '../provisioners/keys.ts';
 import { hasStatus } from './api-status.ts';
 
 export const GROUP = 'stowage.dev';
@@ -31,7 +32,7 @@ export interface TenantStatus {
   endpoint?: string;
   conditions?: Condition[];
   usage?: { usedBytes: number; fileCount: number; percentUsed: number };
-  apiKeys?: { name: string; prefix: string; secretName: string; createdAt: string }[];
+  apiKeys?: KeyStatus[];
 }
 
 export interface StorageTenantResource extends KubernetesObject {

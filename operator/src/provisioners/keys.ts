@@ -49,11 +49,13 @@ export async function ensureKeys(
   const changes: Change[] = [];
   const keys: KeyStatus[] = [];
   for (const spec of input.keys) {
-    const { record, held, minted } = await ensureKey(pool, vault, input.tenantId, spec);
+    const { record, held, minted } = await ensureKey(pool, vault, input.tenantId, spec, active);
     if (minted) changes.push(minted);
     for (const old of active.filter((k) => k.name === spec.name && k.id !== record.id)) {
       const inGrace = old.id === held.previousId;
       const until = inGrace ? new Date(record.createdAt.getTime() + input.graceMs) : undefined;
+      // Already ending within its grace period: nothing to write.
+      if (old.revokedAt && until && old.revokedAt <= until) continue;
       if (!old.revokedAt) changes.push(revoked(old, inGrace ? `after ${input.graceMs / 1000}s` : 'now'));
       await revokeKey(pool, old.id, until);
     }
@@ -83,11 +85,15 @@ async function ensureKey(
   vault: KeyVault,
   tenantId: string,
   spec: ApiKeySpec,
+  active: KeyRecord[],
 ): Promise<{ record: KeyRecord; held: VaultKey; minted?: Change }> {
   const grants = { tenantId, name: spec.name, scopes: spec.scopes, allowedOrigins: spec.allowedOrigins };
   const held = await vault.read(spec.name);
   if (held) {
-    const record = await registerKey(pool, { ...grants, mode: modeOf(held.raw), id: held.id, raw: held.raw });
+    // Registered already, as a rule; only a crash between vault and database leaves it to do here.
+    const record =
+      active.find((k) => k.id === held.id) ??
+      (await registerKey(pool, { ...grants, mode: modeOf(held.raw), id: held.id, raw: held.raw }));
     const current = !record.revokedAt || record.revokedAt > new Date();
     if (current && held.rotation === spec.rotation && modeOf(held.raw) === spec.mode) {
       if (!sameList(record.scopes, spec.scopes) || !sameList(record.allowedOrigins, spec.allowedOrigins))

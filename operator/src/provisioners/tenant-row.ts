@@ -1,13 +1,6 @@
 import type pg from 'pg';
-import { applyTenant, deleteTenant, type StorageTenantSpec } from '@stowage/core';
+import { applyTenant, deleteTenant, type ApplyTenantInput } from '@stowage/core';
 import type { Change } from './change.ts';
-
-export interface TenantRowInput {
-  id: string;
-  owner: string;
-  storageBucket: string;
-  spec: StorageTenantSpec;
-}
 
 /** Thrown when the tenant id is already declared by someone else. */
 export class TenantIdConflictError extends Error {
@@ -18,7 +11,7 @@ export class TenantIdConflictError extends Error {
 }
 
 /** The tenant row with its quota, rate limits, origins and declared buckets. */
-export async function ensureTenantRow(pool: pg.Pool, input: TenantRowInput): Promise<Change[]> {
+export async function ensureTenantRow(pool: pg.Pool, input: ApplyTenantInput): Promise<Change[]> {
   const applied = await applyTenant(pool, input);
   if (applied.outcome === 'conflict') throw new TenantIdConflictError(input.id, applied.owner);
   return applied.outcome === 'created'

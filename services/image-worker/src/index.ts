@@ -6,4 +6,4 @@ export {
   type Variant,
   type VariantLimits,
 } from './variants/make-variants.ts';
-export { startQueueWorker, QUEUE_NAME, type QueueOptions } from './queue/bullmq-runner.ts';
+export { startQueueWorker, type QueueOptions } from './queue/bullmq-runner.ts';

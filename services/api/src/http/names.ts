@@ -1,7 +1,7 @@
-import { BUCKET_NAME, badRequest } from '@stowage/core';
+import { BUCKET_NAME, UUID_PATTERN, badRequest } from '@stowage/core';
 
 /** Stored file names: `<uuid>.<ext>`. */
-export const FILE_KEY = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([a-z0-9]{1,10})$/;
+export const FILE_KEY = new RegExp(`^(${UUID_PATTERN})\\.([a-z0-9]{1,10})$`);
 
 /** A logical bucket name from a path or body, or 400: no traversal, control characters or overlong names. */
 export function bucketName(value: unknown): string {

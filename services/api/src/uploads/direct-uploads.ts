@@ -8,6 +8,7 @@ import {
   getDirectUpload,
   insertDirectUpload,
   insertFile,
+  isUuid,
   objectKeyOf,
   payloadTooLarge,
   releaseReservation,
@@ -33,7 +34,7 @@ const UPLOAD_LIFETIME_MS = 24 * 3600 * 1000;
 const PART_URL_SECONDS = 15 * 60;
 
 /** Parts of at least 5 MiB, in whole MiB, few enough for S3's 10,000-part limit. */
-export function partSizeFor(size: number): number {
+function partSizeFor(size: number): number {
   return Math.max(MIN_PART_SIZE, Math.ceil(size / MAX_PARTS / MiB) * MiB);
 }
 
@@ -47,12 +48,10 @@ function directUploads(deps: ApiDeps): DirectUploads {
   return deps.store.direct;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** A live upload of the caller's tenant; with `claim`, taken so no concurrent call can finish it too. */
 async function liveUpload(deps: ApiDeps, caller: Caller, id: string, claim = false): Promise<DirectUpload> {
   const find = claim ? claimDirectUpload : getDirectUpload;
-  const upload = UUID.test(id) ? await find(deps.pool, caller.tenantId, id) : undefined;
+  const upload = isUuid(id) ? await find(deps.pool, caller.tenantId, id) : undefined;
   if (!upload) throw fileNotFound();
   return upload;
 }

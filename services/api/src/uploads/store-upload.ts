@@ -55,11 +55,6 @@ async function* headThenRest(
   }
 }
 
-/**
- * Streams an upload into the tenant's store bucket as `<bucket>/<uuid>.<ext>`, with the type read from
- * its first bytes, the size limit and the quota enforced on the stream, and nothing left behind if
- * anything fails (the store removes partial writes; the reservation is released).
- */
 export interface UploadSource {
   body: Readable;
   /** How many bytes the request says are coming, if it says: a reservation hint, never a limit. */
@@ -68,6 +63,11 @@ export interface UploadSource {
   exactBytes?: number | undefined;
 }
 
+/**
+ * Streams an upload into the tenant's store bucket as `<bucket>/<uuid>.<ext>`, with the type read from
+ * its first bytes, the size limit and the quota enforced on the stream, and nothing left behind if
+ * anything fails (the store removes partial writes; the reservation is released).
+ */
 export async function storeUpload(
   deps: ApiDeps,
   caller: Caller,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { badRequest } from '../errors.ts';
+import { isUuid } from './object-keys.ts';
 import { lockTenantUsage } from '../quotas/reservations.ts';
 
 type Db = pg.Pool | pg.PoolClient;
@@ -146,7 +147,7 @@ function decodeCursor(cursor: string): Cursor {
       typeof parsed.t === 'string' &&
       /^\d{1,16}$/.test(parsed.t) &&
       typeof parsed.id === 'string' &&
-      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(parsed.id)
+      isUuid(parsed.id)
     ) {
       return { t: parsed.t, id: parsed.id };
     }

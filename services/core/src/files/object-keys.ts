@@ -1,3 +1,8 @@
+/** A lowercase UUID, as file, upload and cursor ids are: a pattern to compose into larger ones. */
+export const UUID_PATTERN = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const UUID = new RegExp(`^${UUID_PATTERN}$`);
+export const isUuid = (value: string): boolean => UUID.test(value);
+
 /** Variant names and their maximum widths. */
 export const VARIANT_WIDTHS = { large: 1920, small: 800, thumb: 300 } as const;
 export type VariantName = keyof typeof VARIANT_WIDTHS;
@@ -11,4 +16,11 @@ export function objectKeyOf(bucket: string, filename: string): string {
 /** `<uuid>-large.webp` and so on. */
 export function variantFilename(fileId: string, variant: VariantName): string {
   return `${fileId}-${variant}.webp`;
+}
+
+/** Every object a file may have in its store bucket: the original and each variant. */
+export function fileObjectKeys(bucket: string, file: { id: string; key: string }): string[] {
+  return [file.key, ...VARIANT_NAMES.map((v) => variantFilename(file.id, v))].map((k) =>
+    objectKeyOf(bucket, k),
+  );
 }

@@ -78,10 +78,6 @@ export interface UploadedPart {
   size: number;
 }
 
-/**
- * Multipart uploads that clients send straight to the store with presigned part URLs, so the largest
- * files never pass through the API. Only S3 stores offer it.
- */
 /** One multipart upload in the store. */
 export interface MultipartTarget {
   bucket: string;
@@ -89,6 +85,10 @@ export interface MultipartTarget {
   uploadId: string;
 }
 
+/**
+ * Multipart uploads that clients send straight to the store with presigned part URLs, so the largest
+ * files never pass through the API. Only S3 stores offer it.
+ */
 export interface DirectUploads {
   create(options: { bucket: string; key: string; contentType: string }): Promise<string>;
   /** A URL the client PUTs one part of exactly `size` bytes to, valid for `expiresInSeconds`. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { every, markVariantJobsDispatched, markVariantsFailed, pendingVariantJobs } from '@stowage/core';
 import { processVariantJob, type VariantJobDeps } from '../jobs/process-variant-job.ts';
 import { UnusableImageError } from '../variants/make-variants.ts';
@@ -20,7 +21,7 @@ export function startInProcessVariants(deps: VariantJobDeps, pollMs = 250): () =
           await markVariantsFailed(deps.pool, fileId, (err as Error).message);
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+        await sleep(500 * 2 ** attempt);
       }
     }
   };

@@ -54,7 +54,7 @@ describe('makeVariants', () => {
     });
   }
 
-  it('rasterises SVG when asked to (the API only queues SVG when VARIANT_RASTERISE_SVG is on)', async () => {
+  it('rasterises SVG (the API only queues SVG when VARIANT_RASTERISE_SVG is on)', async () => {
     const svg = Buffer.from(
       '<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="500"><rect width="1000" height="500" fill="red"/></svg>',
     );

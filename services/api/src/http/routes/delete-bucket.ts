@@ -1,17 +1,9 @@
 import type { Request, Response } from 'express';
-import {
-  VARIANT_NAMES,
-  deleteBucketRecords,
-  objectKeyOf,
-  variantFilename,
-  withTransaction,
-} from '@stowage/core';
+import { deleteBucketRecords, fileObjectKeys, withTransaction } from '@stowage/core';
 import type { ApiDeps } from '../../deps.ts';
 import { callerOf } from '../caller.ts';
 import { bucketName } from '../names.ts';
 import { jsonBody } from '../json-body.ts';
-
-const DELETE_BATCH = 1000;
 
 /**
  * POST /files/delete-bucket `{bucket}` — removes every file of a logical bucket, with its variants. The
@@ -25,11 +17,9 @@ export function deleteBucket(deps: ApiDeps) {
     const files = await withTransaction(deps.pool, (client) =>
       deleteBucketRecords(client, caller.tenantId, bucket),
     );
-    const keys = files.flatMap((f) => [f.key, ...VARIANT_NAMES.map((v) => variantFilename(f.id, v))]);
-    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-      const batch = keys.slice(i, i + DELETE_BATCH).map((k) => objectKeyOf(bucket, k));
-      await deps.store.delete({ bucket: caller.tenant.storageBucket, keys: batch });
-    }
+    // The store deletes in batches of what it takes at once.
+    const keys = files.flatMap((file) => fileObjectKeys(bucket, file));
+    await deps.store.delete({ bucket: caller.tenant.storageBucket, keys });
     res.json({ success: true, message: 'Bucket deleted successfully', bucket, filesDeleted: files.length });
   };
 }

@@ -1,12 +1,5 @@
 import type { Request, Response } from 'express';
-import {
-  VARIANT_NAMES,
-  deleteFileRecord,
-  getFile,
-  objectKeyOf,
-  variantFilename,
-  withTransaction,
-} from '@stowage/core';
+import { deleteFileRecord, fileObjectKeys, getFile, withTransaction } from '@stowage/core';
 import type { ApiDeps } from '../../deps.ts';
 import { callerOf } from '../caller.ts';
 import { jsonBody } from '../json-body.ts';
@@ -24,10 +17,7 @@ export function deleteFile(deps: ApiDeps) {
     const key = fileKey(body.key);
     const file = await getFile(deps.pool, caller.tenantId, bucket, key);
     if (file) {
-      const keys = [key, ...VARIANT_NAMES.map((v) => variantFilename(file.id, v))].map((k) =>
-        objectKeyOf(bucket, k),
-      );
-      await deps.store.delete({ bucket: caller.tenant.storageBucket, keys });
+      await deps.store.delete({ bucket: caller.tenant.storageBucket, keys: fileObjectKeys(bucket, file) });
       await withTransaction(deps.pool, (client) => deleteFileRecord(client, caller.tenantId, file.id));
     }
     res.json({ success: true, message: 'File deleted successfully', key });

@@ -10,6 +10,7 @@ import {
   serviceUnavailable,
   TENANT_ID,
   BUCKET_NAME,
+  UUID_PATTERN,
   type FileRecord,
   type VariantName,
 } from '@stowage/core';
@@ -23,7 +24,7 @@ import { allowOrigin } from '../cors.ts';
 import { clientGone } from '../request-body.ts';
 
 const FILENAME = new RegExp(
-  `^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\\.([a-z0-9]{1,10})|-(${VARIANT_NAMES.join('|')})\\.webp)$`,
+  `^(${UUID_PATTERN})(?:\\.([a-z0-9]{1,10})|-(${VARIANT_NAMES.join('|')})\\.webp)$`,
 );
 
 interface Target {
