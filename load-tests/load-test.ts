@@ -18,11 +18,9 @@ import {
   storageTenantSpec,
 } from '@stowage/core';
 import { databaseBackends, type TestDatabase } from '../test/support/databases.ts';
-import { runCli, startCliServer, type CliProcess } from '../test/support/cli.ts';
+import { startCliServer, type CliProcess } from '../test/support/cli.ts';
 import { s3Env } from '../test/support/operator.ts';
 import { requireEnv } from '../test/support/env.ts';
-import { eventually } from '../test/support/poll.ts';
-import { freePort } from '../scripts/test-env/processes.ts';
 import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy.ts';
 
 const duration = process.env.LOAD_TEST_DURATION ?? '15s';
@@ -110,18 +108,12 @@ async function startStack(cleanups: (() => Promise<void>)[]): Promise<Stack> {
   };
   const processes: CliProcess[] = [];
   cleanups.push(() => Promise.all(processes.map((p) => p.stop())).then(() => {}));
-  const metricsPort = await freePort();
-  const worker = runCli(['worker'], { ...env, HOST: '127.0.0.1', METRICS_PORT: String(metricsPort) });
-  processes.push(worker);
+  processes.push(await startCliServer('worker', env));
   for (let i = 0; i < 2; i++) {
     const api = await startCliServer('api', env);
     processes.push(api);
     proxy.backends.push(api.url);
   }
-  await eventually(async () => {
-    if (worker.child.exitCode !== null) throw new Error(`stowage worker exited:\n${worker.output()}`);
-    return (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok || undefined;
-  }, 'stowage worker');
   const config = loadConfig({ ...process.env, ...env });
   const s3 = createS3Client(config.s3);
   cleanups.push(async () => s3.destroy());

@@ -9,10 +9,9 @@ import { availableParallelism } from 'node:os';
 import { machine, recordBenchmarkRow } from './benchmarks-file.ts';
 import sharp from 'sharp';
 import { stackBackends } from '../test/support/api-stack.ts';
-import { runCli } from '../test/support/cli.ts';
+import { startCliServer } from '../test/support/cli.ts';
 import { upload, call } from '../test/support/http.ts';
 import { eventually } from '../test/support/poll.ts';
-import { freePort } from '../scripts/test-env/processes.ts';
 
 const count = Number(process.env.BENCH_IMAGES ?? 40);
 const widths = [1920, 800, 300];
@@ -51,21 +50,14 @@ async function bareSharp(inputs: Buffer[]): Promise<number> {
 async function throughWorker(inputs: Buffer[]): Promise<number> {
   const stack = await stackBackends[0].create();
   const tenant = await stack.createTenant();
-  const metricsPort = await freePort();
-  const worker = runCli(['worker'], {
+  const worker = await startCliServer('worker', {
     DATABASE_URL: stack.db.url,
     QUEUE_PREFIX: `bench-${Date.now()}`,
-    HOST: '127.0.0.1',
-    METRICS_PORT: String(metricsPort),
     LOG_LEVEL: 'warn',
     UV_THREADPOOL_SIZE: String(availableParallelism()),
     MALLOC_ARENA_MAX: '2',
   });
   try {
-    await eventually(
-      async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok || undefined,
-      'worker',
-    );
     const started = performance.now();
     const keys = [];
     for (const input of inputs)

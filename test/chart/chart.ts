@@ -68,9 +68,16 @@ export function parseManifests(text: string): KubernetesObject[] {
   });
 }
 
+// helm's output per argument list: tests in a file render the same scenarios again and again. Each
+// caller still gets objects of its own, parsed afresh.
+const templates = new Map<string, Promise<ToolResult>>();
+
 /** Renders the chart and parses every manifest; throws with helm's message when rendering fails. */
 export async function render(options: RenderOptions = {}): Promise<KubernetesObject[]> {
-  const result = await helm(...templateArgs(options));
+  const args = templateArgs(options);
+  const key = JSON.stringify(args);
+  if (!templates.has(key)) templates.set(key, helm(...args));
+  const result = await templates.get(key)!;
   if (result.code !== 0) throw new Error(`helm template failed: ${result.stderr}`);
   return parseManifests(result.stdout);
 }

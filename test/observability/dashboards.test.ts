@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { getFileById } from '@stowage/core';
-import { freePort } from '../../scripts/test-env/processes.ts';
 import { chartDir, panelQueries, withIntervals, type Dashboard } from '../chart/chart.ts';
-import { runCli, startCliServer, type CliProcess } from '../support/cli.ts';
+import { startCliServer, type CliProcess } from '../support/cli.ts';
 import { databaseBackends, type TestDatabase } from '../support/databases.ts';
 import { requireEnv, uniqueName } from '../support/env.ts';
 import { call, upload } from '../support/http.ts';
@@ -71,22 +70,8 @@ describe('Grafana dashboards, every panel query against Prometheus scraping a ru
    */
   let windowSeconds: number;
 
-  async function startWorker(env: NodeJS.ProcessEnv) {
-    const metricsPort = await freePort();
-    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    const cli = runCli(['worker'], {
-      ...env,
-      QUEUE_PREFIX: uniqueName('dashboards'),
-      HOST: '127.0.0.1',
-      METRICS_PORT: String(metricsPort),
-      LOG_LEVEL: 'warn',
-    });
-    await eventually(async () => {
-      if (cli.child.exitCode !== null) throw new Error(`stowage worker exited:\n${cli.output()}`);
-      return (await fetch(metricsUrl)).ok || undefined;
-    }, 'stowage worker to serve metrics');
-    return { ...cli, metricsUrl };
-  }
+  const startWorker = (env: NodeJS.ProcessEnv) =>
+    startCliServer('worker', { ...env, QUEUE_PREFIX: uniqueName('dashboards'), LOG_LEVEL: 'warn' });
 
   /**
    * The labels the chart's ServiceMonitor would give each Service's series (job and service are the

@@ -50,12 +50,24 @@ export async function runCliToEnd(
   return { code, output: cli.output() };
 }
 
-/** Starts a long-running `stowage` command on free ports and waits until its API answers. */
+/** A long-running `stowage` process and where it serves. */
+export interface CliServer extends CliProcess {
+  /** The API (api and dev only). */
+  url: string;
+  metricsUrl: string;
+  /** Its /metrics now, as Prometheus text. */
+  metrics(): Promise<string>;
+}
+
+/**
+ * Starts a long-running `stowage` command on free ports and waits until it is healthy: the API's
+ * /healthz, or for the worker and the operator the /healthz beside their metrics.
+ */
 export async function startCliServer(
-  command: 'api' | 'dev',
+  command: 'api' | 'dev' | 'worker' | 'operator',
   env: NodeJS.ProcessEnv,
   options: CliOptions = {},
-): Promise<CliProcess & { url: string; metricsUrl: string }> {
+): Promise<CliServer> {
   const port = await freePort();
   const metricsPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -69,9 +81,12 @@ export async function startCliServer(
     },
     options,
   );
+  const ops = `http://127.0.0.1:${metricsPort}`;
+  const health = command === 'api' || command === 'dev' ? `${url}/healthz` : `${ops}/healthz`;
   await eventually(async () => {
     if (cli.child.exitCode !== null) throw new Error(`stowage ${command} exited:\n${cli.output()}`);
-    return (await fetch(`${url}/healthz`)).ok || undefined;
-  }, `stowage ${command} to listen`);
-  return { ...cli, url, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
+    return (await fetch(health)).ok || undefined;
+  }, `stowage ${command} to be healthy`);
+  const metricsUrl = `${ops}/metrics`;
+  return { ...cli, url, metricsUrl, metrics: async () => (await fetch(metricsUrl)).text() };
 }

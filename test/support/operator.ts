@@ -2,8 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { freePort } from '../../scripts/test-env/processes.ts';
-import { runCli, type CliProcess } from './cli.ts';
+import { startCliServer, type CliServer } from './cli.ts';
 import { requireEnv } from './env.ts';
 import { operatorAccount, testKubeConfig } from './kube.ts';
 import { eventually } from './poll.ts';
@@ -26,10 +25,8 @@ export interface OperatorSettings {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface OperatorProcess extends CliProcess {
-  metricsUrl: string;
-  metrics(): Promise<string>;
-}
+/** A running `stowage operator`; it has no API, so its `url` answers nothing. */
+export type OperatorProcess = CliServer;
 
 /**
  * Runs `stowage operator` as a ServiceAccount holding only operator/rbac.yaml, watching `namespace`,
@@ -52,14 +49,11 @@ export class OperatorHarness {
       this.kubeconfig = join(mkdtempSync(join(tmpdir(), 'operator-')), 'kubeconfig');
       await operatorAccount(this.settings.namespace, this.kubeconfig);
     }
-    const metricsPort = await freePort();
-    const cli = runCli(['operator'], {
+    return startCliServer('operator', {
       ...s3Env(),
       KUBECONFIG: this.kubeconfig,
       DATABASE_URL: this.settings.databaseUrl,
       PUBLIC_URL: this.settings.publicUrl,
-      HOST: '127.0.0.1',
-      METRICS_PORT: String(metricsPort),
       POD_NAME: identity,
       POD_NAMESPACE: this.settings.namespace,
       WATCH_NAMESPACE: this.settings.namespace,
@@ -68,16 +62,6 @@ export class OperatorHarness {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       ...this.settings.env,
     });
-    const base = `http://127.0.0.1:${metricsPort}`;
-    await eventually(async () => {
-      if (cli.child.exitCode !== null) throw new Error(`stowage operator exited:\n${cli.output()}`);
-      return (await fetch(`${base}/healthz`)).ok || undefined;
-    }, 'stowage operator to start');
-    return {
-      ...cli,
-      metricsUrl: `${base}/metrics`,
-      metrics: async () => (await fetch(`${base}/metrics`)).text(),
-    };
   }
 }
 

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { freePort } from '../../scripts/test-env/processes.ts';
 import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
-import { runCli, type CliProcess } from '../support/cli.ts';
+import { startCliServer, type CliProcess } from '../support/cli.ts';
 import { requireEnv, uniqueName } from '../support/env.ts';
 import { call, upload } from '../support/http.ts';
 import { imageCorpus } from '../support/image-corpus.ts';
@@ -44,22 +43,15 @@ describe('image workers sharing a BullMQ queue in Redis', () => {
   const prefix = uniqueName('q');
 
   async function startWorker(): Promise<CliProcess> {
-    const metricsPort = await freePort();
-    const worker = runCli(['worker'], {
+    const worker = await startCliServer('worker', {
       DATABASE_URL: stack.db.url,
       REDIS_URL: requireEnv('REDIS_URL'),
       QUEUE_PREFIX: prefix,
       WORKER_CONCURRENCY: '1',
       WORKER_LOCK_MS: '2000',
       VARIANT_MAX_PIXELS: '100000000',
-      HOST: '127.0.0.1',
-      METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'info',
     });
-    await eventually(
-      async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok || undefined,
-      'the worker',
-    );
     workers.push(worker);
     return worker;
   }

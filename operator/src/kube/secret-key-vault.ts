@@ -19,9 +19,12 @@ const annotations = {
 /**
  * Keys delivered as Secrets owned by their StorageTenant (so Kubernetes deletes them with it), one per
  * key: `apiKey`, `tenantId` and `endpoint`. A Secret of the same name that this resource does not own is
- * never overwritten.
+ * never overwritten. A vault serves one reconcile: it lists the resource's Secrets once and reads from
+ * that list.
  */
 export class SecretKeyVault implements KeyVault {
+  private held?: Promise<Map<string, V1Secret>>;
+
   constructor(
     private readonly core: CoreV1Api,
     private readonly owner: StorageTenantResource,
@@ -40,8 +43,25 @@ export class SecretKeyVault implements KeyVault {
     return secret.metadata?.ownerReferences?.some((ref) => ref.uid === this.owner.metadata.uid) ?? false;
   }
 
+  /** This resource's key Secrets by key name, listed on first use. */
+  private secrets(): Promise<Map<string, V1Secret>> {
+    this.held ??= this.core
+      .listNamespacedSecret({
+        namespace: this.namespace,
+        labelSelector: `${labels.managedBy}=${MANAGED_BY},${labels.ownerUid}=${this.owner.metadata.uid}`,
+      })
+      .then(
+        (list) =>
+          new Map(
+            list.items.filter((s) => this.owns(s)).map((s) => [s.metadata!.labels![labels.keyName]!, s]),
+          ),
+      );
+    return this.held;
+  }
+
   async read(keyName: string): Promise<VaultKey | undefined> {
-    const secret = await this.fetch(keyName);
+    // A foreign Secret of the same name is not listed; write() finds it and refuses to replace it.
+    const secret = (await this.secrets()).get(keyName);
     if (!secret) return undefined;
     const raw = secret.data?.apiKey && Buffer.from(secret.data.apiKey, 'base64').toString();
     const notes = secret.metadata?.annotations ?? {};
@@ -84,6 +104,7 @@ export class SecretKeyVault implements KeyVault {
         body,
       });
     }
+    (await this.secrets()).set(keyName, body);
   }
 
   private secret(keyName: string, key: VaultKey): V1Secret {
@@ -119,11 +140,7 @@ export class SecretKeyVault implements KeyVault {
   }
 
   async list(): Promise<string[]> {
-    const secrets = await this.core.listNamespacedSecret({
-      namespace: this.namespace,
-      labelSelector: `${labels.managedBy}=${MANAGED_BY},${labels.ownerUid}=${this.owner.metadata.uid}`,
-    });
-    return secrets.items.filter((s) => this.owns(s)).map((s) => s.metadata!.labels![labels.keyName]!);
+    return [...(await this.secrets()).keys()];
   }
 
   async remove(keyName: string): Promise<void> {
@@ -132,5 +149,6 @@ export class SecretKeyVault implements KeyVault {
     } catch (error) {
       if (!hasStatus(error, 404)) throw error;
     }
+    (await this.secrets()).delete(keyName);
   }
 }

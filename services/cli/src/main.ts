@@ -30,19 +30,8 @@ import { apiDeps, openDatabase, openObjectStore } from './wiring.ts';
 
 const defaultTenantsDir = resolve(import.meta.dirname, '../tenants');
 
-/** On SIGINT/SIGTERM: stop taking requests, finish those in flight, close connections, exit. */
-function stopOnSignal(
-  api: RunningApi,
-  deps: ApiDeps,
-  db: { close(): Promise<void> },
-  stopWorkers: () => Promise<void> = async () => {},
-): void {
-  const stop = async () => {
-    await api.close();
-    await stopWorkers();
-    deps.redis?.disconnect();
-    await db.close();
-  };
+/** On SIGINT/SIGTERM: runs `stop` once, then exits 0, or 1 if it failed. */
+function onShutdown(stop: () => Promise<void>): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       stop().then(
@@ -51,6 +40,21 @@ function stopOnSignal(
       );
     });
   }
+}
+
+/** On SIGINT/SIGTERM: stop taking requests, finish those in flight, close connections, exit. */
+function stopOnSignal(
+  api: RunningApi,
+  deps: ApiDeps,
+  db: { close(): Promise<void> },
+  stopWorkers: () => Promise<void> = async () => {},
+): void {
+  onShutdown(async () => {
+    await api.close();
+    await stopWorkers();
+    deps.redis?.disconnect();
+    await db.close();
+  });
 }
 
 async function runMigrate(config: Config): Promise<void> {
@@ -130,17 +134,11 @@ async function runWorker(config: Config): Promise<void> {
     { metrics: served.url, concurrency: config.worker.concurrency },
     'stowage-image-worker running',
   );
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      // In-flight jobs finish; the rest stay queued for other workers.
-      stop()
-        .then(() => db.close())
-        .then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-    });
-  }
+  // In-flight jobs finish; the rest stay queued for other workers.
+  onShutdown(async () => {
+    await stop();
+    await db.close();
+  });
 }
 
 /** The operator. Only the process holding the Lease reconciles; one that loses it exits to rejoin. */
@@ -158,17 +156,10 @@ async function runOperator(config: Config): Promise<void> {
     metrics: createOperatorMetrics(),
   });
   void operator.lost.then(() => process.exit(1));
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      operator
-        .stop()
-        .then(() => db.close())
-        .then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-    });
-  }
+  onShutdown(async () => {
+    await operator.stop();
+    await db.close();
+  });
 }
 
 const commands: Record<string, (config: Config) => Promise<void>> = {

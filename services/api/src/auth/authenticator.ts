@@ -15,6 +15,14 @@ export interface Caller extends KeyPrincipal {
   tenant: Tenant;
 }
 
+/** Whether the caller's key may be used from `origin` (an empty list allows any). */
+export const originAllowed = (caller: Caller, origin: string): boolean =>
+  caller.allowedOrigins.length === 0 || caller.allowedOrigins.includes(origin);
+
+/** The largest file the caller may store: its tenant's limit, within the installation's. */
+export const maxFileBytes = (caller: Caller, installationLimit: number): number =>
+  Math.min(caller.tenant.maxFileSize, installationLimit);
+
 /** The key from `x-api-key` or `Authorization: Bearer`, if any. */
 export function presentedKey(req: Request): string | undefined {
   const header = req.headers['x-api-key'];

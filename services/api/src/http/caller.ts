@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { forbidden, grants, unauthorized, type Scope } from '@stowage/core';
-import type { Authenticator, Caller } from '../auth/authenticator.ts';
+import { originAllowed, type Authenticator, type Caller } from '../auth/authenticator.ts';
 import { allowOrigin } from './cors.ts';
 
 /**
@@ -20,7 +20,7 @@ export function requireCaller(
       throw unauthorized();
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && caller.allowedOrigins.length > 0 && !caller.allowedOrigins.includes(origin)) {
+    if (origin !== undefined && !originAllowed(caller, origin)) {
       throw forbidden('Origin not allowed for this API key');
     }
     if (!grants(caller.scopes, scope)) throw forbidden(`This API key lacks the ${scope} scope`);

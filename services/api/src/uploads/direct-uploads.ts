@@ -21,7 +21,7 @@ import {
   type FileRecord,
   type UploadedPart,
 } from '@stowage/core';
-import type { Caller } from '../auth/authenticator.ts';
+import { maxFileBytes, type Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 import { hasVariants, sniffType, SNIFF_BYTES, typeAllowed } from './sniff.ts';
 
@@ -70,7 +70,7 @@ export async function createDirectUpload(
   input: NewDirectUpload,
 ) {
   const direct = directUploads(deps);
-  const maxBytes = Math.min(caller.tenant.maxFileSize, deps.config.maxFileSizeLimit);
+  const maxBytes = maxFileBytes(caller, deps.config.maxFileSizeLimit);
   if (input.size > maxBytes) throw payloadTooLarge(maxBytes);
   const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
   const id = randomUUID();

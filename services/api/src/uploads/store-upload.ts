@@ -12,7 +12,7 @@ import {
   type BucketSettings,
   type FileRecord,
 } from '@stowage/core';
-import type { Caller } from '../auth/authenticator.ts';
+import { maxFileBytes, type Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 import { QuotaGuard } from './quota-guard.ts';
 import { hasVariants, sniffType, SNIFF_BYTES, typeAllowed, type SniffedType } from './sniff.ts';
@@ -90,7 +90,7 @@ export async function storeUpload(
   const id = randomUUID();
   const key = `${id}.${type.ext}`;
   const objectKey = objectKeyOf(bucket, key);
-  const maxBytes = Math.min(caller.tenant.maxFileSize, deps.config.maxFileSizeLimit);
+  const maxBytes = maxFileBytes(caller, deps.config.maxFileSizeLimit);
   if (expectedBytes > maxBytes) {
     await chunks.return?.();
     throw payloadTooLarge(maxBytes);

@@ -14,7 +14,7 @@ import {
   type FileRecord,
   type VariantName,
 } from '@stowage/core';
-import type { Authenticator } from '../../auth/authenticator.ts';
+import { originAllowed, type Authenticator } from '../../auth/authenticator.ts';
 import type { ApiDeps } from '../../deps.ts';
 import { notModified, servingHeaders, type ServedFile } from '../../serving/serving-headers.ts';
 import { awaitVariants } from '../../serving/await-variants.ts';
@@ -104,7 +104,7 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
       const origin = req.headers.origin;
       if (origin !== undefined) {
         // A key used from an origin it does not allow cannot see the file at all.
-        if (caller.allowedOrigins.length > 0 && !caller.allowedOrigins.includes(origin)) throw fileNotFound();
+        if (!originAllowed(caller, origin)) throw fileNotFound();
         allowOrigin(res, origin);
       }
     }
