@@ -117,12 +117,14 @@ function testConfig(env: NodeJS.ProcessEnv): Config {
   });
 }
 
-/** Real PostgreSQL and MinIO from the test environment. */
-async function realStack(): Promise<ApiStack> {
-  const config = testConfig(process.env);
+/** Real PostgreSQL and MinIO from the test environment; `env` adds settings. */
+async function realStack(env: NodeJS.ProcessEnv = {}): Promise<ApiStack> {
+  const config = testConfig({ ...process.env, ...env });
   const s3 = createS3Client(config.s3);
+  const { publicEndpoint } = config.s3;
+  const presign = publicEndpoint ? createS3Client({ ...config.s3, endpoint: publicEndpoint }) : s3;
   return startStack(await databaseBackends[0].create(), config, {
-    store: new S3ObjectStore(s3),
+    store: new S3ObjectStore(s3, presign),
     async storedObjects(bucket) {
       const objects = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
       const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
@@ -142,9 +144,9 @@ async function realStack(): Promise<ApiStack> {
 }
 
 /** The embedded defaults: PGlite and the filesystem store, no S3 settings at all. */
-async function embeddedStack(): Promise<ApiStack> {
+async function embeddedStack(env: NodeJS.ProcessEnv = {}): Promise<ApiStack> {
   const dir = await mkdtemp(join(tmpdir(), 'stowage-api-test-'));
-  const config = testConfig({ STOWAGE_DATA_DIR: dir });
+  const config = testConfig({ ...env, STOWAGE_DATA_DIR: dir });
   const root = join(dir, 'objects');
   return startStack(await databaseBackends[1].create(), config, {
     store: new FilesystemObjectStore(root),

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       trustProxy: 'loopback, linklocal, uniquelocal',
     });
     assert.equal(config.maxFileSizeLimit, 10 * 2 ** 30);
+    assert.equal(config.downloadRedirectBytes, undefined);
     assert.equal(config.dataDir, '.stowage');
   });
 
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
       PORT: '9000',
       PUBLIC_URL: 'https://files.example.com/',
       MAX_FILE_SIZE_LIMIT: '20Gi',
+      DOWNLOAD_REDIRECT_SIZE: '64Mi',
       KEY_CACHE_TTL_MS: '500',
       STOWAGE_DATA_DIR: '/var/lib/stowage',
     });
@@ -55,6 +57,7 @@ describe('loadConfig', () => {
     assert.equal(config.http.port, 9000);
     assert.equal(config.http.publicUrl, 'https://files.example.com');
     assert.equal(config.maxFileSizeLimit, 20 * 2 ** 30);
+    assert.equal(config.downloadRedirectBytes, 64 * 2 ** 20);
     assert.equal(config.keyCacheTtlMs, 500);
     assert.equal(config.dataDir, '/var/lib/stowage');
   });
@@ -72,6 +75,7 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT/);
     assert.throws(() => loadConfig({ MAX_FILE_SIZE_LIMIT: '10GB' }), /MAX_FILE_SIZE_LIMIT/);
     assert.throws(() => loadConfig({ KEY_CACHE_TTL_MS: '5000' }), /KEY_CACHE_TTL_MS/);
+    assert.throws(() => loadConfig({ DOWNLOAD_REDIRECT_SIZE: '0' }), /DOWNLOAD_REDIRECT_SIZE/);
   });
 
   it('rejects half a set of S3 credentials', () => {

@@ -39,6 +39,7 @@ const envSchema = z.object({
   MAX_FILE_SIZE_LIMIT: bytes.default(10 * 2 ** 30),
   SIGNING_SECRET: z.string().min(32, 'use at least 32 random characters').optional(),
   SERVE_CACHE_SIZE: byteQuantity(0).default(64 * 2 ** 20),
+  DOWNLOAD_REDIRECT_SIZE: bytes.optional(),
   SERVE_RATE_LIMIT: z.coerce.number().int().min(1).default(6000),
   AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).default(600),
   VARIANT_MAX_PIXELS: z.coerce.number().int().min(1).max(268_402_689).default(40_000_000),
@@ -97,6 +98,11 @@ export interface Config {
   serveRateLimit: number;
   /** Memory per API process for small files kept to serve again (0: none). */
   serveCacheBytes: number;
+  /**
+   * Files at least this large are answered with a redirect to a short-lived presigned URL on the S3
+   * endpoint clients reach, so their bytes skip the API. Undefined: every file streams through the API.
+   */
+  downloadRedirectBytes: number | undefined;
   /** Requests with a bad key per client address per minute, before 401s become 429s. */
   authFailureLimit: number;
   /** Limits on the images the worker will decode. */
@@ -170,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signingSecret: e.SIGNING_SECRET,
     serveRateLimit: e.SERVE_RATE_LIMIT,
     serveCacheBytes: e.SERVE_CACHE_SIZE,
+    downloadRedirectBytes: e.DOWNLOAD_REDIRECT_SIZE,
     authFailureLimit: e.AUTH_FAILURE_LIMIT,
     variants: {
       maxInputPixels: e.VARIANT_MAX_PIXELS,

@@ -11,6 +11,11 @@ const ACTIVE_TYPES = new Set([
   'text/ecmascript',
 ]);
 
+/** Whether browsers would execute or render a type as a document; such files only come from the API. */
+export function isActive(mimetype: string): boolean {
+  return ACTIVE_TYPES.has(mimetype);
+}
+
 export interface ServedFile {
   filename: string;
   mimetype: string;
@@ -37,8 +42,7 @@ export function servingHeaders(file: ServedFile): Record<string, string> {
   };
   // Public files are public to every page too; protected ones are allowed per origin by the route.
   if (file.isPublic) headers['access-control-allow-origin'] = '*';
-  if (ACTIVE_TYPES.has(file.mimetype))
-    headers['content-disposition'] = `attachment; filename="${file.filename}"`;
+  if (isActive(file.mimetype)) headers['content-disposition'] = `attachment; filename="${file.filename}"`;
   return headers;
 }
 

@@ -51,6 +51,15 @@ export interface GetObjectOptions {
   signal?: AbortSignal;
 }
 
+/** A URL that GETs one object straight from the store, with the response headers the API would send. */
+export interface PresignGetOptions {
+  bucket: string;
+  key: string;
+  expiresInSeconds: number;
+  contentType: string;
+  cacheControl: string;
+}
+
 export interface StoredObject {
   body: Readable;
   /** The whole object's size. */
@@ -121,6 +130,8 @@ export interface ObjectStore {
   put(options: PutObjectOptions): Promise<{ size: number }>;
   /** Throws ObjectNotFoundError when the object does not exist. */
   get(options: GetObjectOptions): Promise<StoredObject>;
+  /** Present when clients can download straight from the store (S3), absent otherwise. */
+  presignGet?(options: PresignGetOptions): Promise<string>;
   /** undefined when the object does not exist. */
   head(options: { bucket: string; key: string; signal?: AbortSignal }): Promise<ObjectHead | undefined>;
   /** Deletes the keys that exist; missing keys are not an error. */

@@ -16,6 +16,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { S3DirectUploads } from './s3-direct-uploads.ts';
 import {
   ObjectNotFoundError,
@@ -23,6 +24,7 @@ import {
   type GetObjectOptions,
   type ObjectHead,
   type ObjectStore,
+  type PresignGetOptions,
   type PutObjectOptions,
   type StoredObject,
   exactLength,
@@ -43,10 +45,10 @@ const END_OF_TIME = new Date(8.64e15);
 export class S3ObjectStore implements ObjectStore {
   readonly direct: S3DirectUploads;
 
-  /** @param presignClient signs the URLs clients upload parts to; defaults to `client`. */
+  /** @param presignClient signs the URLs clients upload parts to and download from; defaults to `client`. */
   constructor(
     private readonly client: S3Client,
-    presignClient: S3Client = client,
+    private readonly presignClient: S3Client = client,
   ) {
     this.direct = new S3DirectUploads(client, presignClient);
   }
@@ -181,6 +183,16 @@ export class S3ObjectStore implements ObjectStore {
       if (hasName(error, 'NoSuchKey', 'NotFound')) throw new ObjectNotFoundError(bucket, key);
       throw error;
     }
+  }
+
+  presignGet({ bucket, key, expiresInSeconds, contentType, cacheControl }: PresignGetOptions) {
+    const command = new GetObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      ResponseContentType: contentType,
+      ResponseCacheControl: cacheControl,
+    });
+    return getSignedUrl(this.presignClient, command, { expiresIn: expiresInSeconds });
   }
 
   async head({ bucket, key, signal }: { bucket: string; key: string; signal?: AbortSignal }) {

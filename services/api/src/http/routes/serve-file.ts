@@ -16,7 +16,7 @@ import {
 } from '@stowage/core';
 import { originAllowed, type Authenticator } from '../../auth/authenticator.ts';
 import type { ApiDeps } from '../../deps.ts';
-import { notModified, servingHeaders, type ServedFile } from '../../serving/serving-headers.ts';
+import { isActive, notModified, servingHeaders, type ServedFile } from '../../serving/serving-headers.ts';
 import { awaitVariants } from '../../serving/await-variants.ts';
 import { SmallObjectCache } from '../../serving/object-cache.ts';
 import { verifySignedQuery } from '../../serving/signed-urls.ts';
@@ -74,6 +74,12 @@ function resolveObject(
 /** Files up to this size are kept in memory once served (SERVE_CACHE_SIZE in all). */
 const SMALL_OBJECT_BYTES = 256 * 1024;
 
+/**
+ * How long the presigned URL of a redirected download stays valid: enough for a client to follow the
+ * redirect, short for a URL that leaks. A download that has started is not cut off when it expires.
+ */
+const REDIRECT_URL_SECONDS = 300;
+
 /** How long a GET for a variant still being made waits for it before answering 503. */
 const VARIANT_WAIT_MS = 3000;
 
@@ -116,10 +122,32 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
       res.status(304).set(headers).end();
       return;
     }
+    const location = { bucket: tenant.storageBucket, key: objectKeyOf(target.bucket, key) };
+    const redirectFrom = deps.config.downloadRedirectBytes;
+    if (
+      deps.store.presignGet &&
+      redirectFrom !== undefined &&
+      size >= redirectFrom &&
+      !isActive(served.mimetype)
+    ) {
+      // Authorised above; the bytes come straight from the store, with the headers we would send.
+      const url = await deps.store.presignGet({
+        ...location,
+        expiresInSeconds: REDIRECT_URL_SECONDS,
+        contentType: headers['content-type']!,
+        cacheControl: headers['cache-control']!,
+      });
+      res.status(307).set({
+        location: url,
+        'cache-control': 'private, no-store',
+        ...(file.allowPublicAccess ? { 'access-control-allow-origin': '*' } : {}),
+      });
+      res.end();
+      return;
+    }
     const range = requestedRange(req, size, served.etag);
     if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
     headers['content-length'] = String(range ? range.end - range.start + 1 : size);
-    const location = { bucket: tenant.storageBucket, key: objectKeyOf(target.bucket, key) };
     if (req.method === 'HEAD') {
       // The same answer a GET would give, without fetching the bytes.
       if (!cache.holds(location) && !(await deps.store.head(location))) throw fileNotFound();
