@@ -6,7 +6,8 @@ export function createS3Client(config: S3Config): S3Client {
   return new S3Client({
     region: config.region,
     // Checksums only where S3 requires them (DeleteObjects), as before SDK 3.729: not every S3-compatible
-    // store takes the trailing CRC32 of aws-chunked uploads, and TCP/TLS already guard the bytes.
+    // store takes the trailing CRC32 of aws-chunked uploads, downloads are not re-checked in JavaScript
+    // on their way through, and TCP/TLS already guard the bytes.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     forcePathStyle: config.forcePathStyle,
