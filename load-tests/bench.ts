@@ -3,8 +3,9 @@
  * each measurement (BENCH_RUNS, default 3). Everything runs on the test environment's real servers: a
  * `stowage api` (built JavaScript) on PostgreSQL, Redis and MinIO.
  *
- *   - upload and download throughput of 1 MiB, 64 MiB and 1 GiB objects: through the API (raw PUT, GET)
- *     against a presigned PUT and GET straight to MinIO, with the same client code;
+ *   - upload and download throughput of 1 MiB, 64 MiB and 1 GiB objects, all by curl: through the API
+ *     (raw PUT; GET streamed, and GET redirected to S3 by a second API with DOWNLOAD_REDIRECT_SIZE)
+ *     against a presigned PUT and GET straight to MinIO;
  *   - small-file serving (4 KiB, k6, 16 users): requests per second and p99, API against MinIO;
  *   - the time a rate-limit check takes (Redis, and the in-process limiter);
  *   - image variants per second through the worker against bare sharp;
@@ -12,10 +13,11 @@
  *
  * It rewrites the "Side by side" section of BENCHMARKS.md with median (min–max) of the runs.
  */
+import { rm } from 'node:fs/promises';
 import { release } from 'node:os';
 import { machine, replaceBenchmarkSection } from './benchmarks-file.ts';
 import { startBenchStack, type BenchStack } from './bench/stack.ts';
-import { directUrl, timedDownload, timedUpload } from './bench/transfer.ts';
+import { curl, directUrl, randomFile, timedUpload } from './bench/transfer.ts';
 import { k6Serve } from './bench/serving.ts';
 import { limiterLatency } from './bench/limiter.ts';
 import { measureUploadMemory } from './upload-memory.ts';
@@ -27,8 +29,8 @@ const only = new Set((process.env.BENCH_ONLY ?? 'transfers,serving,limiter,varia
 const MiB = 2 ** 20;
 const sizes = [
   { label: '1 MiB', bytes: MiB, count: 64 },
-  { label: '64 MiB', bytes: 64 * MiB, count: 4 },
-  { label: '1 GiB', bytes: 1024 * MiB, count: 1 },
+  { label: '64 MiB', bytes: 64 * MiB, count: 6 },
+  { label: '1 GiB', bytes: 1024 * MiB, count: 2 },
 ];
 
 interface Row {
@@ -49,47 +51,85 @@ function record(what: string, unit: string, better: Row['better'], stowage: numb
   rows.set(what, row);
 }
 
+/**
+ * Runs the transfers one after another, starting with a different one each `turn`, so that none always
+ * meets the machine as another left it (page cache, memory, MinIO's state); results in the given order.
+ */
+async function inTurn<T>(turn: number, transfers: (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = [];
+  for (let n = 0; n < transfers.length; n++) {
+    const at = (turn + n) % transfers.length;
+    results[at] = await transfers[at]!();
+  }
+  return results;
+}
+
 async function transfers(stack: BenchStack, run: number) {
   const auth = { 'x-api-key': stack.key };
+  await warmUp(stack);
   for (const { label, bytes, count } of sizes) {
-    let up = { api: 0, direct: 0 };
-    let down = { api: 0, direct: 0 };
-    for (let i = 0; i < count; i++) {
-      const name = `r${run}-${label.replace(' ', '')}-${i}`;
-      const directPut = await timedUpload(
-        await directUrl(stack.s3, 'PUT', stack.storageBucket, name),
-        'PUT',
-        bytes,
-      );
-      const apiPut = await timedUpload(`${stack.api.url}/upload/bench/${name}.bin`, 'PUT', bytes, {
-        ...auth,
-        'content-type': 'application/octet-stream',
-      });
-      if (apiPut.status !== 201) throw new Error(`API upload answered ${apiPut.status}: ${apiPut.body}`);
-      const { key } = (JSON.parse(apiPut.body) as { file: { key: string } }).file;
-      // Both read the same object, the one the API stored, so only the way it is served differs.
-      const directGet = await timedDownload(
-        await directUrl(stack.s3, 'GET', stack.storageBucket, `bench/${key}`),
-      );
-      const apiGet = await timedDownload(`${stack.api.url}/${stack.tenantId}/bench/${key}`, auth);
-      up = { api: up.api + apiPut.seconds, direct: up.direct + directPut.seconds };
-      down = { api: down.api + apiGet.seconds, direct: down.direct + directGet.seconds };
+    const source = await randomFile(bytes);
+    const seconds = { put: 0, directPut: 0, get: 0, redirectedGet: 0, directGet: 0 };
+    try {
+      for (let i = 0; i < count; i++) {
+        const name = `r${run}-${label.replace(' ', '')}-${i}`;
+        const [directPut, put] = await inTurn(run + i, [
+          async () => curl(await directUrl(stack.s3, 'PUT', stack.storageBucket, name), { upload: source }),
+          () =>
+            curl(`${stack.api.url}/upload/bench/${name}.bin`, {
+              upload: source,
+              headers: { ...auth, 'content-type': 'application/octet-stream' },
+            }),
+        ]);
+        if (directPut!.status !== 200) throw new Error(`S3 PUT answered ${directPut!.status}`);
+        if (put!.status !== 201) throw new Error(`API upload answered ${put!.status}: ${put!.body}`);
+        const { key } = (JSON.parse(put!.body) as { file: { key: string } }).file;
+        // All three read the object the API stored, so only the way it is served differs.
+        const path = `/${stack.tenantId}/bench/${key}`;
+        const [directGet, get, redirectedGet] = await inTurn(run + i, [
+          async () => curl(await directUrl(stack.s3, 'GET', stack.storageBucket, `bench/${key}`)),
+          () => curl(`${stack.api.url}${path}`, { headers: auth }),
+          () => curl(`${stack.redirecting.url}${path}`, { headers: auth, follow: true }),
+        ]);
+        for (const got of [directGet!, get!, redirectedGet!]) {
+          if (got.status !== 200) throw new Error(`a download answered ${got.status}`);
+        }
+        seconds.directPut += directPut!.seconds;
+        seconds.put += put!.seconds;
+        seconds.directGet += directGet!.seconds;
+        seconds.get += get!.seconds;
+        seconds.redirectedGet += redirectedGet!.seconds;
+      }
+    } finally {
+      await rm(source);
     }
-    const rate = (seconds: number) => (bytes * count) / MiB / seconds;
+    const rate = (s: number) => (bytes * count) / MiB / s;
+    const times = count > 1 ? ` (×${count})` : '';
+    record(`upload ${label}${times}`, 'MiB/s', 'higher', rate(seconds.put), rate(seconds.directPut));
+    record(`download ${label}${times}`, 'MiB/s', 'higher', rate(seconds.get), rate(seconds.directGet));
     record(
-      `upload ${label}${count > 1 ? ` (×${count})` : ''}`,
+      `download ${label}${times}, redirected to S3`,
       'MiB/s',
       'higher',
-      rate(up.api),
-      rate(up.direct),
+      rate(seconds.redirectedGet),
+      rate(seconds.directGet),
     );
-    record(
-      `download ${label}${count > 1 ? ` (×${count})` : ''}`,
-      'MiB/s',
-      'higher',
-      rate(down.api),
-      rate(down.direct),
-    );
+  }
+}
+
+/** An untimed upload and download of 64 MiB each way, so the new API process is not measured cold. */
+async function warmUp(stack: BenchStack) {
+  const source = await randomFile(64 * MiB);
+  try {
+    const put = await curl(`${stack.api.url}/upload/bench/warm-up.bin`, {
+      upload: source,
+      headers: { 'x-api-key': stack.key, 'content-type': 'application/octet-stream' },
+    });
+    const { url } = JSON.parse(put.body) as { url: string };
+    await curl(`${stack.api.url}${new URL(url).pathname}`, { headers: { 'x-api-key': stack.key } });
+    await curl(await directUrl(stack.s3, 'PUT', stack.storageBucket, 'warm-up'), { upload: source });
+  } finally {
+    await rm(source);
   }
 }
 

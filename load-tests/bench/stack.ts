@@ -11,9 +11,13 @@ import {
 } from '@stowage/core';
 import { startCliServer, type CliProcess } from '../../test/support/cli.ts';
 
-/** A `stowage api` (the built JavaScript, as production runs it) on the test environment's servers. */
+/**
+ * A `stowage api` (the built JavaScript, as production runs it) on the test environment's servers, and
+ * a second one that redirects every download to S3 (DOWNLOAD_REDIRECT_SIZE).
+ */
 export interface BenchStack {
   api: CliProcess & { url: string };
+  redirecting: CliProcess & { url: string };
   pool: pg.Pool;
   s3: S3Client;
   tenantId: string;
@@ -46,20 +50,23 @@ export async function startBenchStack(): Promise<BenchStack> {
   });
   const s3 = createS3Client(loadConfig().s3);
   await new S3ObjectStore(s3).ensureBucket(storageBucket);
-  const api = await startCliServer(
+  const settings = { LOG_LEVEL: 'warn', SERVE_RATE_LIMIT: '100000000' };
+  const api = await startCliServer('api', settings, { compiled: true });
+  const redirecting = await startCliServer(
     'api',
-    { LOG_LEVEL: 'warn', SERVE_RATE_LIMIT: '100000000' },
+    { ...settings, DOWNLOAD_REDIRECT_SIZE: '1' },
     { compiled: true },
   );
   return {
     api,
+    redirecting,
     pool,
     s3,
     tenantId,
     storageBucket,
     key: key.raw,
     async stop() {
-      await api.stop();
+      await Promise.all([api.stop(), redirecting.stop()]);
       await pool.end();
     },
   };

@@ -1,9 +1,17 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 const MiB = 2 ** 20;
+const execFileAsync = promisify(execFile);
 const block = randomBytes(MiB);
 
 /**
@@ -44,23 +52,41 @@ export function timedUpload(
   });
 }
 
-/** Downloads `url` and throws the bytes away; resolves to seconds and the byte count. */
-export function timedDownload(
+/**
+ * One transfer by curl, timed by curl itself. curl costs the machine little: with a Node.js client on
+ * the other end, the client rather than the path under test set the pace (it used more CPU than MinIO).
+ * `upload`: a file to PUT. Downloads are thrown away; `follow` follows redirects. Each transfer starts
+ * with no dirty pages left to write back (sync), so none pays for the disk writes of the one before.
+ */
+export async function curl(
   url: string,
-  headers: Record<string, string> = {},
-): Promise<{ seconds: number; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    request(url, { headers }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`GET ${url} answered ${res.statusCode}`));
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      res.on('end', () => resolve({ seconds: (performance.now() - started) / 1000, bytes }));
-      res.on('error', reject);
-    })
-      .on('error', reject)
-      .end();
-  });
+  options: { upload?: string; headers?: Record<string, string>; follow?: boolean } = {},
+): Promise<{ seconds: number; status: number; body: string }> {
+  const args = ['-sS', '-H', 'Expect:', '-w', '\n%{http_code} %{time_total}'];
+  for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
+  if (options.upload) args.push('-T', options.upload);
+  else args.push('-o', '/dev/null');
+  if (options.follow) args.push('-L');
+  await execFileAsync('sync');
+  const { stdout } = await execFileAsync('curl', [...args, url], { maxBuffer: 16 * MiB });
+  const cut = stdout.lastIndexOf('\n');
+  const [status, seconds] = stdout
+    .slice(cut + 1)
+    .split(' ')
+    .map(Number);
+  return { seconds: seconds!, status: status!, body: stdout.slice(0, cut) };
+}
+
+/** A file of `size` random bytes in the temporary directory, written a MiB at a time. */
+export async function randomFile(size: number): Promise<string> {
+  const path = join(tmpdir(), `stowage-bench-${process.pid}-${size}.bin`);
+  const out = createWriteStream(path);
+  for (let written = 0; written < size; written += MiB) {
+    if (!out.write(block.subarray(0, Math.min(MiB, size - written)))) await once(out, 'drain');
+  }
+  out.end();
+  await finished(out);
+  return path;
 }
 
 /** A URL to PUT or GET one object straight from S3, as a client with credentials would. */

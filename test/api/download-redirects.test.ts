@@ -67,7 +67,7 @@ describe('downloads redirected to the store (DOWNLOAD_REDIRECT_SIZE)', () => {
     });
     const path = `/${tenant.id}/private/${body.file.key}`;
     const other = await stack.createTenant();
-    for (const headers of [{}, { 'x-api-key': other.key }]) {
+    for (const headers of [{}, { 'x-api-key': other.key }] as Record<string, string>[]) {
       const res = await call(stack.url, path, { headers, redirect: 'manual' });
       assert.equal(res.status, 404);
       assert.equal(res.body.code, 'FILE_NOT_FOUND');

@@ -28,6 +28,7 @@ const badValues: [string, string[], RegExp][] = [
     ['api.keyCacheTtlMs=5000'],
     /at '\/api\/keyCacheTtlMs': maximum/,
   ],
+  ['a redirect size the API cannot parse', ['api.downloadRedirectSize=64MB'], /\/api\/downloadRedirectSize/],
   ['a bucket prefix S3 refuses', ['s3.bucketPrefix=Stowage_'], /at '\/s3\/bucketPrefix'/],
   ['an S3 endpoint without a scheme', ['s3.endpoint=minio:9000'], /at '\/s3\/endpoint'/],
   [

@@ -196,6 +196,17 @@ describe('the chart renders what its values say', () => {
     assert.equal(deployment(objects, 'worker').spec!.replicas, undefined);
   });
 
+  it('redirects large downloads to S3 only when a size is given', async () => {
+    assert.equal(envOf(await render(), 'api').DOWNLOAD_REDIRECT_SIZE, undefined);
+    const objects = await render({
+      set: ['api.downloadRedirectSize=64Mi', 's3.publicEndpoint=https://s3.example.com'],
+    });
+    assert.deepEqual(valuesOf(envOf(objects, 'api'), 'DOWNLOAD_REDIRECT_SIZE', 'S3_PUBLIC_ENDPOINT'), {
+      DOWNLOAD_REDIRECT_SIZE: '64Mi',
+      S3_PUBLIC_ENDPOINT: 'https://s3.example.com',
+    });
+  });
+
   it('runs fixed replicas when autoscaling is off', async () => {
     const objects = await render({
       set: [
