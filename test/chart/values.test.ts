@@ -53,17 +53,16 @@ describe('the chart renders what its values say', () => {
       ({ apiGroups, resources, verbs, ...(resourceNames && { resourceNames }) }) as V1PolicyRule;
     const cluster = find<V1Role>(objects, 'ClusterRole', componentName('operator'));
     assert.deepEqual(cluster.rules, [
-      rule(['stowage.dev'], ['storagetenants'], ['get', 'list', 'watch', 'patch', 'update']),
-      rule(['stowage.dev'], ['storagetenants/status'], ['get', 'patch', 'update']),
+      rule(['stowage.dev'], ['storagetenants'], ['get', 'list', 'watch', 'patch']),
+      rule(['stowage.dev'], ['storagetenants/status'], ['patch']),
       rule(['stowage.dev'], ['storagetenants/finalizers'], ['update']),
-      rule([''], ['secrets'], ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']),
-      rule([''], ['events'], ['create', 'patch']),
-      rule(['events.k8s.io'], ['events'], ['create', 'patch']),
+      rule([''], ['secrets'], ['get', 'list', 'watch', 'create', 'update', 'delete']),
+      rule([''], ['events'], ['create']),
     ]);
     const role = find<V1Role>(objects, 'Role', componentName('operator'));
     assert.deepEqual(role.rules, [
       rule(['coordination.k8s.io'], ['leases'], ['create']),
-      rule(['coordination.k8s.io'], ['leases'], ['get', 'update', 'patch'], ['stowage-leader']),
+      rule(['coordination.k8s.io'], ['leases'], ['get', 'update'], ['stowage-leader']),
     ]);
     assert.equal(envOf(objects, 'operator').OPERATOR_LEASE_NAME?.value, 'stowage-leader');
 
