@@ -17,7 +17,7 @@ import { rm } from 'node:fs/promises';
 import { release } from 'node:os';
 import { machine, replaceBenchmarkSection } from './benchmarks-file.ts';
 import { startBenchStack, type BenchStack } from './bench/stack.ts';
-import { curl, directUrl, randomFile, timedUpload } from './bench/transfer.ts';
+import { curl, directUrl, randomFile, timedUpload, type Transfer } from './bench/transfer.ts';
 import { k6Serve } from './bench/serving.ts';
 import { limiterLatency } from './bench/limiter.ts';
 import { measureUploadMemory } from './upload-memory.ts';
@@ -55,11 +55,15 @@ function record(what: string, unit: string, better: Row['better'], stowage: numb
  * Runs the transfers one after another, starting with a different one each `turn`, so that none always
  * meets the machine as another left it (page cache, memory, MinIO's state); results in the given order.
  */
-async function inTurn<T>(turn: number, transfers: (() => Promise<T>)[]): Promise<T[]> {
-  const results: T[] = [];
-  for (let n = 0; n < transfers.length; n++) {
-    const at = (turn + n) % transfers.length;
-    results[at] = await transfers[at]!();
+async function inTurn<K extends string>(
+  turn: number,
+  transfers: Record<K, () => Promise<Transfer>>,
+): Promise<Record<K, Transfer>> {
+  const names = Object.keys(transfers) as K[];
+  const results = {} as Record<K, Transfer>;
+  for (let n = 0; n < names.length; n++) {
+    const name = names[(turn + n) % names.length]!;
+    results[name] = await transfers[name]();
   }
   return results;
 }
@@ -73,32 +77,32 @@ async function transfers(stack: BenchStack, run: number) {
     try {
       for (let i = 0; i < count; i++) {
         const name = `r${run}-${label.replace(' ', '')}-${i}`;
-        const [directPut, put] = await inTurn(run + i, [
-          async () => curl(await directUrl(stack.s3, 'PUT', stack.storageBucket, name), { upload: source }),
-          () =>
+        const puts = await inTurn(run + i, {
+          directPut: async () =>
+            curl(await directUrl(stack.s3, 'PUT', stack.storageBucket, name), { upload: source }),
+          put: () =>
             curl(`${stack.api.url}/upload/bench/${name}.bin`, {
               upload: source,
               headers: { ...auth, 'content-type': 'application/octet-stream' },
             }),
-        ]);
-        if (directPut!.status !== 200) throw new Error(`S3 PUT answered ${directPut!.status}`);
-        if (put!.status !== 201) throw new Error(`API upload answered ${put!.status}: ${put!.body}`);
-        const { key } = (JSON.parse(put!.body) as { file: { key: string } }).file;
+        });
+        if (puts.directPut.status !== 200) throw new Error(`S3 PUT answered ${puts.directPut.status}`);
+        if (puts.put.status !== 201)
+          throw new Error(`API upload answered ${puts.put.status}: ${puts.put.body}`);
+        const { key } = (JSON.parse(puts.put.body) as { file: { key: string } }).file;
         // All three read the object the API stored, so only the way it is served differs.
         const path = `/${stack.tenantId}/bench/${key}`;
-        const [directGet, get, redirectedGet] = await inTurn(run + i, [
-          async () => curl(await directUrl(stack.s3, 'GET', stack.storageBucket, `bench/${key}`)),
-          () => curl(`${stack.api.url}${path}`, { headers: auth }),
-          () => curl(`${stack.redirecting.url}${path}`, { headers: auth, follow: true }),
-        ]);
-        for (const got of [directGet!, get!, redirectedGet!]) {
-          if (got.status !== 200) throw new Error(`a download answered ${got.status}`);
+        const gets = await inTurn(run + i, {
+          directGet: async () => curl(await directUrl(stack.s3, 'GET', stack.storageBucket, `bench/${key}`)),
+          get: () => curl(`${stack.api.url}${path}`, { headers: auth }),
+          redirectedGet: () => curl(`${stack.redirecting.url}${path}`, { headers: auth, follow: true }),
+        });
+        for (const [what, got] of Object.entries(gets)) {
+          if (got.status !== 200) throw new Error(`${what} answered ${got.status}`);
         }
-        seconds.directPut += directPut!.seconds;
-        seconds.put += put!.seconds;
-        seconds.directGet += directGet!.seconds;
-        seconds.get += get!.seconds;
-        seconds.redirectedGet += redirectedGet!.seconds;
+        for (const [what, done] of Object.entries({ ...puts, ...gets })) {
+          seconds[what as keyof typeof seconds] += done.seconds;
+        }
       }
     } finally {
       await rm(source);

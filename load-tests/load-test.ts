@@ -9,18 +9,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import {
-  S3ObjectStore,
-  applyTenant,
-  createS3Client,
-  loadConfig,
-  mintKey,
-  storageTenantSpec,
-} from '@stowage/core';
+import { S3ObjectStore, createS3Client, loadConfig } from '@stowage/core';
 import { databaseBackends, type TestDatabase } from '../test/support/databases.ts';
 import { startCliServer, type CliProcess } from '../test/support/cli.ts';
 import { s3Env } from '../test/support/operator.ts';
 import { requireEnv } from '../test/support/env.ts';
+import { provisionTenant } from '../test/support/tenant.ts';
 import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy.ts';
 
 const duration = process.env.LOAD_TEST_DURATION ?? '15s';
@@ -65,20 +59,13 @@ interface Stack {
 async function createTenant(stack: Stack, name: string, spec: Record<string, unknown>) {
   const id = `load-${run}-${name}`;
   const storageBucket = `${stack.bucketPrefix}${id}`;
-  await applyTenant(stack.db.pool, {
+  const key = await provisionTenant(stack.db.pool, stack.store, {
     id,
     owner: 'load-test',
     storageBucket,
-    spec: storageTenantSpec.parse(spec),
+    spec,
   });
-  await stack.store.ensureBucket(storageBucket);
-  const key = await mintKey(stack.db.pool, {
-    tenantId: id,
-    name: 'load',
-    scopes: ['read', 'write', 'admin'],
-    mode: 'test',
-  });
-  return { id, key: key.raw };
+  return { id, key };
 }
 
 async function k6(script: Script, env: Record<string, string>): Promise<number> {

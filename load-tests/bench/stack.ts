@@ -1,15 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import {
-  S3ObjectStore,
-  applyTenant,
-  createS3Client,
-  loadConfig,
-  migrate,
-  mintKey,
-  storageTenantSpec,
-} from '@stowage/core';
+import { S3ObjectStore, createS3Client, loadConfig, migrate } from '@stowage/core';
 import { startCliServer, type CliProcess } from '../../test/support/cli.ts';
+import { provisionTenant } from '../../test/support/tenant.ts';
 
 /**
  * A `stowage api` (the built JavaScript, as production runs it) on the test environment's servers, and
@@ -33,23 +26,16 @@ export async function startBenchStack(): Promise<BenchStack> {
   await migrate(pool);
   const tenantId = `bench-${Date.now()}`;
   const storageBucket = `stowage-${tenantId}`;
-  await applyTenant(pool, {
+  const s3 = createS3Client(loadConfig().s3);
+  const key = await provisionTenant(pool, new S3ObjectStore(s3), {
     id: tenantId,
     owner: 'bench',
     storageBucket,
-    spec: storageTenantSpec.parse({
+    spec: {
       quota: { storage: '1000Gi', maxFileSize: '10Gi' },
       rateLimits: { upload: 1_000_000, list: 1_000_000, delete: 1_000_000, usage: 1_000_000 },
-    }),
+    },
   });
-  const key = await mintKey(pool, {
-    tenantId,
-    name: 'bench',
-    scopes: ['read', 'write', 'admin'],
-    mode: 'test',
-  });
-  const s3 = createS3Client(loadConfig().s3);
-  await new S3ObjectStore(s3).ensureBucket(storageBucket);
   const settings = { LOG_LEVEL: 'warn', SERVE_RATE_LIMIT: '100000000' };
   const api = await startCliServer('api', settings, { compiled: true });
   const redirecting = await startCliServer(
@@ -64,7 +50,7 @@ export async function startBenchStack(): Promise<BenchStack> {
     s3,
     tenantId,
     storageBucket,
-    key: key.raw,
+    key,
     async stop() {
       await Promise.all([api.stop(), redirecting.stop()]);
       await pool.end();

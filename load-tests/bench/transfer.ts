@@ -52,6 +52,13 @@ export function timedUpload(
   });
 }
 
+/** A finished transfer: curl's timing, the HTTP status and the response body (uploads only). */
+export interface Transfer {
+  seconds: number;
+  status: number;
+  body: string;
+}
+
 /**
  * One transfer by curl, timed by curl itself. curl costs the machine little: with a Node.js client on
  * the other end, the client rather than the path under test set the pace (it used more CPU than MinIO).
@@ -61,7 +68,7 @@ export function timedUpload(
 export async function curl(
   url: string,
   options: { upload?: string; headers?: Record<string, string>; follow?: boolean } = {},
-): Promise<{ seconds: number; status: number; body: string }> {
+): Promise<Transfer> {
   const args = ['-sS', '-H', 'Expect:', '-w', '\n%{http_code} %{time_total}'];
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
   if (options.upload) args.push('-T', options.upload);

@@ -32,6 +32,7 @@ describe('downloads redirected to the store (DOWNLOAD_REDIRECT_SIZE)', () => {
       assert.ok(res.headers.get('location')!.startsWith(`${publicEndpoint}/`), method);
     }
     const location = (await get(path)).headers.get('location')!;
+    assert.equal(new URL(location).searchParams.get('X-Amz-Expires'), '300', 'valid for 5 minutes');
     const direct = await fetch(location);
     assert.equal(direct.status, 200);
     assert.equal(await direct.text(), large);

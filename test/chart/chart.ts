@@ -98,6 +98,16 @@ export function find<T extends KubernetesObject>(objects: KubernetesObject[], ki
 /** The name the chart gives every object of a component. */
 export const componentName = (component: string) => `${release}-${component}`;
 
+/** KEDA's ScaledObject, as far as the tests read it. */
+export interface ScaledObject extends KubernetesObject {
+  spec: {
+    scaleTargetRef: { name: string };
+    minReplicaCount: number;
+    maxReplicaCount: number;
+    triggers: { type: string; metadata: Record<string, string> }[];
+  };
+}
+
 /** True when every label of `selector` is on `labels`. */
 export const selects = (selector: Record<string, string> = {}, labels: Record<string, string> = {}) =>
   Object.keys(selector).length > 0 && Object.entries(selector).every(([key, value]) => labels[key] === value);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KubernetesObject, V1Deployment, V1Job, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { uniqueName } from '../support/env.ts';
-import { testKubeConfig } from '../support/kube.ts';
+import { createNamespace, deleteNamespace, testKubeConfig } from '../support/kube.ts';
 import { eventually } from '../support/poll.ts';
 import { ofKind, parseManifests, renderScenario, repo, scenarios } from './chart.ts';
 
@@ -115,16 +115,10 @@ describe('the rendered chart on the real kube-apiserver (server-side apply, dry 
       }, `${crd.metadata!.name} to be established`);
     }
     // Pods of the chart must pass the restricted Pod Security Standard, which this namespace enforces.
-    const created = await call(
-      'POST',
-      '/api/v1/namespaces',
-      { metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
-      'application/json',
-    );
-    assert.equal(created.status, 201, created.body.message);
+    await createNamespace(namespace, { 'pod-security.kubernetes.io/enforce': 'restricted' });
   });
 
-  after(() => call('DELETE', `/api/v1/namespaces/${namespace}`));
+  after(() => deleteNamespace(namespace));
 
   for (const scenario of scenarios) {
     it(`accepts every object of ${scenario}, the CRD included`, async () => {

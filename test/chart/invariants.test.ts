@@ -17,7 +17,7 @@ import type {
   V1Service,
   V1ServiceAccount,
 } from '@kubernetes/client-node';
-import { chartDir, ofKind, release, renderScenario, scenarios, selects } from './chart.ts';
+import { chartDir, ofKind, release, renderScenario, scenarios, selects, type ScaledObject } from './chart.ts';
 
 const namespace = 'stowage';
 // Settings that carry credentials: they must come from a Secret, never inline.
@@ -29,10 +29,6 @@ interface Workload {
   name: string;
   template: V1PodTemplateSpec;
   spec: V1PodSpec;
-}
-
-interface ScaledObject extends KubernetesObject {
-  spec: { scaleTargetRef: { name: string } };
 }
 
 interface ServiceMonitor extends KubernetesObject {

@@ -18,18 +18,9 @@ import type {
   V1Secret,
   V1ServiceAccount,
 } from '@kubernetes/client-node';
-import { componentName, find, ofKind, release, render } from './chart.ts';
+import { componentName, find, ofKind, release, render, type ScaledObject } from './chart.ts';
 
 const namespace = 'stowage';
-
-interface ScaledObject extends KubernetesObject {
-  spec: {
-    scaleTargetRef: { name: string };
-    minReplicaCount: number;
-    maxReplicaCount: number;
-    triggers: { type: string; metadata: Record<string, string> }[];
-  };
-}
 
 const deployment = (objects: KubernetesObject[], component: string) =>
   find<V1Deployment>(objects, 'Deployment', componentName(component));

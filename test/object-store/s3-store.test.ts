@@ -2,15 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import {
-  CreateMultipartUploadCommand,
-  GetBucketTaggingCommand,
-  HeadObjectCommand,
-  UploadPartCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetBucketTaggingCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client, loadConfig, S3ObjectStore } from '@stowage/core';
 import { describeObjectStoreContract } from '../../services/core/src/object-store/contract.ts';
+import { leaveStaleMultipartUpload } from '../support/api-stack.ts';
 import { requireEnv, uniqueName } from '../support/env.ts';
 
 const MiB = 1024 * 1024;
@@ -25,13 +20,7 @@ describeObjectStoreContract('S3ObjectStore (real MinIO)', async () => {
   return {
     store: new S3ObjectStore(client),
     bucket: uniqueName('contract'),
-    // What a process that died mid-put leaves behind: a multipart upload with a part and no completion.
-    leaveStaleUpload: async (bucket, Key) => {
-      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }));
-      await client.send(
-        new UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber: 1, Body: randomBytes(1024) }),
-      );
-    },
+    leaveStaleUpload: (bucket, key) => leaveStaleMultipartUpload(client, bucket, key),
     cleanup: async () => client.destroy(),
   };
 });

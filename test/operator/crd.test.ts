@@ -99,7 +99,12 @@ describe('the StorageTenant CRD on the real kube-apiserver', () => {
       },
     );
     await assert.rejects(patch([{ op: 'remove', path: '/spec/tenantId' }]), /tenantId is immutable/);
-    await patch([{ op: 'replace', path: '/spec/displayName', value: 'renamed' }]);
-    assert.ok(created.metadata.resourceVersion);
+    const renamed = (await patch([{ op: 'replace', path: '/spec/displayName', value: 'renamed' }])) as {
+      spec: Record<string, unknown>;
+      metadata: { resourceVersion: string };
+    };
+    assert.equal(renamed.spec.displayName, 'renamed', 'other fields stay editable');
+    assert.equal(renamed.spec.tenantId, tenantId);
+    assert.notEqual(renamed.metadata.resourceVersion, created.metadata.resourceVersion);
   });
 });

@@ -6,18 +6,17 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   UploadPartCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { startApi, type ApiDeps, type RunningApi } from '@stowage/api';
 import {
   FilesystemObjectStore,
   S3ObjectStore,
-  applyTenant,
   createApiMetrics,
   createLogger,
   createS3Client,
   loadConfig,
   mintKey,
-  storageTenantSpec,
   type Config,
   type ObjectStore,
   type Scope,
@@ -26,6 +25,7 @@ import {
 import { incomingPrefix } from '../../services/core/src/object-store/filesystem-store.ts';
 import { databaseBackends, type TestDatabase } from './databases.ts';
 import { uniqueName } from './env.ts';
+import { provisionTenant } from './tenant.ts';
 
 export interface TestTenant {
   id: string;
@@ -76,14 +76,7 @@ async function startStack(db: TestDatabase, config: Config, backend: Backend): P
     async createTenant(spec = {}) {
       const id = uniqueName('t');
       const storageBucket = `${config.s3.bucketPrefix}${id}`;
-      const applied = await applyTenant(db.pool, {
-        id,
-        owner: 'test',
-        storageBucket,
-        spec: storageTenantSpec.parse(spec),
-      });
-      if (applied.outcome === 'conflict') throw new Error('tenant id conflict');
-      await store.ensureBucket(storageBucket);
+      const key = await provisionTenant(db.pool, store, { id, owner: 'test', storageBucket, spec });
       const mint = async (scopes: Scope[], allowedOrigins?: string[]) =>
         (
           await mintKey(db.pool, {
@@ -94,7 +87,7 @@ async function startStack(db: TestDatabase, config: Config, backend: Backend): P
             allowedOrigins,
           })
         ).raw;
-      return { id, storageBucket, key: await mint(['read', 'write', 'admin']), mintKey: mint };
+      return { id, storageBucket, key, mintKey: mint };
     },
     storedObjects: (bucket) => backend.storedObjects(bucket),
     leaveStaleUpload: (bucket, key) => backend.leaveStaleUpload(bucket, key),
@@ -117,14 +110,18 @@ function testConfig(env: NodeJS.ProcessEnv): Config {
   });
 }
 
+/** What a process that died mid-put leaves in S3: a multipart upload with a part and no completion. */
+export async function leaveStaleMultipartUpload(s3: S3Client, Bucket: string, Key: string): Promise<void> {
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+  await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Buffer.alloc(1024) }));
+}
+
 /** Real PostgreSQL and MinIO from the test environment; `env` adds settings. */
 async function realStack(env: NodeJS.ProcessEnv = {}): Promise<ApiStack> {
   const config = testConfig({ ...process.env, ...env });
   const s3 = createS3Client(config.s3);
-  const { publicEndpoint } = config.s3;
-  const presign = publicEndpoint ? createS3Client({ ...config.s3, endpoint: publicEndpoint }) : s3;
   return startStack(await databaseBackends[0].create(), config, {
-    store: new S3ObjectStore(s3, presign),
+    store: S3ObjectStore.fromConfig(config.s3, s3),
     async storedObjects(bucket) {
       const objects = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
       const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
@@ -133,12 +130,7 @@ async function realStack(env: NodeJS.ProcessEnv = {}): Promise<ApiStack> {
         ...(uploads.Uploads ?? []).map((u) => `incoming:${u.Key!}`),
       ];
     },
-    async leaveStaleUpload(Bucket, Key) {
-      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
-      await s3.send(
-        new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Buffer.alloc(1024) }),
-      );
-    },
+    leaveStaleUpload: (bucket, key) => leaveStaleMultipartUpload(s3, bucket, key),
     cleanup: async () => s3.destroy(),
   });
 }

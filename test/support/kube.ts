@@ -51,8 +51,12 @@ export async function installStorageTenantCrd(kc = testKubeConfig()): Promise<vo
   }, 'the CRD to be established');
 }
 
-export async function createNamespace(name: string, kc = testKubeConfig()): Promise<void> {
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+export async function createNamespace(
+  name: string,
+  labels: Record<string, string> = {},
+  kc = testKubeConfig(),
+): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name, labels } } });
 }
 
 /** Namespaces stay Terminating here (there is no controller-manager), but their names are unique. */

@@ -6,7 +6,6 @@ import {
   S3ObjectStore,
   createApiMetrics,
   createLogger,
-  createS3Client,
   migrate,
   startEmbeddedPostgres,
   type Config,
@@ -33,12 +32,7 @@ export async function openDatabase(config: Config): Promise<{ pool: pg.Pool; clo
 
 /** The object store: S3 when S3_ENDPOINT or credentials are set, else files under the data directory. */
 export function openObjectStore(config: Config): ObjectStore {
-  if (config.s3.endpoint || config.s3.credentials) {
-    const presign = config.s3.publicEndpoint
-      ? createS3Client({ ...config.s3, endpoint: config.s3.publicEndpoint })
-      : undefined;
-    return new S3ObjectStore(createS3Client(config.s3), presign);
-  }
+  if (config.s3.endpoint || config.s3.credentials) return S3ObjectStore.fromConfig(config.s3);
   return new FilesystemObjectStore(join(config.dataDir, 'objects'));
 }
 

@@ -17,6 +17,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Config } from '../config.ts';
+import { createS3Client } from './s3-client.ts';
 import { S3DirectUploads } from './s3-direct-uploads.ts';
 import {
   ObjectNotFoundError,
@@ -51,6 +53,15 @@ export class S3ObjectStore implements ObjectStore {
     private readonly presignClient: S3Client = client,
   ) {
     this.direct = new S3DirectUploads(client, presignClient);
+  }
+
+  /** The store for a configuration: URLs for clients are signed for S3_PUBLIC_ENDPOINT when it is set. */
+  static fromConfig(config: S3Config, client = createS3Client(config)): S3ObjectStore {
+    const { publicEndpoint } = config;
+    return new S3ObjectStore(
+      client,
+      publicEndpoint ? createS3Client({ ...config, endpoint: publicEndpoint }) : client,
+    );
   }
 
   async ensureBucket(bucket: string, options: { tags?: Record<string, string>; signal?: AbortSignal } = {}) {

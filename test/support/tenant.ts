@@ -1,0 +1,24 @@
+import type pg from 'pg';
+import { applyTenant, mintKey, storageTenantSpec, type ObjectStore } from '@stowage/core';
+
+/**
+ * A tenant straight in the database, the way the operator would make it, with its store bucket; resolves
+ * to the raw value of one key holding every scope.
+ */
+export async function provisionTenant(
+  pool: pg.Pool,
+  store: ObjectStore,
+  tenant: { id: string; owner: string; storageBucket: string; spec?: Record<string, unknown> },
+): Promise<string> {
+  const { id, owner, storageBucket, spec = {} } = tenant;
+  const applied = await applyTenant(pool, { id, owner, storageBucket, spec: storageTenantSpec.parse(spec) });
+  if (applied.outcome === 'conflict') throw new Error(`tenant id ${id} is taken`);
+  await store.ensureBucket(storageBucket);
+  const key = await mintKey(pool, {
+    tenantId: id,
+    name: 'every-scope',
+    scopes: ['read', 'write', 'admin'],
+    mode: 'test',
+  });
+  return key.raw;
+}
