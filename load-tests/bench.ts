@@ -5,7 +5,8 @@
  *
  *   - upload and download throughput of 1 MiB, 64 MiB and 1 GiB objects, all by curl: through the API
  *     (raw PUT; GET streamed, and GET redirected to S3 by a second API with DOWNLOAD_REDIRECT_SIZE)
- *     against a presigned PUT and GET straight to MinIO;
+ *     against a presigned PUT and GET straight to MinIO, and the same presigned requests through a bare
+ *     Node.js TCP relay (what any process in the path costs);
  *   - small-file serving (4 KiB, k6, 16 users): requests per second and p99, API against MinIO;
  *   - the time a rate-limit check takes (Redis, and the in-process limiter);
  *   - image variants per second through the worker against bare sharp;
@@ -73,7 +74,15 @@ async function transfers(stack: BenchStack, run: number) {
   await warmUp(stack);
   for (const { label, bytes, count } of sizes) {
     const source = await randomFile(bytes);
-    const seconds = { put: 0, directPut: 0, get: 0, redirectedGet: 0, directGet: 0 };
+    const seconds = {
+      put: 0,
+      directPut: 0,
+      relayedPut: 0,
+      get: 0,
+      redirectedGet: 0,
+      relayedGet: 0,
+      directGet: 0,
+    };
     try {
       for (let i = 0; i < count; i++) {
         const name = `r${run}-${label.replace(' ', '')}-${i}`;
@@ -85,8 +94,15 @@ async function transfers(stack: BenchStack, run: number) {
               upload: source,
               headers: { ...auth, 'content-type': 'application/octet-stream' },
             }),
+          relayedPut: async () =>
+            curl(await directUrl(stack.s3, 'PUT', stack.storageBucket, `${name}-relayed`), {
+              upload: source,
+              connectTo: stack.relayTo,
+            }),
         });
-        if (puts.directPut.status !== 200) throw new Error(`S3 PUT answered ${puts.directPut.status}`);
+        for (const what of ['directPut', 'relayedPut'] as const) {
+          if (puts[what].status !== 200) throw new Error(`${what} answered ${puts[what].status}`);
+        }
         if (puts.put.status !== 201)
           throw new Error(`API upload answered ${puts.put.status}: ${puts.put.body}`);
         const { key } = (JSON.parse(puts.put.body) as { file: { key: string } }).file;
@@ -96,6 +112,10 @@ async function transfers(stack: BenchStack, run: number) {
           directGet: async () => curl(await directUrl(stack.s3, 'GET', stack.storageBucket, `bench/${key}`)),
           get: () => curl(`${stack.api.url}${path}`, { headers: auth }),
           redirectedGet: () => curl(`${stack.redirecting.url}${path}`, { headers: auth, follow: true }),
+          relayedGet: async () =>
+            curl(await directUrl(stack.s3, 'GET', stack.storageBucket, `bench/${key}`), {
+              connectTo: stack.relayTo,
+            }),
         });
         for (const [what, got] of Object.entries(gets)) {
           if (got.status !== 200) throw new Error(`${what} answered ${got.status}`);
@@ -109,29 +129,37 @@ async function transfers(stack: BenchStack, run: number) {
     }
     const rate = (s: number) => (bytes * count) / MiB / s;
     const times = count > 1 ? ` (×${count})` : '';
-    record(`upload ${label}${times}`, 'MiB/s', 'higher', rate(seconds.put), rate(seconds.directPut));
-    record(`download ${label}${times}`, 'MiB/s', 'higher', rate(seconds.get), rate(seconds.directGet));
-    record(
-      `download ${label}${times}, redirected to S3`,
-      'MiB/s',
-      'higher',
-      rate(seconds.redirectedGet),
-      rate(seconds.directGet),
-    );
+    const relay = 'a bare Node.js TCP relay instead of Stowage';
+    const paths = [
+      [`upload ${label}${times}`, seconds.put, seconds.directPut],
+      [`upload ${label}${times}, ${relay}`, seconds.relayedPut, seconds.directPut],
+      [`download ${label}${times}`, seconds.get, seconds.directGet],
+      [`download ${label}${times}, redirected to S3`, seconds.redirectedGet, seconds.directGet],
+      [`download ${label}${times}, ${relay}`, seconds.relayedGet, seconds.directGet],
+    ] as const;
+    for (const [what, path, direct] of paths) record(what, 'MiB/s', 'higher', rate(path), rate(direct));
   }
 }
 
-/** An untimed upload and download of 64 MiB each way, so the new API process is not measured cold. */
+/**
+ * Untimed transfers through each new API process first: 64 MiB four times each way. A fresh process
+ * needs a few hundred MiB before its JIT code and the memory it copies through are warm (its first
+ * 64 MiB uploads cost it twice the CPU of later ones), and a long-running API is what is being measured.
+ */
 async function warmUp(stack: BenchStack) {
   const source = await randomFile(64 * MiB);
+  const auth = { 'x-api-key': stack.key };
   try {
-    const put = await curl(`${stack.api.url}/upload/bench/warm-up.bin`, {
-      upload: source,
-      headers: { 'x-api-key': stack.key, 'content-type': 'application/octet-stream' },
-    });
-    const { url } = JSON.parse(put.body) as { url: string };
-    await curl(`${stack.api.url}${new URL(url).pathname}`, { headers: { 'x-api-key': stack.key } });
-    await curl(await directUrl(stack.s3, 'PUT', stack.storageBucket, 'warm-up'), { upload: source });
+    for (let i = 0; i < 4; i++) {
+      const put = await curl(`${stack.api.url}/upload/bench/warm-up.bin`, {
+        upload: source,
+        headers: { ...auth, 'content-type': 'application/octet-stream' },
+      });
+      const { pathname } = new URL((JSON.parse(put.body) as { url: string }).url);
+      await curl(`${stack.api.url}${pathname}`, { headers: auth });
+      await curl(`${stack.redirecting.url}${pathname}`, { headers: auth, follow: true });
+      await curl(await directUrl(stack.s3, 'PUT', stack.storageBucket, 'warm-up'), { upload: source });
+    }
   } finally {
     await rm(source);
   }

@@ -3,14 +3,17 @@ import pg from 'pg';
 import { S3ObjectStore, createS3Client, loadConfig, migrate } from '@stowage/core';
 import { startCliServer, type CliProcess } from '../../test/support/cli.ts';
 import { provisionTenant } from '../../test/support/tenant.ts';
+import { startTcpRelay } from './relay.ts';
 
 /**
  * A `stowage api` (the built JavaScript, as production runs it) on the test environment's servers, and
- * a second one that redirects every download to S3 (DOWNLOAD_REDIRECT_SIZE).
+ * a second one that redirects every download to S3 (DOWNLOAD_REDIRECT_SIZE), and a bare TCP relay to S3.
  */
 export interface BenchStack {
   api: CliProcess & { url: string };
   redirecting: CliProcess & { url: string };
+  /** curl's `--connect-to` for sending S3 requests through a bare TCP relay. */
+  relayTo: string;
   pool: pg.Pool;
   s3: S3Client;
   tenantId: string;
@@ -43,16 +46,18 @@ export async function startBenchStack(): Promise<BenchStack> {
     { ...settings, DOWNLOAD_REDIRECT_SIZE: '1' },
     { compiled: true },
   );
+  const relay = await startTcpRelay(new URL(process.env.S3_ENDPOINT));
   return {
     api,
     redirecting,
+    relayTo: relay.connectTo,
     pool,
     s3,
     tenantId,
     storageBucket,
     key,
     async stop() {
-      await Promise.all([api.stop(), redirecting.stop()]);
+      await Promise.all([api.stop(), redirecting.stop(), relay.close()]);
       await pool.end();
     },
   };

@@ -62,14 +62,16 @@ export interface Transfer {
 /**
  * One transfer by curl, timed by curl itself. curl costs the machine little: with a Node.js client on
  * the other end, the client rather than the path under test set the pace (it used more CPU than MinIO).
- * `upload`: a file to PUT. Downloads are thrown away; `follow` follows redirects. Each transfer starts
+ * `upload`: a file to PUT. Downloads are thrown away; `follow` follows redirects; `connectTo` sends the
+ * request to another address (curl's `--connect-to`) with the URL unchanged. Each transfer starts
  * with no dirty pages left to write back (sync), so none pays for the disk writes of the one before.
  */
 export async function curl(
   url: string,
-  options: { upload?: string; headers?: Record<string, string>; follow?: boolean } = {},
+  options: { upload?: string; headers?: Record<string, string>; follow?: boolean; connectTo?: string } = {},
 ): Promise<Transfer> {
   const args = ['-sS', '-H', 'Expect:', '-w', '\n%{http_code} %{time_total}'];
+  if (options.connectTo) args.push('--connect-to', options.connectTo);
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
   if (options.upload) args.push('-T', options.upload);
   else args.push('-o', '/dev/null');

@@ -29,6 +29,7 @@ const badValues: [string, string[], RegExp][] = [
     /at '\/api\/keyCacheTtlMs': maximum/,
   ],
   ['a redirect size the API cannot parse', ['api.downloadRedirectSize=64MB'], /\/api\/downloadRedirectSize/],
+  ['a redirect size of no bytes', ['api.downloadRedirectSize=0Mi'], /\/api\/downloadRedirectSize/],
   ['a bucket prefix S3 refuses', ['s3.bucketPrefix=Stowage_'], /at '\/s3\/bucketPrefix'/],
   ['an S3 endpoint without a scheme', ['s3.endpoint=minio:9000'], /at '\/s3\/endpoint'/],
   [

@@ -130,9 +130,12 @@ describe('stowage operator (kube-apiserver, PostgreSQL, MinIO, a running API)', 
     assert.ok((metricValue(text, 'stowage_operator_reconcile_total{result="success"}') ?? 0) > 0);
     assert.equal(metricValue(text, 'stowage_operator_is_leader'), 1);
 
-    // Resyncs run every 2 s; with nothing changed, none of them writes.
+    // Resyncs run every 2 s; with nothing changed, none of them writes (not even a patch that changes
+    // nothing, which the API server would take without a new resourceVersion).
+    const statusWrites = metricValue(await operator.metrics(), 'stowage_operator_status_writes_total');
     const before = (await tenants.get('acme')).metadata.resourceVersion;
     const reconciles = metricValue(text, 'stowage_operator_reconcile_total{result="success"}')!;
+    assert.ok(statusWrites && statusWrites > 0);
     await eventually(async () => {
       const now = metricValue(
         await operator.metrics(),
@@ -141,6 +144,7 @@ describe('stowage operator (kube-apiserver, PostgreSQL, MinIO, a running API)', 
       return now >= reconciles + 3 || undefined;
     }, 'three more reconciles');
     assert.equal((await tenants.get('acme')).metadata.resourceVersion, before);
+    assert.equal(metricValue(await operator.metrics(), 'stowage_operator_status_writes_total'), statusWrites);
   });
 
   it('enforces a quota change in the API within seconds', async () => {

@@ -148,7 +148,10 @@ export class Reconciler {
         percentUsed: usage.quotaBytes ? Math.floor((usage.usedBytes * 100) / usage.quotaBytes) : 100,
       },
     };
-    if (!jsonEqual(status, resource.status)) await this.deps.tenants.setStatus(resource, status);
+    if (!jsonEqual(status, resource.status)) {
+      await this.deps.tenants.setStatus(resource, status);
+      this.deps.metrics.statusWrites.inc();
+    }
     for (const condition of changedConditions(previous.conditions, conditions)) {
       if (condition.type !== 'Ready' && condition.status !== 'False') continue;
       const type = condition.status === 'True' ? 'Normal' : 'Warning';

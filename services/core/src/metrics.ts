@@ -121,6 +121,11 @@ export function createOperatorMetrics() {
       labelNames: ['condition'] as const,
       registers,
     }),
+    statusWrites: new Counter({
+      name: 'stowage_operator_status_writes_total',
+      help: 'StorageTenant status patches; a reconcile that changes nothing writes none',
+      registers,
+    }),
     reconcileDuration: new Histogram({
       name: 'stowage_operator_reconcile_duration_seconds',
       help: 'Time to reconcile one StorageTenant',

@@ -1,7 +1,10 @@
 import { BUCKET_NAME, UUID_PATTERN, badRequest } from '@stowage/core';
 
+/** A stored file's extension: what the type was read as, or what a direct upload's file name ends in. */
+export const EXTENSION_PATTERN = '[a-z0-9]{1,10}';
+
 /** Stored file names: `<uuid>.<ext>`. */
-export const FILE_KEY = new RegExp(`^(${UUID_PATTERN})\\.([a-z0-9]{1,10})$`);
+export const FILE_KEY = new RegExp(`^(${UUID_PATTERN})\\.(${EXTENSION_PATTERN})$`);
 
 /** A logical bucket name from a path or body, or 400: no traversal, control characters or overlong names. */
 export function bucketName(value: unknown): string {

@@ -23,6 +23,7 @@ import {
 } from '@stowage/core';
 import { maxFileBytes, type Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
+import { EXTENSION_PATTERN } from '../http/names.ts';
 import { hasVariants, sniffType, SNIFF_BYTES, typeAllowed } from './sniff.ts';
 
 const MiB = 1024 * 1024;
@@ -32,6 +33,7 @@ const MAX_PARTS = 10_000;
 /** An upload not completed in this time is abandoned: the sweeper aborts it and releases its quota. */
 const UPLOAD_LIFETIME_MS = 24 * 3600 * 1000;
 const PART_URL_SECONDS = 15 * 60;
+const FILE_EXTENSION = new RegExp(`\\.(${EXTENSION_PATTERN})$`, 'i');
 
 /** Parts of at least 5 MiB, in whole MiB, few enough for S3's 10,000-part limit. */
 function partSizeFor(size: number): number {
@@ -74,7 +76,7 @@ export async function createDirectUpload(
   if (input.size > maxBytes) throw payloadTooLarge(maxBytes);
   const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
   const id = randomUUID();
-  const ext = /\.([a-z0-9]{1,10})$/i.exec(input.filename)?.[1]?.toLowerCase() ?? 'bin';
+  const ext = FILE_EXTENSION.exec(input.filename)?.[1]?.toLowerCase() ?? 'bin';
   const fileKey = `${randomUUID()}.${ext}`;
   const objectKey = objectKeyOf(bucket, fileKey);
   const reservation = await reserveQuota(deps.pool, {

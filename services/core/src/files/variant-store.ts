@@ -3,22 +3,18 @@ import type { VariantName } from './object-keys.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
-/** Takes up to `limit` undispatched variant jobs, locked until the caller's transaction ends. */
-export async function claimVariantJobs(
-  client: pg.PoolClient,
+/**
+ * Up to `limit` undispatched variant jobs, oldest first. `lock`: locked until the caller's transaction
+ * ends, skipping jobs another transaction holds, for consumers that run side by side; without, for a
+ * single in-process consumer.
+ */
+export async function undispatchedVariantJobs(
+  db: Db,
   limit: number,
+  { lock = false } = {},
 ): Promise<{ id: string; fileId: string }[]> {
-  const { rows } = await client.query<{ id: string; file_id: string }>(
-    `SELECT id, file_id FROM variant_jobs WHERE dispatched_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [limit],
-  );
-  return rows.map((r) => ({ id: r.id, fileId: r.file_id }));
-}
-
-/** Undispatched variant jobs, oldest first, without locking: for a single in-process consumer. */
-export async function pendingVariantJobs(db: Db, limit: number): Promise<{ id: string; fileId: string }[]> {
   const { rows } = await db.query<{ id: string; file_id: string }>(
-    'SELECT id, file_id FROM variant_jobs WHERE dispatched_at IS NULL ORDER BY id LIMIT $1',
+    `SELECT id, file_id FROM variant_jobs WHERE dispatched_at IS NULL ORDER BY id LIMIT $1${lock ? ' FOR UPDATE SKIP LOCKED' : ''}`,
     [limit],
   );
   return rows.map((r) => ({ id: r.id, fileId: r.file_id }));

@@ -21,10 +21,11 @@ import { awaitVariants } from '../../serving/await-variants.ts';
 import { SmallObjectCache } from '../../serving/object-cache.ts';
 import { verifySignedQuery } from '../../serving/signed-urls.ts';
 import { allowOrigin } from '../cors.ts';
+import { EXTENSION_PATTERN } from '../names.ts';
 import { clientGone } from '../request-body.ts';
 
 const FILENAME = new RegExp(
-  `^(${UUID_PATTERN})(?:\\.([a-z0-9]{1,10})|-(${VARIANT_NAMES.join('|')})\\.webp)$`,
+  `^(${UUID_PATTERN})(?:\\.(${EXTENSION_PATTERN})|-(${VARIANT_NAMES.join('|')})\\.webp)$`,
 );
 
 interface Target {
