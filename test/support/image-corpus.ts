@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -49,9 +50,14 @@ async function animatedGif(): Promise<Buffer> {
     .toBuffer();
 }
 
-/** Test images, all made here; `width` and `height` are what a viewer shows (after EXIF orientation). */
+/**
+ * Test images, all made here but one; `width` and `height` are what a viewer shows (after EXIF
+ * orientation). The HEIC photo is a file: sharp cannot encode HEVC. It was made once with libheif's
+ * x265 encoder (pillow-heif 1.8.1): a 480x320 colour gradient at quality 50.
+ */
 export async function imageCorpus() {
   const jpeg = await noisy(2400, 1600).jpeg({ quality: 85 }).toBuffer();
+  const heic = await readFile(new URL('images/gradient-480x320.heic', import.meta.url));
   return {
     jpeg: { data: jpeg, width: 2400, height: 1600 },
     png: { data: await solid(1000, 700, 4).png().toBuffer(), width: 1000, height: 700 },
@@ -65,10 +71,12 @@ export async function imageCorpus() {
       width: 200,
       height: 300,
     },
+    heic: { data: heic, width: 480, height: 320 },
     tiny: { data: await solid(1, 1).png().toBuffer(), width: 1, height: 1 },
     smallerThanThumb: { data: await solid(120, 90).png().toBuffer(), width: 120, height: 90 },
     bomb: { data: await bomb(100_000, 100_000), width: 100_000, height: 100_000 },
     truncatedJpeg: { data: jpeg.subarray(0, Math.floor(jpeg.length / 2)), width: 0, height: 0 },
+    truncatedHeic: { data: heic.subarray(0, Math.floor(heic.length / 2)), width: 0, height: 0 },
     textAsJpeg: {
       data: Buffer.from('this is not an image at all, just text in a .jpg'),
       width: 0,

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { objectKeyOf } from '@stowage/core';
 import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { startCliServer, type CliProcess } from '../support/cli.ts';
 import { requireEnv, uniqueName } from '../support/env.ts';
@@ -13,6 +16,8 @@ interface LogLine {
   time: number;
   msg: string;
   fileId?: string;
+  final?: boolean;
+  result?: string;
 }
 
 /** An image that takes a worker a few seconds, long enough to interrupt. */
@@ -145,5 +150,28 @@ describe('image workers sharing a BullMQ queue in Redis', () => {
     assert.equal(code, 0);
     assert.ok(logLines(worker).some((l) => l.msg === 'variant job finished' && l.fileId === body.file.id));
     assert.equal(await variantStatus(body.file.key), 'ready');
+  });
+
+  it('retries a job that failed for a while, and then makes the variants', async () => {
+    for (const w of workers) await w.stop();
+    const { body } = await upload(stack.url, 'img', (await imageCorpus()).png.data, { key: tenant.key });
+    // With no worker running, the job waits; its original goes missing until the first attempt fails.
+    const original = { bucket: tenant.storageBucket, key: objectKeyOf('img', body.file.key) };
+    const bytes = await buffer((await stack.store.get(original)).body);
+    await stack.store.delete({ bucket: original.bucket, keys: [original.key] });
+    const worker = await startWorker();
+    const ofFile = () => logLines(worker).filter((l) => l.fileId === body.file.id);
+    const failed = await eventually(
+      async () => ofFile().find((l) => l.msg === 'variant job failed'),
+      'the first attempt to fail',
+    );
+    assert.equal(failed.final, false);
+    await stack.store.put({ ...original, body: Readable.from([bytes]), contentType: 'image/png' });
+    await eventually(
+      async () => ((await variantStatus(body.file.key)) === 'ready' ? true : undefined),
+      'a later attempt to make the variants',
+    );
+    assert.ok(ofFile().some((l) => l.msg === 'variant job finished' && l.result === 'done'));
+    assert.ok(!ofFile().some((l) => l.final === true));
   });
 });

@@ -91,6 +91,27 @@ for (const backend of stackBackends) {
       });
     }
 
+    it('makes variants of a HEIC photo and serves it as uploaded', async () => {
+      const { body } = await upload(stack.url, 'img', corpus.heic.data, {
+        key: tenant.key,
+        filename: 'x.heic',
+      });
+      assert.equal(body.file.mimetype, 'image/heic');
+      assert.match(body.file.key, /\.heic$/);
+      const file = await settled(body.file.key);
+      assert.equal(file.variantStatus, 'ready');
+      const thumb = await fetch(`${stack.url}/${tenant.id}/img/${body.file.id}-thumb.webp`);
+      assert.deepEqual(
+        await sharp(Buffer.from(await thumb.arrayBuffer()))
+          .metadata()
+          .then((m) => [m.format, m.width, m.height]),
+        ['webp', 300, 200],
+      );
+      const original = await fetch(`${stack.url}/${tenant.id}/img/${body.file.key}`);
+      assert.equal(original.headers.get('content-type'), 'image/heic');
+      assert.deepEqual(Buffer.from(await original.arrayBuffer()), corpus.heic.data);
+    });
+
     it('answers an upload with waitForVariants=true once its variants are ready', async () => {
       const { status, body } = await upload(stack.url, 'img', corpus.png.data, {
         key: tenant.key,

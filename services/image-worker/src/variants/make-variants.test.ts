@@ -23,6 +23,7 @@ describe('makeVariants', () => {
     'avif',
     'tiff',
     'gif',
+    'heic',
     'exifRotated',
     'tiny',
     'smallerThanThumb',
@@ -77,14 +78,21 @@ describe('makeVariants', () => {
     });
   });
 
-  it('refuses images above a lower configured pixel limit', async () => {
-    await assert.rejects(
-      makeVariants(corpus.jpeg.data, { ...limits, maxInputPixels: 1_000_000 }),
-      UnusableImageError,
-    );
-  });
+  for (const name of ['jpeg', 'heic'] as const) {
+    it(`refuses a ${name} above a lower configured pixel limit`, async () => {
+      const { data, width, height } = corpus[name];
+      await assert.rejects(
+        makeVariants(data, { ...limits, maxInputPixels: width * height - 1 }),
+        (err: unknown) => {
+          assert.ok(err instanceof UnusableImageError);
+          assert.match(err.message, /exceeds (the )?(pixel )?limit/);
+          return true;
+        },
+      );
+    });
+  }
 
-  for (const name of ['truncatedJpeg', 'textAsJpeg'] as const) {
+  for (const name of ['truncatedJpeg', 'truncatedHeic', 'textAsJpeg'] as const) {
     it(`fails cleanly on ${name}`, async () => {
       await assert.rejects(makeVariants(corpus[name].data, limits), UnusableImageError);
     });

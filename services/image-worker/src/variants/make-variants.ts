@@ -1,5 +1,6 @@
 import sharp, { type OutputInfo } from 'sharp';
 import { VARIANT_WIDTHS, type VariantName } from '@stowage/core';
+import { decodeHevc } from './decode-hevc.ts';
 
 /** Limits that keep hostile images from exhausting the worker. */
 export interface VariantLimits {
@@ -27,7 +28,7 @@ const ORDER = Object.entries(VARIANT_WIDTHS).sort(([, a], [, b]) => b - a) as [V
  * Makes the large, small and thumb WebP variants (quality 80) of an image with a single decode: the
  * image is decoded once, EXIF-oriented and scaled to the largest width needed, and every variant is
  * encoded from those pixels. Never enlarges; strips all metadata. Animated GIF and WebP give still
- * variants of their first frame.
+ * variants of their first frame. HEIC photos (HEVC) are decoded by libheif, the rest by sharp.
  */
 export async function makeVariants(input: Buffer, limits: VariantLimits): Promise<Variant[]> {
   const options = { limitInputPixels: limits.maxInputPixels, failOn: 'error', pages: 1 } as const;
@@ -36,7 +37,9 @@ export async function makeVariants(input: Buffer, limits: VariantLimits): Promis
     const meta = await sharp(input, options).metadata();
     // Reading the header also applies limitInputPixels: a bomb is refused here, before any decoding.
     if (!meta.width || !meta.height) throw new UnusableImageError('no dimensions in the image header');
-    decoded = await sharp(input, options)
+    const image =
+      meta.compression === 'hevc' ? await hevcPixels(input, meta.hasAlpha, limits) : sharp(input, options);
+    decoded = await image
       .timeout({ seconds: limits.timeoutSeconds })
       .rotate()
       .resize({ width: ORDER[0]![1], withoutEnlargement: true })
@@ -57,4 +60,11 @@ export async function makeVariants(input: Buffer, limits: VariantLimits): Promis
       return { name, data: out.data, width: out.info.width, height: out.info.height };
     }),
   );
+}
+
+/** HEVC-coded HEIF, decoded apart (libvips here lacks the codec); oriented already, so `rotate()` keeps it. */
+async function hevcPixels(input: Buffer, hasAlpha: boolean | undefined, limits: VariantLimits) {
+  const { data, width, height } = await decodeHevc(input, limits.timeoutSeconds);
+  const pixels = sharp(data, { raw: { width, height, channels: 4 } });
+  return hasAlpha ? pixels : pixels.removeAlpha();
 }
