@@ -106,7 +106,7 @@ async function transfers(stack: BenchStack, run: number) {
         if (puts.put.status !== 201)
           throw new Error(`API upload answered ${puts.put.status}: ${puts.put.body}`);
         const { key } = (JSON.parse(puts.put.body) as { file: { key: string } }).file;
-        // All three read the object the API stored, so only the way it is served differs.
+        // All of them read the object the API stored, so only the way it is served differs.
         const path = `/${stack.tenantId}/bench/${key}`;
         const gets = await inTurn(run + i, {
           directGet: async () => curl(await directUrl(stack.s3, 'GET', stack.storageBucket, `bench/${key}`)),

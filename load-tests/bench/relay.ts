@@ -8,9 +8,10 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
  * presigned signature, which covers the Host header) while the bytes go through the relay.
  */
 export async function startTcpRelay(target: URL): Promise<{ connectTo: string; close(): Promise<void> }> {
+  const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname);
+    const upstream = connect(port, target.hostname);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
@@ -20,9 +21,9 @@ export async function startTcpRelay(target: URL): Promise<{ connectTo: string; c
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const relay = (server.address() as AddressInfo).port;
   return {
-    connectTo: `${target.hostname}:${target.port}:127.0.0.1:${port}`,
+    connectTo: `${target.hostname}:${port}:127.0.0.1:${relay}`,
     async close() {
       for (const socket of sockets) socket.destroy();
       server.close();

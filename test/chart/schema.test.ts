@@ -30,6 +30,7 @@ const badValues: [string, string[], RegExp][] = [
   ],
   ['a redirect size the API cannot parse', ['api.downloadRedirectSize=64MB'], /\/api\/downloadRedirectSize/],
   ['a redirect size of no bytes', ['api.downloadRedirectSize=0Mi'], /\/api\/downloadRedirectSize/],
+  ['a file size limit of no bytes', ['maxFileSizeLimit=0.0Gi'], /at '\/maxFileSizeLimit'/],
   ['a bucket prefix S3 refuses', ['s3.bucketPrefix=Stowage_'], /at '\/s3\/bucketPrefix'/],
   ['an S3 endpoint without a scheme', ['s3.endpoint=minio:9000'], /at '\/s3\/endpoint'/],
   [
@@ -79,6 +80,13 @@ describe('values.schema.json rejects bad values', () => {
 
   it('asks for the S3 Secret only when keys come from one', async () => {
     const objects = await render({ set: ['s3.auth=ambient', 's3.existingSecret='] });
+    assert.ok(objects.length > 0);
+  });
+
+  it('accepts byte sizes that round up to at least one byte', async () => {
+    const objects = await render({
+      set: ['maxFileSizeLimit=0.5', 'api.downloadRedirectSize=0.001Ki', 'worker.variants.maxInputSize=10Gi'],
+    });
     assert.ok(objects.length > 0);
   });
 

@@ -132,9 +132,10 @@ describe('stowage operator (kube-apiserver, PostgreSQL, MinIO, a running API)', 
 
     // Resyncs run every 2 s; with nothing changed, none of them writes (not even a patch that changes
     // nothing, which the API server would take without a new resourceVersion).
-    const statusWrites = metricValue(await operator.metrics(), 'stowage_operator_status_writes_total');
+    const start = await operator.metrics();
+    const statusWrites = metricValue(start, 'stowage_operator_status_writes_total');
+    const reconciles = metricValue(start, 'stowage_operator_reconcile_total{result="success"}')!;
     const before = (await tenants.get('acme')).metadata.resourceVersion;
-    const reconciles = metricValue(text, 'stowage_operator_reconcile_total{result="success"}')!;
     assert.ok(statusWrites && statusWrites > 0);
     await eventually(async () => {
       const now = metricValue(

@@ -34,10 +34,12 @@ const bigImage = () =>
     .jpeg({ quality: 90 })
     .toBuffer();
 
+/** The worker's complete JSON log lines (the last may still be arriving). */
 const logLines = (worker: CliProcess): LogLine[] =>
   worker
     .output()
     .split('\n')
+    .slice(0, -1)
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as LogLine);
 

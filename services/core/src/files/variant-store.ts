@@ -3,22 +3,19 @@ import type { VariantName } from './object-keys.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
-/**
- * Up to `limit` undispatched variant jobs, oldest first. `lock`: locked until the caller's transaction
- * ends, skipping jobs another transaction holds, for consumers that run side by side; without, for a
- * single in-process consumer.
- */
-export async function undispatchedVariantJobs(
-  db: Db,
-  limit: number,
-  { lock = false } = {},
-): Promise<{ id: string; fileId: string }[]> {
-  const { rows } = await db.query<{ id: string; file_id: string }>(
-    `SELECT id, file_id FROM variant_jobs WHERE dispatched_at IS NULL ORDER BY id LIMIT $1${lock ? ' FOR UPDATE SKIP LOCKED' : ''}`,
-    [limit],
-  );
+const UNDISPATCHED = 'SELECT id, file_id FROM variant_jobs WHERE dispatched_at IS NULL ORDER BY id LIMIT $1';
+
+async function undispatched(db: Db, sql: string, limit: number): Promise<{ id: string; fileId: string }[]> {
+  const { rows } = await db.query<{ id: string; file_id: string }>(sql, [limit]);
   return rows.map((r) => ({ id: r.id, fileId: r.file_id }));
 }
+
+/** Takes up to `limit` undispatched variant jobs, oldest first, locked until the caller's transaction ends. */
+export const claimVariantJobs = (client: pg.PoolClient, limit: number) =>
+  undispatched(client, `${UNDISPATCHED} FOR UPDATE SKIP LOCKED`, limit);
+
+/** Undispatched variant jobs, oldest first, without locking: for a single in-process consumer. */
+export const pendingVariantJobs = (db: Db, limit: number) => undispatched(db, UNDISPATCHED, limit);
 
 export async function markVariantJobsDispatched(client: Db, ids: string[]): Promise<void> {
   await client.query('UPDATE variant_jobs SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [ids]);

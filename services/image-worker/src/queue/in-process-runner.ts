@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { every, markVariantJobsDispatched, markVariantsFailed, undispatchedVariantJobs } from '@stowage/core';
+import { every, markVariantJobsDispatched, markVariantsFailed, pendingVariantJobs } from '@stowage/core';
 import { processVariantJob, type VariantJobDeps } from '../jobs/process-variant-job.ts';
 import { UnusableImageError } from '../variants/make-variants.ts';
 
@@ -27,7 +27,7 @@ export function startInProcessVariants(deps: VariantJobDeps, pollMs = 250): () =
   };
   // A job stays in the outbox until it has run, so a restart picks up whatever was in hand.
   const step = async () => {
-    for (const job of await undispatchedVariantJobs(deps.pool, 20)) {
+    for (const job of await pendingVariantJobs(deps.pool, 20)) {
       await runOne(job.fileId);
       await markVariantJobsDispatched(deps.pool, [job.id]);
     }

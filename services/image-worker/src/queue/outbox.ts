@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { undispatchedVariantJobs, markVariantJobsDispatched, withTransaction } from '@stowage/core';
+import { claimVariantJobs, markVariantJobsDispatched, withTransaction } from '@stowage/core';
 
 /**
  * Moves variant jobs from the database outbox to a queue: claims a batch, hands it to `enqueue`, and marks
@@ -13,7 +13,7 @@ export function dispatchOutbox(
   batch = 100,
 ): Promise<number> {
   return withTransaction(pool, async (client) => {
-    const jobs = await undispatchedVariantJobs(client, batch, { lock: true });
+    const jobs = await claimVariantJobs(client, batch);
     if (jobs.length === 0) return 0;
     await enqueue(jobs.map((j) => j.fileId));
     await markVariantJobsDispatched(

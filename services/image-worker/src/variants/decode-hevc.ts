@@ -4,13 +4,44 @@ import { Worker } from 'node:worker_threads';
 /** libheif (with the libde265 HEVC decoder) compiled to WebAssembly. */
 const decoder = createRequire(import.meta.url).resolve('heic-decode');
 
-const THREAD = `
+const DECODE = `
 const { parentPort, workerData } = require('node:worker_threads');
 require(workerData.decoder)({ buffer: workerData.input }).then(
   ({ width, height, data }) => parentPort.postMessage({ width, height, data }, [data.buffer]),
   (err) => parentPort.postMessage({ error: String((err && err.message) || err) }),
 );
 `;
+
+/** The thread itself failed (it could not start, ran out of memory, or exited): worth a retry. */
+export class ThreadFailure extends Error {
+  override name = 'ThreadFailure';
+}
+
+/**
+ * Runs `script` (CommonJS, reading `workerData`) in a thread of its own and resolves to the first message
+ * it posts. A thread still running after `timeoutSeconds` is stopped, and so is every thread once it has
+ * answered. Whatever it prints is dropped.
+ */
+export function runInThread<T>(script: string, workerData: unknown, timeoutSeconds: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const thread = new Worker(script, { eval: true, workerData, execArgv: [], stdout: true, stderr: true });
+    thread.stdout.resume();
+    thread.stderr.resume();
+    const settle = (outcome: () => void) => {
+      clearTimeout(timer);
+      thread.removeAllListeners().on('error', () => {}); // stopping: nothing more to hear
+      void thread.terminate();
+      outcome();
+    };
+    const timer = setTimeout(
+      () => settle(() => reject(new Error(`took longer than ${timeoutSeconds} s`))),
+      timeoutSeconds * 1000,
+    );
+    thread.on('message', (message: T) => settle(() => resolve(message)));
+    thread.on('error', (err) => settle(() => reject(new ThreadFailure(err.message))));
+    thread.on('exit', (code) => settle(() => reject(new ThreadFailure(`the thread exited (${code})`))));
+  });
+}
 
 export interface DecodedPixels {
   /** RGBA, 8 bits per channel, row by row. */
@@ -25,39 +56,13 @@ export interface DecodedPixels {
  * so it runs in a thread of its own: the worker keeps renewing its job locks meanwhile, and a decode
  * that takes longer than `timeoutSeconds` is stopped.
  */
-export function decodeHevc(input: Buffer, timeoutSeconds: number): Promise<DecodedPixels> {
-  return new Promise((resolve, reject) => {
-    // The decoder prints its complaints to the console; the error returned says enough.
-    const thread = new Worker(THREAD, {
-      eval: true,
-      workerData: { decoder, input },
-      stdout: true,
-      stderr: true,
-    });
-    thread.stdout.resume();
-    thread.stderr.resume();
-    const settle = (outcome: () => void) => {
-      clearTimeout(timer);
-      thread.removeAllListeners().on('error', () => {}); // terminating: nothing more to hear
-      void thread.terminate();
-      outcome();
-    };
-    const timer = setTimeout(
-      () => settle(() => reject(new Error(`decoding HEIC took longer than ${timeoutSeconds} s`))),
-      timeoutSeconds * 1000,
-    );
-    thread.on('message', (m: { error: string } | { width: number; height: number; data: Uint8Array }) =>
-      settle(() =>
-        'error' in m
-          ? reject(new Error(m.error))
-          : resolve({
-              width: m.width,
-              height: m.height,
-              data: Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
-            }),
-      ),
-    );
-    thread.on('error', (err) => settle(() => reject(err)));
-    thread.on('exit', (code) => settle(() => reject(new Error(`the HEIC decoder exited (${code})`))));
-  });
+export async function decodeHevc(input: Buffer, timeoutSeconds: number): Promise<DecodedPixels> {
+  const decoded = await runInThread<{ error: string } | { width: number; height: number; data: Uint8Array }>(
+    DECODE,
+    { decoder, input },
+    timeoutSeconds,
+  );
+  if ('error' in decoded) throw new Error(decoded.error);
+  const { width, height, data } = decoded;
+  return { width, height, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
 }

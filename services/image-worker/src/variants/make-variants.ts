@@ -1,6 +1,6 @@
 import sharp, { type OutputInfo } from 'sharp';
 import { VARIANT_WIDTHS, type VariantName } from '@stowage/core';
-import { decodeHevc } from './decode-hevc.ts';
+import { decodeHevc, ThreadFailure } from './decode-hevc.ts';
 
 /** Limits that keep hostile images from exhausting the worker. */
 export interface VariantLimits {
@@ -17,7 +17,7 @@ export interface Variant {
   height: number;
 }
 
-/** Raised for input that can never make variants (not an image, truncated, too large): no retry helps. */
+/** Raised for input that can never make variants (not an image, truncated, too large, too slow): no retry helps. */
 export class UnusableImageError extends Error {
   override name = 'UnusableImageError';
 }
@@ -46,7 +46,9 @@ export async function makeVariants(input: Buffer, limits: VariantLimits): Promis
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
-    throw err instanceof UnusableImageError ? err : new UnusableImageError((err as Error).message);
+    // A decoder thread that failed says nothing about the image: that is retried.
+    if (err instanceof UnusableImageError || err instanceof ThreadFailure) throw err;
+    throw new UnusableImageError((err as Error).message);
   }
   const { data, info } = decoded;
   const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
