@@ -17,7 +17,7 @@
 import { rm } from 'node:fs/promises';
 import { release } from 'node:os';
 import { machine, replaceBenchmarkSection } from './benchmarks-file.ts';
-import { startBenchStack, type BenchStack } from './bench/stack.ts';
+import { startBenchStack, startTransferPaths, type BenchStack, type TransferPaths } from './bench/stack.ts';
 import { curl, directUrl, randomFile, timedUpload, type Transfer } from './bench/transfer.ts';
 import { k6Serve } from './bench/serving.ts';
 import { limiterLatency } from './bench/limiter.ts';
@@ -69,21 +69,25 @@ async function inTurn<K extends string>(
   return results;
 }
 
-async function transfers(stack: BenchStack, run: number) {
+/** The files transfers send: one of random bytes per size, written once for every run. */
+type Sources = Map<number, string>;
+
+async function transfers(stack: BenchStack, run: number, sources: Sources) {
   const auth = { 'x-api-key': stack.key };
-  await warmUp(stack);
-  for (const { label, bytes, count } of sizes) {
-    const source = await randomFile(bytes);
-    const seconds = {
-      put: 0,
-      directPut: 0,
-      relayedPut: 0,
-      get: 0,
-      redirectedGet: 0,
-      relayedGet: 0,
-      directGet: 0,
-    };
-    try {
+  const via = await startTransferPaths();
+  try {
+    await warmUp(stack, via, sources.get(WARM_UP_BYTES)!);
+    for (const { label, bytes, count } of sizes) {
+      const source = sources.get(bytes)!;
+      const seconds = {
+        put: 0,
+        directPut: 0,
+        relayedPut: 0,
+        get: 0,
+        redirectedGet: 0,
+        relayedGet: 0,
+        directGet: 0,
+      };
       for (let i = 0; i < count; i++) {
         const name = `r${run}-${label.replace(' ', '')}-${i}`;
         const puts = await inTurn(run + i, {
@@ -97,7 +101,7 @@ async function transfers(stack: BenchStack, run: number) {
           relayedPut: async () =>
             curl(await directUrl(stack.s3, 'PUT', stack.storageBucket, `${name}-relayed`), {
               upload: source,
-              connectTo: stack.relayTo,
+              connectTo: via.relayTo,
             }),
         });
         for (const what of ['directPut', 'relayedPut'] as const) {
@@ -111,10 +115,10 @@ async function transfers(stack: BenchStack, run: number) {
         const gets = await inTurn(run + i, {
           directGet: async () => curl(await directUrl(stack.s3, 'GET', stack.storageBucket, `bench/${key}`)),
           get: () => curl(`${stack.api.url}${path}`, { headers: auth }),
-          redirectedGet: () => curl(`${stack.redirecting.url}${path}`, { headers: auth, follow: true }),
+          redirectedGet: () => curl(`${via.redirecting.url}${path}`, { headers: auth, follow: true }),
           relayedGet: async () =>
             curl(await directUrl(stack.s3, 'GET', stack.storageBucket, `bench/${key}`), {
-              connectTo: stack.relayTo,
+              connectTo: via.relayTo,
             }),
         });
         for (const [what, got] of Object.entries(gets)) {
@@ -124,44 +128,44 @@ async function transfers(stack: BenchStack, run: number) {
           seconds[what as keyof typeof seconds] += done.seconds;
         }
       }
-    } finally {
-      await rm(source);
+      const rate = (s: number) => (bytes * count) / MiB / s;
+      const times = count > 1 ? ` (×${count})` : '';
+      const relay = 'a bare Node.js TCP relay instead of Stowage';
+      const measured = [
+        [`upload ${label}${times}`, seconds.put, seconds.directPut],
+        [`upload ${label}${times}, ${relay}`, seconds.relayedPut, seconds.directPut],
+        [`download ${label}${times}`, seconds.get, seconds.directGet],
+        [`download ${label}${times}, redirected to S3`, seconds.redirectedGet, seconds.directGet],
+        [`download ${label}${times}, ${relay}`, seconds.relayedGet, seconds.directGet],
+      ] as const;
+      for (const [what, path, direct] of measured) record(what, 'MiB/s', 'higher', rate(path), rate(direct));
     }
-    const rate = (s: number) => (bytes * count) / MiB / s;
-    const times = count > 1 ? ` (×${count})` : '';
-    const relay = 'a bare Node.js TCP relay instead of Stowage';
-    const paths = [
-      [`upload ${label}${times}`, seconds.put, seconds.directPut],
-      [`upload ${label}${times}, ${relay}`, seconds.relayedPut, seconds.directPut],
-      [`download ${label}${times}`, seconds.get, seconds.directGet],
-      [`download ${label}${times}, redirected to S3`, seconds.redirectedGet, seconds.directGet],
-      [`download ${label}${times}, ${relay}`, seconds.relayedGet, seconds.directGet],
-    ] as const;
-    for (const [what, path, direct] of paths) record(what, 'MiB/s', 'higher', rate(path), rate(direct));
+  } finally {
+    await via.stop();
   }
 }
 
+const WARM_UP_BYTES = 64 * MiB;
+
 /**
- * Untimed transfers through each new API process first: 64 MiB four times each way. A fresh process
- * needs a few hundred MiB before its JIT code and the memory it copies through are warm (its first
- * 64 MiB uploads cost it twice the CPU of later ones), and a long-running API is what is being measured.
+ * Untimed transfers before the timed ones, four rounds of 64 MiB: an upload and a download through
+ * the API, a download by way of the redirecting API, and an upload straight to MinIO. A fresh API
+ * process needs a few hundred MiB before its JIT code and the memory it copies through are warm (in
+ * one-off runs on 2026-11-22 its first 64 MiB uploads cost it 0.30–0.43 s of CPU, later ones
+ * 0.13–0.18 s), and a long-running API is what is being measured.
  */
-async function warmUp(stack: BenchStack) {
-  const source = await randomFile(64 * MiB);
+async function warmUp(stack: BenchStack, via: TransferPaths, source: string) {
   const auth = { 'x-api-key': stack.key };
-  try {
-    for (let i = 0; i < 4; i++) {
-      const put = await curl(`${stack.api.url}/upload/bench/warm-up.bin`, {
-        upload: source,
-        headers: { ...auth, 'content-type': 'application/octet-stream' },
-      });
-      const { pathname } = new URL((JSON.parse(put.body) as { url: string }).url);
-      await curl(`${stack.api.url}${pathname}`, { headers: auth });
-      await curl(`${stack.redirecting.url}${pathname}`, { headers: auth, follow: true });
-      await curl(await directUrl(stack.s3, 'PUT', stack.storageBucket, 'warm-up'), { upload: source });
-    }
-  } finally {
-    await rm(source);
+  const direct = await directUrl(stack.s3, 'PUT', stack.storageBucket, 'warm-up');
+  for (let i = 0; i < 4; i++) {
+    const put = await curl(`${stack.api.url}/upload/bench/warm-up.bin`, {
+      upload: source,
+      headers: { ...auth, 'content-type': 'application/octet-stream' },
+    });
+    const { pathname } = new URL((JSON.parse(put.body) as { url: string }).url);
+    await curl(`${stack.api.url}${pathname}`, { headers: auth });
+    await curl(`${via.redirecting.url}${pathname}`, { headers: auth, follow: true });
+    await curl(direct, { upload: source });
   }
 }
 
@@ -235,18 +239,27 @@ function table(): string {
 
 async function main() {
   const started = new Date();
-  for (let run = 0; run < runs; run++) {
-    console.log(`run ${run + 1} of ${runs}`);
-    const stack = await startBenchStack();
-    try {
-      if (only.has('transfers')) await transfers(stack, run);
-      if (only.has('serving')) await serving(stack);
-    } finally {
-      await stack.stop();
+  const sources: Sources = new Map();
+  if (only.has('transfers')) {
+    for (const bytes of new Set([WARM_UP_BYTES, ...sizes.map((size) => size.bytes)]))
+      sources.set(bytes, await randomFile(bytes));
+  }
+  try {
+    for (let run = 0; run < runs; run++) {
+      console.log(`run ${run + 1} of ${runs}`);
+      const stack = await startBenchStack();
+      try {
+        if (only.has('transfers')) await transfers(stack, run, sources);
+        if (only.has('serving')) await serving(stack);
+      } finally {
+        await stack.stop();
+      }
+      if (only.has('limiter')) await limiter();
+      if (only.has('variants')) await variants();
+      if (only.has('memory')) await memory();
     }
-    if (only.has('limiter')) await limiter();
-    if (only.has('variants')) await variants();
-    if (only.has('memory')) await memory();
+  } finally {
+    for (const file of sources.values()) await rm(file);
   }
   const minutes = ((Date.now() - started.getTime()) / 60_000).toFixed(1);
   console.log(table());

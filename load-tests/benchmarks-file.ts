@@ -10,7 +10,7 @@ export function machine(): string {
   return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
 }
 
-/** Rewrites BENCHMARKS.md with `edit`, which gets the text and a check that a marker is in it. */
+/** Rewrites BENCHMARKS.md with what `edit` makes of its text. */
 async function editFile(edit: (text: string) => string): Promise<void> {
   await writeFile(file, edit(await readFile(file, 'utf8')));
 }

@@ -1,20 +1,16 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { S3ObjectStore, createS3Client, loadConfig, migrate } from '@stowage/core';
-import { startCliServer, type CliProcess } from '../../test/support/cli.ts';
+import { startCliServer, type CliServer } from '../../test/support/cli.ts';
+import { requireEnv } from '../../test/support/env.ts';
 import { provisionTenant } from '../../test/support/tenant.ts';
 import { startTcpRelay } from './relay.ts';
 
-/**
- * A `stowage api` (the built JavaScript, as production runs it) on the test environment's servers, and
- * a second one that redirects every download to S3 (DOWNLOAD_REDIRECT_SIZE), and a bare TCP relay to S3.
- */
+const API_SETTINGS = { LOG_LEVEL: 'warn', SERVE_RATE_LIMIT: '100000000' };
+
+/** A `stowage api` (the built JavaScript, as production runs it) on the test environment's servers. */
 export interface BenchStack {
-  api: CliProcess & { url: string };
-  redirecting: CliProcess & { url: string };
-  /** curl's `--connect-to` for sending S3 requests through a bare TCP relay. */
-  relayTo: string;
-  pool: pg.Pool;
+  api: CliServer;
   s3: S3Client;
   tenantId: string;
   storageBucket: string;
@@ -39,26 +35,40 @@ export async function startBenchStack(): Promise<BenchStack> {
       rateLimits: { upload: 1_000_000, list: 1_000_000, delete: 1_000_000, usage: 1_000_000 },
     },
   });
-  const settings = { LOG_LEVEL: 'warn', SERVE_RATE_LIMIT: '100000000' };
-  const api = await startCliServer('api', settings, { compiled: true });
-  const redirecting = await startCliServer(
-    'api',
-    { ...settings, DOWNLOAD_REDIRECT_SIZE: '1' },
-    { compiled: true },
-  );
-  const relay = await startTcpRelay(new URL(process.env.S3_ENDPOINT));
+  const api = await startCliServer('api', API_SETTINGS, { compiled: true });
   return {
     api,
-    redirecting,
-    relayTo: relay.connectTo,
-    pool,
     s3,
     tenantId,
     storageBucket,
     key,
     async stop() {
-      await Promise.all([api.stop(), redirecting.stop(), relay.close()]);
+      await api.stop();
       await pool.end();
+    },
+  };
+}
+
+/** The other paths transfers take: a second API that redirects every download to S3, and a bare TCP relay to S3. */
+export interface TransferPaths {
+  redirecting: CliServer;
+  /** curl's `--connect-to` for sending S3 requests through the relay. */
+  relayTo: string;
+  stop(): Promise<void>;
+}
+
+export async function startTransferPaths(): Promise<TransferPaths> {
+  const redirecting = await startCliServer(
+    'api',
+    { ...API_SETTINGS, DOWNLOAD_REDIRECT_SIZE: '1' },
+    { compiled: true },
+  );
+  const relay = await startTcpRelay(new URL(requireEnv('S3_ENDPOINT')));
+  return {
+    redirecting,
+    relayTo: relay.connectTo,
+    async stop() {
+      await Promise.all([redirecting.stop(), relay.close()]);
     },
   };
 }

@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { applyTenant, mintKey, revokeKey, storageTenantSpec } from '@stowage/core';
-import { startCliServer, runCliToEnd, type CliProcess } from '../support/cli.ts';
+import { startCliServer, runCliToEnd, type CliServer } from '../support/cli.ts';
 import { databaseBackends, type TestDatabase } from '../support/databases.ts';
 import { uniqueName } from '../support/env.ts';
 import { call, PNG_1X1, upload } from '../support/http.ts';
 
 describe('stowage api processes on PostgreSQL and MinIO', () => {
   let db: TestDatabase;
-  let apis: (CliProcess & { url: string; metricsUrl: string })[];
+  let apis: CliServer[];
   let tenantId: string;
 
   before(async () => {
@@ -68,7 +68,7 @@ describe('stowage api processes on PostgreSQL and MinIO', () => {
     assert.deepEqual((await call(api.url, '/healthz')).body, { status: 'ok' });
     assert.deepEqual((await call(api.url, '/readyz')).body, { status: 'ok', failing: [], degraded: [] });
     assert.equal((await call(api.url, '/metrics')).status, 404, 'not on the API port');
-    const metrics = await (await fetch(api.metricsUrl)).text();
+    const metrics = await api.metrics();
     assert.match(metrics, /^stowage_http_requests_total\{route="\/healthz",method="GET",status="200"\} \d+/m);
     assert.match(metrics, /^stowage_http_request_duration_seconds_bucket\{/m);
   });

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { applyTenant, mintKey, storageTenantSpec } from '@stowage/core';
 import { stackBackends, type ApiStack } from '../support/api-stack.ts';
-import { startCliServer, type CliProcess } from '../support/cli.ts';
+import { startCliServer, type CliServer } from '../support/cli.ts';
 import { databaseBackends, type TestDatabase } from '../support/databases.ts';
 import { uniqueName } from '../support/env.ts';
 import { call, upload } from '../support/http.ts';
 import { eventually } from '../support/poll.ts';
 import { OwnRedis } from '../support/redis-server.ts';
 
-type Api = CliProcess & { url: string; metricsUrl: string };
+type Api = CliServer;
 
 function assertHeaders(res: { headers: Headers }, limit: number, remaining: number) {
   assert.equal(res.headers.get('x-ratelimit-limit'), String(limit));
@@ -27,8 +27,7 @@ function assertLimited(res: { status: number; body: any; headers: Headers }) {
   assert.equal(res.headers.get('x-ratelimit-remaining'), '0');
 }
 
-const redisUp = async (api: Api) =>
-  /^stowage_rate_limit_redis_up (\d)/m.exec(await (await fetch(api.metricsUrl)).text())?.[1];
+const redisUp = async (api: Api) => /^stowage_rate_limit_redis_up (\d)/m.exec(await api.metrics())?.[1];
 
 describe('rate limits shared through Redis by two API processes', () => {
   let redis: OwnRedis;
@@ -118,10 +117,7 @@ describe('rate limits shared through Redis by two API processes', () => {
       failing: [],
       degraded: ['redis'],
     });
-    assert.match(
-      await (await fetch(apis[0]!.metricsUrl)).text(),
-      /^stowage_rate_limit_fallbacks_total [1-9]/m,
-    );
+    assert.match(await apis[0]!.metrics(), /^stowage_rate_limit_fallbacks_total [1-9]/m);
 
     await redis.resume();
     for (const api of apis)

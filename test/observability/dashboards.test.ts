@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { getFileById } from '@stowage/core';
 import { chartDir, panelQueries, withIntervals, type Dashboard } from '../chart/chart.ts';
-import { startCliServer, type CliProcess } from '../support/cli.ts';
+import { startCliServer, type CliServer } from '../support/cli.ts';
 import { databaseBackends, type TestDatabase } from '../support/databases.ts';
 import { requireEnv, uniqueName } from '../support/env.ts';
 import { call, upload } from '../support/http.ts';
@@ -57,8 +57,8 @@ describe('Grafana dashboards, every panel query against Prometheus scraping a ru
   const tenants = new TenantApi(namespace);
   const core = testKubeConfig().makeApiClient(CoreV1Api);
   let db: TestDatabase;
-  let api: CliProcess & { url: string; metricsUrl: string };
-  let worker: CliProcess & { metricsUrl: string };
+  let api: CliServer;
+  let worker: CliServer;
   let operator: OperatorProcess;
   let stopScraping = () => {};
   /** When the queries are evaluated: after the second round of traffic has been scraped. */

@@ -43,6 +43,10 @@ const logLines = (worker: CliProcess): LogLine[] =>
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as LogLine);
 
+/** Whether `worker` logged `msg` about the file `fileId`. */
+const logged = (worker: CliProcess, msg: string, fileId: string): boolean =>
+  logLines(worker).some((l) => l.msg === msg && l.fileId === fileId);
+
 describe('image workers sharing a BullMQ queue in Redis', () => {
   let stack: ApiStack;
   let tenant: TestTenant;
@@ -65,6 +69,8 @@ describe('image workers sharing a BullMQ queue in Redis', () => {
 
   const variantStatus = async (key: string) =>
     (await call(stack.url, `/files/img/${key}`, { key: tenant.key })).body.file.variantStatus as string;
+  const variantsBecome = (key: string, status: string, what: string, deadlineMs?: number) =>
+    eventually(async () => ((await variantStatus(key)) === status ? true : undefined), what, deadlineMs);
 
   before(async () => {
     stack = await stackBackends[0].create();
@@ -94,10 +100,7 @@ describe('image workers sharing a BullMQ queue in Redis', () => {
     );
     for (const [i, u] of uploads.entries()) {
       const expected = images[i] === corpus.truncatedJpeg ? 'failed' : 'ready';
-      await eventually(
-        async () => ((await variantStatus(u.body.file.key)) === expected ? true : undefined),
-        `${expected} ${i}`,
-      );
+      await variantsBecome(u.body.file.key, expected, `${expected} ${i}`);
     }
     // Per file, across both workers: every start is followed by its end before another start.
     const events = workers
@@ -120,21 +123,14 @@ describe('image workers sharing a BullMQ queue in Redis', () => {
     const big = await bigImage();
     const { body } = await upload(stack.url, 'img', big, { key: tenant.key });
     const victim = await eventually(
-      async () =>
-        workers.find((w) =>
-          logLines(w).some((l) => l.msg === 'variant job started' && l.fileId === body.file.id),
-        ),
+      async () => workers.find((w) => logged(w, 'variant job started', body.file.id)),
       'a worker to take the job',
     );
     victim.child.kill('SIGKILL');
     const survivor = workers.find((w) => w !== victim)!;
-    await eventually(
-      async () => ((await variantStatus(body.file.key)) === 'ready' ? true : undefined),
-      'the job to finish elsewhere',
-      120_000,
-    );
-    assert.ok(logLines(survivor).some((l) => l.msg === 'variant job finished' && l.fileId === body.file.id));
-    assert.ok(!logLines(victim).some((l) => l.msg === 'variant job finished' && l.fileId === body.file.id));
+    await variantsBecome(body.file.key, 'ready', 'the job to finish elsewhere', 120_000);
+    assert.ok(logged(survivor, 'variant job finished', body.file.id));
+    assert.ok(!logged(victim, 'variant job finished', body.file.id));
   });
 
   it('lets the job in hand finish on SIGTERM, then exits', async () => {
@@ -142,15 +138,13 @@ describe('image workers sharing a BullMQ queue in Redis', () => {
     for (const other of workers.filter((w) => w !== worker)) await other.stop();
     const { body } = await upload(stack.url, 'img', await bigImage(), { key: tenant.key });
     await eventually(
-      async () =>
-        logLines(worker).some((l) => l.msg === 'variant job started' && l.fileId === body.file.id) ||
-        undefined,
+      async () => logged(worker, 'variant job started', body.file.id) || undefined,
       'the worker to take the job',
     );
     worker.child.kill('SIGTERM');
     const [code] = (await once(worker.child, 'exit')) as [number | null];
     assert.equal(code, 0);
-    assert.ok(logLines(worker).some((l) => l.msg === 'variant job finished' && l.fileId === body.file.id));
+    assert.ok(logged(worker, 'variant job finished', body.file.id));
     assert.equal(await variantStatus(body.file.key), 'ready');
   });
 
@@ -169,10 +163,7 @@ describe('image workers sharing a BullMQ queue in Redis', () => {
     );
     assert.equal(failed.final, false);
     await stack.store.put({ ...original, body: Readable.from([bytes]), contentType: 'image/png' });
-    await eventually(
-      async () => ((await variantStatus(body.file.key)) === 'ready' ? true : undefined),
-      'a later attempt to make the variants',
-    );
+    await variantsBecome(body.file.key, 'ready', 'a later attempt to make the variants');
     assert.ok(ofFile().some((l) => l.msg === 'variant job finished' && l.result === 'done'));
     assert.ok(!ofFile().some((l) => l.final === true));
   });

@@ -34,11 +34,17 @@ for (const backend of stackBackends) {
         return res.body.file.variantStatus === 'pending' ? undefined : res.body.file;
       }, 'the variants to settle');
 
+    /** A file or variant of bucket `img`, fetched as a browser would, with its bytes. */
+    const served = async (tenantId: string, filename: string) => {
+      const res = await fetch(`${stack.url}/${tenantId}/img/${filename}`);
+      return { res, bytes: Buffer.from(await res.arrayBuffer()) };
+    };
+
     it('makes large, small and thumb WebP, serves them and counts their bytes', async () => {
       const t = await stack.createTenant();
       const { body } = await upload(stack.url, 'img', corpus.jpeg.data, { key: t.key, filename: 'big.jpg' });
       // Asked for at once, the thumb waits for the worker instead of failing.
-      const thumb = await fetch(`${stack.url}/${t.id}/img/${body.file.id}-thumb.webp`);
+      const { res: thumb } = await served(t.id, `${body.file.id}-thumb.webp`);
       assert.equal(thumb.status, 200);
       assert.equal(thumb.headers.get('content-type'), 'image/webp');
 
@@ -53,8 +59,7 @@ for (const backend of stackBackends) {
         ['thumb', 300],
       ] as const) {
         assert.equal(meta.variants[name].status, 'ready');
-        const res = await fetch(`${stack.url}/${t.id}/img/${body.file.id}-${name}.webp`);
-        const bytes = Buffer.from(await res.arrayBuffer());
+        const { bytes } = await served(t.id, `${body.file.id}-${name}.webp`);
         variantBytes += bytes.length;
         const info = await sharp(bytes).metadata();
         assert.deepEqual([info.format, info.width], ['webp', width]);
@@ -84,10 +89,10 @@ for (const backend of stackBackends) {
         assert.ok(body.variants, 'it looks like an image');
         const file = await settled(body.file.key);
         assert.equal(file.variantStatus, 'failed');
-        const original = await fetch(`${stack.url}/${tenant.id}/img/${body.file.key}`);
-        assert.equal(original.status, 200);
-        assert.deepEqual(Buffer.from(await original.arrayBuffer()), corpus[name].data);
-        assert.equal((await fetch(`${stack.url}/${tenant.id}/img/${body.file.id}-thumb.webp`)).status, 404);
+        const original = await served(tenant.id, body.file.key);
+        assert.equal(original.res.status, 200);
+        assert.deepEqual(original.bytes, corpus[name].data);
+        assert.equal((await served(tenant.id, `${body.file.id}-thumb.webp`)).res.status, 404);
       });
     }
 
@@ -100,16 +105,11 @@ for (const backend of stackBackends) {
       assert.match(body.file.key, /\.heic$/);
       const file = await settled(body.file.key);
       assert.equal(file.variantStatus, 'ready');
-      const thumb = await fetch(`${stack.url}/${tenant.id}/img/${body.file.id}-thumb.webp`);
-      assert.deepEqual(
-        await sharp(Buffer.from(await thumb.arrayBuffer()))
-          .metadata()
-          .then((m) => [m.format, m.width, m.height]),
-        ['webp', 300, 200],
-      );
-      const original = await fetch(`${stack.url}/${tenant.id}/img/${body.file.key}`);
-      assert.equal(original.headers.get('content-type'), 'image/heic');
-      assert.deepEqual(Buffer.from(await original.arrayBuffer()), corpus.heic.data);
+      const thumb = await sharp((await served(tenant.id, `${body.file.id}-thumb.webp`)).bytes).metadata();
+      assert.deepEqual([thumb.format, thumb.width, thumb.height], ['webp', 300, 200]);
+      const original = await served(tenant.id, body.file.key);
+      assert.equal(original.res.headers.get('content-type'), 'image/heic');
+      assert.deepEqual(original.bytes, corpus.heic.data);
     });
 
     it('answers an upload with waitForVariants=true once its variants are ready', async () => {

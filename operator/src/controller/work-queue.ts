@@ -53,10 +53,7 @@ export class WorkQueue {
     clearTimeout(this.timers.get(key));
     this.timers.set(
       key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        this.add(key);
-      }, ms),
+      setTimeout(() => this.add(key), ms),
     );
   }
 

@@ -92,19 +92,25 @@ export class SecretKeyVault implements KeyVault {
 
   async write(keyName: string, key: VaultKey): Promise<void> {
     const body = this.secret(keyName, key);
+    const listed = (await this.secrets()).get(keyName);
+    // The answer, not the body, is what read() understands: it carries `data` and the new resourceVersion.
+    const written = listed ? await this.replace(body, listed) : await this.create(keyName, body);
+    (await this.secrets()).set(keyName, written);
+  }
+
+  private async create(keyName: string, body: V1Secret): Promise<V1Secret> {
     try {
-      await this.core.createNamespacedSecret({ namespace: this.namespace, body });
+      return await this.core.createNamespacedSecret({ namespace: this.namespace, body });
     } catch (error) {
       if (!hasStatus(error, 409)) throw error;
-      const existing = await this.fetch(keyName);
-      body.metadata!.resourceVersion = existing?.metadata?.resourceVersion;
-      await this.core.replaceNamespacedSecret({
-        name: body.metadata!.name!,
-        namespace: this.namespace,
-        body,
-      });
+      // Not listed as ours: fetch() refuses a foreign Secret, and finds one of ours that lost its labels.
+      return this.replace(body, await this.fetch(keyName));
     }
-    (await this.secrets()).set(keyName, body);
+  }
+
+  private replace(body: V1Secret, current: V1Secret | undefined): Promise<V1Secret> {
+    body.metadata!.resourceVersion = current?.metadata?.resourceVersion;
+    return this.core.replaceNamespacedSecret({ name: body.metadata!.name!, namespace: this.namespace, body });
   }
 
   private secret(keyName: string, key: VaultKey): V1Secret {

@@ -5,7 +5,7 @@ import { processVariantJob, type VariantJobDeps } from '../jobs/process-variant-
 import { UnusableImageError } from '../variants/make-variants.ts';
 import { dispatchOutbox } from './outbox.ts';
 
-export const QUEUE_NAME = 'variants';
+const QUEUE_NAME = 'variants';
 const ATTEMPTS = 5;
 
 export interface QueueOptions {

@@ -43,7 +43,7 @@ export function runInThread<T>(script: string, workerData: unknown, timeoutSecon
   });
 }
 
-export interface DecodedPixels {
+interface DecodedPixels {
   /** RGBA, 8 bits per channel, row by row. */
   data: Buffer;
   width: number;

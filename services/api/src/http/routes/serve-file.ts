@@ -2,7 +2,6 @@ import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import {
   AppError,
-  VARIANT_NAMES,
   fileNotFound,
   getFileById,
   grants,
@@ -10,7 +9,6 @@ import {
   serviceUnavailable,
   TENANT_ID,
   BUCKET_NAME,
-  UUID_PATTERN,
   type FileRecord,
   type VariantName,
 } from '@stowage/core';
@@ -21,12 +19,8 @@ import { awaitVariants } from '../../serving/await-variants.ts';
 import { SmallObjectCache } from '../../serving/object-cache.ts';
 import { verifySignedQuery } from '../../serving/signed-urls.ts';
 import { allowOrigin } from '../cors.ts';
-import { EXTENSION_PATTERN } from '../names.ts';
+import { SERVED_FILENAME } from '../names.ts';
 import { clientGone } from '../request-body.ts';
-
-const FILENAME = new RegExp(
-  `^(${UUID_PATTERN})(?:\\.(${EXTENSION_PATTERN})|-(${VARIANT_NAMES.join('|')})\\.webp)$`,
-);
 
 interface Target {
   tenantId: string;
@@ -41,7 +35,7 @@ function parseTarget(params: Request['params']): Target | undefined {
   if (typeof tenantId !== 'string' || typeof bucket !== 'string' || typeof filename !== 'string')
     return undefined;
   if (!TENANT_ID.test(tenantId) || !BUCKET_NAME.test(bucket)) return undefined;
-  const match = FILENAME.exec(filename);
+  const match = SERVED_FILENAME.exec(filename);
   if (!match) return undefined;
   return { tenantId, bucket, filename, fileId: match[1]!, variant: match[3] as VariantName | undefined };
 }
@@ -138,10 +132,12 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
         contentType: headers['content-type']!,
         cacheControl: headers['cache-control']!,
       });
+      // The CORS answer the file itself would carry (a protected file's is on res already).
+      const cors = headers['access-control-allow-origin'];
       res.status(307).set({
         location: url,
         'cache-control': 'private, no-store',
-        ...(file.allowPublicAccess ? { 'access-control-allow-origin': '*' } : {}),
+        ...(cors && { 'access-control-allow-origin': cors }),
       });
       res.end();
       return;
