@@ -22,10 +22,22 @@ import { deleteFile } from './http/routes/delete-file.ts';
 import { getFileMetadata } from './http/routes/get-file.ts';
 import { getTenantUsage } from './http/routes/get-usage.ts';
 import { liveness, readiness } from './http/routes/health.ts';
-import { listBucketFiles } from './http/routes/list-files.ts';
+import { listFiles } from './http/routes/list-files.ts';
+import { getOpenapi } from './http/routes/get-openapi.ts';
+import { expressHandler, type AnyRoute } from './http/route.ts';
 import { serveFile } from './http/routes/serve-file.ts';
 import { putFile } from './http/routes/put-file.ts';
 import { uploadFile } from './http/routes/upload-file.ts';
+
+/** Every route declared with a contract, in the order the document lists them. */
+function declaredRoutes(deps: ApiDeps): AnyRoute[] {
+  const routes: AnyRoute[] = [listFiles(deps)];
+  routes.push(getOpenapi(deps, () => routes));
+  return routes;
+}
+
+/** JSON bodies up to this size unless a route says otherwise. */
+const JSON_BODY_BYTES = 16 * 1024;
 
 /** The REST API as an express app. */
 export function createApp(deps: ApiDeps): express.Express {
@@ -58,7 +70,15 @@ export function createApp(deps: ApiDeps): express.Express {
     finishDirectUpload(deps),
   );
   app.post('/uploads/:id/abort', caller('write', 'upload'), cancelDirectUpload(deps));
-  app.get('/files/:bucket', caller('read', 'list'), listBucketFiles(deps));
+  for (const route of declaredRoutes(deps)) {
+    const { method, path, access, body } = route.contract;
+    app[method](
+      path,
+      ...(access === 'public' ? [] : caller(access.scope, access.limit)),
+      ...(body && 'json' in body ? [express.json({ limit: body.maxBytes ?? JSON_BODY_BYTES })] : []),
+      expressHandler(route),
+    );
+  }
   app.get('/files/:bucket/:key', caller('read', 'list'), getFileMetadata(deps));
   app.post('/files/signed-url', caller('read', 'list'), json, createSignedUrl(deps));
   app.post('/files/delete', caller('write', 'delete'), json, deleteFile(deps));

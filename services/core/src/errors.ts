@@ -15,26 +15,50 @@ export const errorStatus = {
 
 export type ErrorCode = keyof typeof errorStatus;
 
+/** One problem with a request's input: where (`body.size`, `query.limit`, `params.bucket`) and what. */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  /** Extra response headers, e.g. Retry-After. */
+  headers?: Record<string, string>;
+  /** A hint for the human reading the error. */
+  suggestion?: string;
+  /** For invalid input: each problem found. */
+  fields?: FieldProblem[];
+}
+
 /** An error meant for the client: its code, status and message are sent as they are. */
 export class AppError extends Error {
   override name = 'AppError';
   readonly status: number;
-  /** Extra response headers, e.g. Retry-After. */
   readonly headers: Record<string, string>;
+  readonly suggestion: string | undefined;
+  readonly fields: FieldProblem[] | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options: { cause?: unknown; headers?: Record<string, string> } = {},
+    options: AppErrorOptions = {},
   ) {
     super(message, { cause: options.cause });
     this.status = errorStatus[code];
     this.headers = options.headers ?? {};
+    this.suggestion = options.suggestion;
+    this.fields = options.fields;
   }
 }
 
 export const badRequest = (message: string, cause?: unknown) =>
   new AppError('BAD_REQUEST', message, { cause });
+/** Input that breaks a route's schema: every problem, by where it is. */
+export const invalidInput = (fields: FieldProblem[]) =>
+  new AppError('BAD_REQUEST', `Invalid request: ${fields.map((f) => `${f.path}: ${f.message}`).join('; ')}`, {
+    fields,
+  });
 /** Every authentication failure looks the same, so a caller learns nothing about which keys exist. */
 export const unauthorized = () => new AppError('UNAUTHORIZED', 'Invalid or missing API key');
 export const forbidden = (message: string) => new AppError('FORBIDDEN', message);
@@ -45,3 +69,12 @@ export const payloadTooLarge = (limit: number) =>
 export const unsupportedMediaType = (message: string) => new AppError('UNSUPPORTED_MEDIA_TYPE', message);
 export const serviceUnavailable = (message: string, retryAfterSeconds: number) =>
   new AppError('SERVICE_UNAVAILABLE', message, { headers: { 'retry-after': String(retryAfterSeconds) } });
+export const rateLimitExceeded = (headers: Record<string, string>) =>
+  new AppError('RATE_LIMIT_EXCEEDED', 'Too many requests, please try again later.', { headers });
+export const rangeNotSatisfiable = (size: number) =>
+  new AppError('RANGE_NOT_SATISFIABLE', 'Requested range not satisfiable', {
+    headers: { 'content-range': `bytes */${size}` },
+  });
+export const routeNotFound = () => new AppError('FILE_NOT_FOUND', 'Not found');
+export const internalError = (cause?: unknown) =>
+  new AppError('INTERNAL_SERVER_ERROR', 'Internal server error', { cause });

@@ -4,10 +4,13 @@ import {
   ObjectNotFoundError,
   badRequest,
   fileNotFound,
+  internalError,
+  routeNotFound,
   payloadTooLarge,
   type Logger,
 } from '@stowage/core';
 import { requestIdOf } from './request-context.ts';
+import type { ErrorBody } from './schemas.ts';
 
 /** Errors that mean something to the client although they are not AppErrors. */
 function translate(err: unknown): AppError | undefined {
@@ -32,13 +35,20 @@ export function errorHandler(logger: Logger) {
     const appError = translate(err);
     const requestId = requestIdOf(res);
     if (!appError) logger.error({ err, requestId, method: req.method, path: req.path }, 'unhandled error');
-    const error = appError ?? new AppError('INTERNAL_SERVER_ERROR', 'Internal server error');
+    const error = appError ?? internalError(err);
     if (res.headersSent) {
       res.destroy();
       return;
     }
     res.status(error.status).set(error.headers);
-    const body = { success: false, code: error.code, message: error.message, requestId };
+    const body: ErrorBody = {
+      success: false,
+      code: error.code,
+      message: error.message,
+      requestId,
+      ...(error.suggestion !== undefined && { suggestion: error.suggestion }),
+      ...(error.fields !== undefined && { fields: error.fields }),
+    };
     if (req.method === 'HEAD') res.end();
     else res.json(body);
   };
@@ -46,5 +56,5 @@ export function errorHandler(logger: Logger) {
 
 /** Anything no route matched. */
 export function notFound(_req: Request, _res: Response, next: NextFunction) {
-  next(new AppError('FILE_NOT_FOUND', 'Not found'));
+  next(routeNotFound());
 }

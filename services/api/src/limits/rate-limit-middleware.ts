@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError } from '@stowage/core';
+import { rateLimitExceeded } from '@stowage/core';
 import { callerOf } from '../http/caller.ts';
 import type { LimitDecision, RateLimits, RouteClass } from './rate-limits.ts';
 
@@ -15,9 +15,7 @@ async function apply(limits: RateLimits, routeClass: RouteClass, key: string, li
   const d = await limits.consume(routeClass, key, limit);
   res.set(headers(d));
   if (!d.allowed) {
-    throw new AppError('RATE_LIMIT_EXCEEDED', 'Too many requests, please try again later.', {
-      headers: { ...headers(d), 'retry-after': String(d.resetSeconds) },
-    });
+    throw rateLimitExceeded({ ...headers(d), 'retry-after': String(d.resetSeconds) });
   }
 }
 

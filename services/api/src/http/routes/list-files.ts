@@ -1,32 +1,52 @@
-import type { Request, Response } from 'express';
-import { badRequest, listFiles } from '@stowage/core';
+import { z } from 'zod';
+import { listFiles as listFileRecords } from '@stowage/core';
 import type { ApiDeps } from '../../deps.ts';
-import { callerOf } from '../caller.ts';
 import { fileView } from '../file-view.ts';
-import { bucketName } from '../names.ts';
+import { defineRoute } from '../route.ts';
+import { bucketName, fileView as fileSchema } from '../schemas.ts';
 
-function pageLimit(value: unknown): number {
-  if (value === undefined) return 100;
-  const limit = typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : NaN;
-  if (!(limit >= 1 && limit <= 1000)) throw badRequest('limit must be a whole number from 1 to 1000');
-  return limit;
-}
+const query = z.object({
+  limit: z.coerce
+    .number({ error: 'must be a whole number from 1 to 1000' })
+    .int('must be a whole number from 1 to 1000')
+    .min(1, 'must be a whole number from 1 to 1000')
+    .max(1000, 'must be a whole number from 1 to 1000')
+    .default(100)
+    .meta({ description: 'Files per page (default 100)' }),
+  cursor: z.string().max(512).optional().meta({ description: 'The `nextCursor` of the previous page' }),
+});
+
+const page = z.object({
+  success: z.literal(true),
+  bucket: z.string(),
+  files: z.array(fileSchema),
+  nextCursor: z.string().nullable(),
+  hasMore: z.boolean(),
+});
 
 /** GET /files/:bucket — a page of the bucket's files, oldest first. */
-export function listBucketFiles(deps: ApiDeps) {
-  return async (req: Request, res: Response) => {
-    const caller = callerOf(res);
-    const bucket = bucketName(req.params.bucket);
-    const limit = pageLimit(req.query.limit);
-    const cursor = req.query.cursor;
-    if (cursor !== undefined && typeof cursor !== 'string') throw badRequest('Invalid cursor');
-    const page = await listFiles(deps.pool, caller.tenantId, bucket, { limit, cursor });
-    res.json({
-      success: true,
-      bucket,
-      files: page.files.map((file) => fileView(deps.config.http.publicUrl, file)),
-      nextCursor: page.nextCursor,
-      hasMore: page.nextCursor !== null,
-    });
-  };
+export function listFiles(deps: Pick<ApiDeps, 'pool' | 'config'>) {
+  return defineRoute({
+    operationId: 'listFiles',
+    method: 'get',
+    path: '/files/:bucket',
+    tag: 'Files',
+    summary: "A page of a bucket's files, oldest first",
+    access: { scope: 'read', limit: 'list' },
+    params: z.object({ bucket: bucketName }),
+    query,
+    responses: { 200: { description: 'A page of files', schema: page } },
+  }).handle(async ({ params: { bucket }, query: { limit, cursor }, caller }) => {
+    const found = await listFileRecords(deps.pool, caller.tenantId, bucket, { limit, cursor });
+    return {
+      status: 200,
+      body: {
+        success: true,
+        bucket,
+        files: found.files.map((file) => fileView(deps.config.http.publicUrl, file)),
+        nextCursor: found.nextCursor,
+        hasMore: found.nextCursor !== null,
+      },
+    };
+  });
 }

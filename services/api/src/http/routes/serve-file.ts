@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import {
-  AppError,
+  rangeNotSatisfiable,
   fileNotFound,
   getFileById,
   grants,
@@ -192,9 +192,7 @@ function requestedRange(
   if (ifRange !== undefined && ifRange !== etag) return undefined;
   const ranges = req.range(size, { combine: true });
   if (ranges === -1) {
-    throw new AppError('RANGE_NOT_SATISFIABLE', 'Requested range not satisfiable', {
-      headers: { 'content-range': `bytes */${size}` },
-    });
+    throw rangeNotSatisfiable(size);
   }
   // Malformed or multiple ranges: the whole file is a valid answer.
   if (ranges === -2 || ranges === undefined || ranges.type !== 'bytes' || ranges.length !== 1)

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { BUCKET_NAME, errorStatus } from '@stowage/core';
+import { FILE_KEY } from './names.ts';
+
+/** A logical bucket name, in a path or a body. */
+export const bucketName = z
+  .string()
+  .regex(BUCKET_NAME, 'use 1-63 lowercase letters, digits, "-" or "_", starting with a letter or digit')
+  .meta({ description: 'A logical bucket of the tenant', example: 'avatars' });
+
+/** A stored file's key: `<uuid>.<ext>`. */
+export const fileKey = z
+  .string()
+  .regex(FILE_KEY, 'a stored file key looks like <uuid>.<ext>')
+  .meta({ description: 'The stored file name, `<uuid>.<ext>`' });
+
+/** A boolean in a query string or a form field: true/false or 1/0. */
+export const flag = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1');
+
+/** The error body every failure answers with. */
+export const errorBody = z
+  .object({
+    success: z.literal(false),
+    code: z.enum(Object.keys(errorStatus) as [keyof typeof errorStatus, ...(keyof typeof errorStatus)[]]),
+    message: z.string(),
+    requestId: z.string(),
+    suggestion: z.string().optional(),
+    fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Error' });
+export type ErrorBody = z.input<typeof errorBody>;
+
+const variantView = z.object({
+  url: z.url(),
+  status: z.enum(['pending', 'ready', 'failed']),
+});
+
+/** Each variant of an image, by name; absent for files that get none. */
+export const variantsView = z.record(z.string(), variantView).optional().meta({ id: 'Variants' });
+
+/** A file as listed (the seed's fields). */
+export const fileView = z
+  .object({
+    id: z.uuid(),
+    original: z.string(),
+    key: z.string(),
+    mimetype: z.string(),
+    size: z.number().int().nonnegative(),
+    bucket: z.string(),
+    allowPublicAccess: z.boolean(),
+    createdAt: z.iso.datetime(),
+    url: z.url(),
+  })
+  .meta({ id: 'File' });
+
+/** The answer to a successful upload: the seed's fields, plus id, key, bucket and variants. */
+export const uploadedFile = z
+  .object({
+    success: z.literal(true),
+    message: z.string(),
+    url: z.url(),
+    file: z.object({
+      id: z.uuid(),
+      key: z.string(),
+      bucket: z.string(),
+      original: z.string(),
+      mimetype: z.string(),
+      size: z.number().int().nonnegative(),
+      allowPublicAccess: z.boolean(),
+    }),
+    variants: variantsView,
+  })
+  .meta({ id: 'UploadedFile' });
