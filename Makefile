@@ -7,8 +7,10 @@ TEST_ENV := node --import tsx scripts/test-env/main.ts
 NODE_TEST := node --conditions=source --import tsx --test --test-reporter=spec
 UNIT_TESTS = $(shell find services operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 INTEGRATION_TESTS = $(shell find test -name '*.test.ts' | sort)
+# The route suites that cover both backends; test-fast runs them on the embedded one alone.
+ROUTE_SUITES = $(shell grep -l 'of stackBackends' test/api/*.test.ts | sort)
 
-.PHONY: help deps tools env test test-unit lint format build dev clean bench-upload-memory bench-variants bench-operator load-test bench
+.PHONY: help deps tools env test test-fast test-unit lint format build dev clean bench-upload-memory bench-variants bench-operator load-test bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,6 +29,9 @@ env: deps tools ## start the test servers on loopback and print their settings; 
 
 test: deps tools lint ## install tools, start the test servers, run every test
 	@$(TEST_ENV) -- $(NODE_TEST) $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+test-fast: deps ## the route suites on the embedded backend (PGlite + filesystem): no servers, no tools
+	@STOWAGE_TEST_BACKENDS=embedded $(NODE_TEST) $(ROUTE_SUITES)
 
 test-unit: deps ## unit tests only (no servers)
 	@$(NODE_TEST) $(UNIT_TESTS)

@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { machine, recordBenchmarkRow } from './benchmarks-file.ts';
 import sharp from 'sharp';
-import { stackBackends } from '../test/support/api-stack.ts';
+import { realBackend } from '../test/support/api-stack.ts';
 import { startCliServer } from '../test/support/cli.ts';
 import { upload, call } from '../test/support/http.ts';
 import { eventually } from '../test/support/poll.ts';
@@ -48,7 +48,7 @@ async function bareSharp(inputs: Buffer[]): Promise<number> {
 }
 
 async function throughWorker(inputs: Buffer[]): Promise<number> {
-  const stack = await stackBackends[0].create();
+  const stack = await realBackend.create();
   const tenant = await stack.createTenant();
   const worker = await startCliServer('worker', {
     DATABASE_URL: stack.db.url,

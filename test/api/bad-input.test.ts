@@ -48,7 +48,16 @@ for (const backend of stackBackends) {
 
     function assertError(res: { status: number; body: any; headers: Headers }, status: number, code: string) {
       assert.equal(res.status, status, JSON.stringify(res.body));
-      assert.deepEqual(Object.keys(res.body).sort(), ['code', 'message', 'requestId', 'success']);
+      const { fields, suggestion, ...rest } = res.body;
+      assert.deepEqual(Object.keys(rest).sort(), ['code', 'message', 'requestId', 'success']);
+      // Invalid input says where: one entry per problem.
+      if (fields !== undefined) {
+        assert.equal(code, 'BAD_REQUEST');
+        assert.ok(
+          fields.length > 0 && fields.every((f: any) => /^(params|query|body)\b/.test(f.path) && f.message),
+        );
+      }
+      if (suggestion !== undefined) assert.equal(typeof suggestion, 'string');
       assert.equal(res.body.success, false);
       assert.equal(res.body.code, code);
       assert.ok(res.body.message.length > 0);

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { getUsage } from '@stowage/core';
 import { sweepOnce } from '@stowage/api';
-import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
+import { realBackend, embeddedBackend, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { call } from '../support/http.ts';
 
 const MiB = 1024 * 1024;
@@ -12,7 +12,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 describe('direct-to-S3 multipart uploads', () => {
   let stack: ApiStack;
   before(async () => {
-    stack = await stackBackends[0].create();
+    stack = await realBackend.create();
   });
   after(() => stack.close());
 
@@ -228,7 +228,7 @@ describe('direct-to-S3 multipart uploads', () => {
 describe('direct uploads in embedded mode', () => {
   let stack: ApiStack;
   before(async () => {
-    stack = await stackBackends[1].create();
+    stack = await embeddedBackend.create();
   });
   after(() => stack.close());
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
+import { realBackend, embeddedBackend, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { requireEnv } from '../support/env.ts';
 import { call, upload } from '../support/http.ts';
 
@@ -14,7 +14,7 @@ describe('downloads redirected to the store (DOWNLOAD_REDIRECT_SIZE)', () => {
   let stack: ApiStack;
   let tenant: TestTenant;
   before(async () => {
-    stack = await stackBackends[0].create(settings);
+    stack = await realBackend.create(settings);
     tenant = await stack.createTenant();
   });
   after(() => stack.close());
@@ -92,7 +92,7 @@ describe('downloads redirected to the store (DOWNLOAD_REDIRECT_SIZE)', () => {
 
 describe('DOWNLOAD_REDIRECT_SIZE on the filesystem store', () => {
   it('streams every file, as there is no store to redirect to', async () => {
-    const stack = await stackBackends[1].create(settings);
+    const stack = await embeddedBackend.create(settings);
     try {
       const tenant = await stack.createTenant();
       const { body } = await upload(stack.url, 'big', large, { key: tenant.key });

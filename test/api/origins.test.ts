@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
+import { realBackend, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { call, upload } from '../support/http.ts';
 
 const APP = 'https://app.example.com';
@@ -13,7 +13,7 @@ describe('allowed origins and CORS', () => {
   let partnerKey: string;
   before(async () => {
     // A database of its own, so no other tenant's "any origin" widens what preflights accept.
-    stack = await stackBackends[0].create();
+    stack = await realBackend.create();
     tenant = await stack.createTenant({ allowedOrigins: [APP] });
     partnerKey = await tenant.mintKey(['read', 'write'], [PARTNER]); // the key's own list replaces the tenant's
   });

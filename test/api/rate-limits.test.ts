@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { applyTenant, mintKey, storageTenantSpec } from '@stowage/core';
-import { stackBackends, type ApiStack } from '../support/api-stack.ts';
+import { embeddedBackend, type ApiStack } from '../support/api-stack.ts';
 import { startCliServer, type CliServer } from '../support/cli.ts';
 import { databaseBackends, type TestDatabase } from '../support/databases.ts';
 import { uniqueName } from '../support/env.ts';
@@ -132,7 +132,7 @@ describe('rate limits shared through Redis by two API processes', () => {
 describe('rate limits without Redis (embedded mode)', () => {
   let stack: ApiStack;
   before(async () => {
-    stack = await stackBackends[1].create();
+    stack = await embeddedBackend.create();
   });
   after(() => stack.close());
 

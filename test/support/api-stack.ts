@@ -157,7 +157,12 @@ async function embeddedStack(env: NodeJS.ProcessEnv = {}): Promise<ApiStack> {
   });
 }
 
-export const stackBackends = [
-  { name: 'PostgreSQL + MinIO', create: realStack },
-  { name: 'embedded (PGlite + filesystem)', create: embeddedStack },
-] as const;
+export const realBackend = { name: 'PostgreSQL + MinIO', create: realStack } as const;
+export const embeddedBackend = { name: 'embedded (PGlite + filesystem)', create: embeddedStack } as const;
+
+/**
+ * The backends that suites covering both run against: both, or only the embedded one when
+ * STOWAGE_TEST_BACKENDS=embedded (`make test-fast`, which starts no servers).
+ */
+export const stackBackends =
+  process.env.STOWAGE_TEST_BACKENDS === 'embedded' ? [embeddedBackend] : [realBackend, embeddedBackend];

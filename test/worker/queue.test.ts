@@ -5,7 +5,7 @@ import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { objectKeyOf } from '@stowage/core';
-import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
+import { realBackend, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { startCliServer, type CliProcess } from '../support/cli.ts';
 import { requireEnv, uniqueName } from '../support/env.ts';
 import { call, upload } from '../support/http.ts';
@@ -73,7 +73,7 @@ describe('image workers sharing a BullMQ queue in Redis', () => {
     eventually(async () => ((await variantStatus(key)) === status ? true : undefined), what, deadlineMs);
 
   before(async () => {
-    stack = await stackBackends[0].create();
+    stack = await realBackend.create();
     tenant = await stack.createTenant();
     await startWorker();
     await startWorker();
