@@ -287,6 +287,36 @@ for (const backend of stackBackends) {
       assert.equal((await sign({ key: missingId })).status, 404);
     });
 
+    it('serves a signed URL only as it was minted', async () => {
+      const { body } = await upload(stack.url, 'signed', 'exactly this', {
+        key: tenant.key,
+        fields: { allowPublicAccess: 'false' },
+      });
+      const signed = await call(stack.url, '/files/signed-url', {
+        method: 'POST',
+        key: tenant.key,
+        json: { bucket: 'signed', key: body.file.key },
+      });
+      const url = new URL(signed.body.url);
+      const expires = url.searchParams.get('expires')!;
+      const signature = url.searchParams.get('signature')!;
+      const served = (query: string) => fetch(`${stack.url}${url.pathname}?${query}`);
+      const genuine = await served(`expires=${expires}&signature=${signature}`);
+      assert.equal(genuine.status, 200);
+      assert.equal(await genuine.text(), 'exactly this');
+      for (const query of [
+        `expires=${expires}&signature=${signature}junk`,
+        `expires=${expires}&signature=${signature}%21`,
+        `expires=${expires}&signature=${signature}=`,
+        `expires=${expires}&signature=${signature.slice(0, 20)}.${signature.slice(20)}`,
+        `expires=0${expires}&signature=${signature}`,
+        `expires=${expires}&expires=${expires}&signature=${signature}`,
+        `expires=${expires}&signature=${signature}&signature=${signature}`,
+      ]) {
+        assert.equal((await served(query)).status, 404, query);
+      }
+    });
+
     it('serves active content as an attachment in a sandbox', async () => {
       const svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>';
       const { body } = await upload(stack.url, 'svg', svg, { key: tenant.key, filename: 'x.png' });
