@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { listFiles as listFileRecords } from '@stowage/core';
 import type { ApiDeps } from '../../deps.ts';
+import { listBucket } from '../../files/list-bucket.ts';
 import { fileView } from '../file-view.ts';
 import { defineRoute } from '../route.ts';
 import { bucketName, fileView as fileSchema } from '../schemas.ts';
@@ -37,7 +37,7 @@ export function listFiles(deps: Pick<ApiDeps, 'pool' | 'config'>) {
     query,
     responses: { 200: { description: 'A page of files', schema: page } },
   }).handle(async ({ params: { bucket }, query: { limit, cursor }, caller }) => {
-    const found = await listFileRecords(deps.pool, caller.tenantId, bucket, { limit, cursor });
+    const found = await listBucket(deps, caller.tenantId, bucket, { limit, cursor });
     return {
       status: 200,
       body: {
