@@ -52,9 +52,10 @@ for (const backend of stackBackends) {
       const { body: doc } = await call(stack.url, '/openapi.json');
       const statuses = (path: string, method: string) =>
         Object.keys(doc.paths[path]?.[method]?.responses ?? {});
+      assert.deepEqual(statuses('/files/{bucket}', 'get'), ['200', '404', 'default']);
       assert.deepEqual(statuses('/files/{bucket}/{key}', 'get'), ['200', '404', 'default']);
       assert.deepEqual(statuses('/files/delete', 'post'), ['200', 'default']);
-      assert.deepEqual(statuses('/files/delete-bucket', 'post'), ['200', 'default']);
+      assert.deepEqual(statuses('/files/delete-bucket', 'post'), ['200', '404', 'default']);
       assert.deepEqual(statuses('/files/signed-url', 'post'), ['200', '404', '503', 'default']);
       assert.deepEqual(statuses('/usage', 'get'), ['200', 'default']);
       assert.deepEqual(statuses('/healthz', 'get'), ['200', 'default']);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../../deps.ts';
 import { removeBucket } from '../../files/remove-bucket.ts';
 import { defineRoute } from '../route.ts';
-import { bucketName } from '../schemas.ts';
+import { bucketName, errorBody } from '../schemas.ts';
 
 const deleted = z.object({
   success: z.literal(true),
@@ -19,9 +19,15 @@ export function deleteBucket(deps: Pick<ApiDeps, 'pool' | 'store'>) {
     path: '/files/delete-bucket',
     tag: 'Files',
     summary: 'Delete a bucket with every file in it',
+    description:
+      'A bucket declared in the StorageTenant is emptied but stays, with its settings; any other bucket ' +
+      'is gone until something is uploaded into it again.',
     access: { scope: 'admin', limit: 'delete' },
     body: { json: z.object({ bucket: bucketName }) },
-    responses: { 200: { description: 'The files deleted', schema: deleted } },
+    responses: {
+      200: { description: 'The files deleted', schema: deleted },
+      404: { description: 'No such bucket', schema: errorBody },
+    },
   }).handle(async ({ body: { bucket }, caller }) => {
     const filesDeleted = await removeBucket(deps, caller.tenant, bucket);
     return {

@@ -3,7 +3,7 @@ import type { ApiDeps } from '../../deps.ts';
 import { listBucket } from '../../files/list-bucket.ts';
 import { fileView } from '../file-view.ts';
 import { defineRoute } from '../route.ts';
-import { bucketName, fileView as fileSchema } from '../schemas.ts';
+import { bucketName, errorBody, fileView as fileSchema } from '../schemas.ts';
 
 const query = z.object({
   limit: z.coerce
@@ -35,7 +35,10 @@ export function listFiles(deps: Pick<ApiDeps, 'pool' | 'config'>) {
     access: { scope: 'read', limit: 'list' },
     params: z.object({ bucket: bucketName }),
     query,
-    responses: { 200: { description: 'A page of files', schema: page } },
+    responses: {
+      200: { description: 'A page of files', schema: page },
+      404: { description: 'No such bucket', schema: errorBody },
+    },
   }).handle(async ({ params: { bucket }, query: { limit, cursor }, caller }) => {
     const found = await listBucket(deps, caller.tenantId, bucket, { limit, cursor });
     return {
