@@ -43,6 +43,7 @@ export function cleanFilename(name: string | undefined): string {
  * Parses a multipart/form-data upload as it streams in: exactly one file, in the field `file`, plus the
  * optional boolean fields. Resolves when the whole form is read and `onFile` has finished; rejects with
  * BAD_REQUEST for malformed forms, a missing, misnamed or second file, and unknown or bad fields.
+ * File names are UTF-8, whether sent as they are in `filename` or encoded in `filename*` (RFC 5987).
  */
 export function receiveMultipart(
   req: Request,
@@ -57,6 +58,8 @@ export function receiveMultipart(
     try {
       parser = busboy({
         headers: req.headers,
+        // What browsers and curl send in `filename`; busboy reads it as latin1 unless told.
+        defParamCharset: 'utf8',
         limits: { files: 1, fields: 10, fieldSize: 64, fieldNameSize: 64, parts: 12, headerPairs: 20 },
       });
     } catch (err) {
