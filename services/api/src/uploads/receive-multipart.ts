@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import busboy from 'busboy';
 import { badRequest, unsupportedMediaType } from '@stowage/core';
 import type { Readable } from 'node:stream';
+import { cleanFilename } from './clean-filename.ts';
 
 export interface MultipartFile {
   stream: Readable;
@@ -26,17 +27,6 @@ export function parseBoolean(name: string, value: string): boolean {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
   throw badRequest(`${name} must be true or false`);
-}
-
-/** A client's file name as metadata: its last path segment, no control characters, at most 255 characters. */
-export function cleanFilename(name: string | undefined): string {
-  const base = (name ?? '')
-    .split(/[/\\]/)
-    .pop()!
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .trim();
-  return base.slice(0, 255) || 'file';
 }
 
 /**

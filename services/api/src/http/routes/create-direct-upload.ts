@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../../deps.ts';
-import { cleanFilename } from '../../uploads/receive-multipart.ts';
+import { cleanFilename } from '../../uploads/clean-filename.ts';
 import { createDirectUpload, partCountOf } from '../../uploads/direct-uploads.ts';
 import { callerOf } from '../caller.ts';
 import { parseBody } from '../json-body.ts';

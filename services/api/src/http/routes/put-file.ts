@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import { getBucketSettings } from '@stowage/core';
 import type { ApiDeps } from '../../deps.ts';
-import { cleanFilename, parseBoolean } from '../../uploads/receive-multipart.ts';
+import { cleanFilename } from '../../uploads/clean-filename.ts';
+import { parseBoolean } from '../../uploads/receive-multipart.ts';
 import { commitUpload, storeUpload } from '../../uploads/store-upload.ts';
 import { callerOf } from '../caller.ts';
 import { uploadedView } from '../file-view.ts';
