@@ -1,6 +1,7 @@
 import { buffer } from 'node:stream/consumers';
 import { randomUUID } from 'node:crypto';
 import {
+  EXTENSION_PATTERN,
   badRequest,
   fileNotFound,
   getBucketSettings,
@@ -23,7 +24,6 @@ import {
 } from '@stowage/core';
 import { maxFileBytes, type Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
-import { EXTENSION_PATTERN } from '../http/names.ts';
 import { hasVariants, sniffType, SNIFF_BYTES, typeAllowed } from './sniff.ts';
 
 const MiB = 1024 * 1024;
