@@ -8,7 +8,6 @@ import {
   claimDirectUpload,
   getDirectUpload,
   insertDirectUpload,
-  insertFile,
   isUuid,
   objectKeyOf,
   payloadTooLarge,
@@ -16,7 +15,6 @@ import {
   reserveQuota,
   settleReservation,
   unsupportedMediaType,
-  withTransaction,
   type DirectUpload,
   type DirectUploads,
   type FileRecord,
@@ -24,7 +22,8 @@ import {
 } from '@stowage/core';
 import { maxFileBytes, type Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
-import { hasVariants, sniffType, SNIFF_BYTES, typeAllowed } from './sniff.ts';
+import { recordFile } from './record-file.ts';
+import { sniffType, SNIFF_BYTES, typeAllowed } from './sniff.ts';
 
 const MiB = 1024 * 1024;
 /** S3's smallest part (but for the last) and most parts. */
@@ -200,24 +199,17 @@ export async function completeDirectUpload(
       throw unsupportedMediaType(`Bucket ${upload.bucket} does not accept ${type.mimetype}`);
     }
     const reservation = { id: upload.reservationId, tenantId: caller.tenantId, bytes: upload.declaredSize };
-    const file = await withTransaction(deps.pool, async (client) => {
-      if (!(await settleReservation(client, reservation, upload.declaredSize, 1))) return undefined;
-      return insertFile(client, {
-        id: upload.fileKey.slice(0, 36),
-        tenantId: caller.tenantId,
-        bucket: upload.bucket,
-        key: upload.fileKey,
-        originalName: upload.originalName,
-        mimetype: type.mimetype,
-        size: upload.declaredSize,
-        etag: `"${upload.fileKey.slice(0, 36)}"`,
-        allowPublicAccess: upload.allowPublicAccess,
-        variantStatus: hasVariants(type.mimetype, deps.config.variants.rasteriseSvg) ? 'pending' : 'none',
-      });
+    return await recordFile(deps, {
+      id: upload.fileKey.slice(0, 36),
+      tenantId: caller.tenantId,
+      bucket: upload.bucket,
+      key: upload.fileKey,
+      size: upload.declaredSize,
+      mimetype: type.mimetype,
+      originalName: upload.originalName,
+      allowPublicAccess: upload.allowPublicAccess,
+      quota: { settle: (client, size) => settleReservation(client, reservation, size, 1) },
     });
-    if (!file) throw fileNotFound(); // swept as abandoned while completing
-    deps.metrics.bytesUploaded.inc(file.size);
-    return file;
   } catch (err) {
     await discard();
     throw err;

@@ -3,7 +3,8 @@ import { getBucketSettings } from '@stowage/core';
 import type { ApiDeps } from '../../deps.ts';
 import { cleanFilename } from '../../uploads/clean-filename.ts';
 import { parseBoolean } from '../../uploads/receive-multipart.ts';
-import { commitUpload, storeUpload } from '../../uploads/store-upload.ts';
+import { recordFile } from '../../uploads/record-file.ts';
+import { discardUpload, storeUpload } from '../../uploads/store-upload.ts';
 import { callerOf } from '../caller.ts';
 import { uploadedView } from '../file-view.ts';
 import { bucketName } from '../names.ts';
@@ -34,9 +35,13 @@ export function putFile(deps: ApiDeps) {
       },
       clientGone(res),
     );
-    const file = await commitUpload(deps, caller, bucket, stored, {
+    const file = await recordFile(deps, {
+      ...stored,
       originalName: cleanFilename(String(req.params.filename)),
       allowPublicAccess: allowPublicAccess ?? settings.publicDefault,
+    }).catch(async (err: unknown) => {
+      await discardUpload(deps, caller, stored);
+      throw err;
     });
     res.status(201).json(uploadedView(deps.config.http.publicUrl, file));
   };

@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import { getBucketSettings } from '@stowage/core';
 import type { ApiDeps } from '../../deps.ts';
-import { commitUpload, discardUpload, storeUpload, type StoredUpload } from '../../uploads/store-upload.ts';
+import { recordFile } from '../../uploads/record-file.ts';
+import { discardUpload, storeUpload, type StoredUpload } from '../../uploads/store-upload.ts';
 import { receiveMultipart } from '../../uploads/receive-multipart.ts';
 import { callerOf } from '../caller.ts';
 import { clientGone, declaredLength } from '../request-body.ts';
@@ -48,9 +49,13 @@ export function uploadFile(deps: ApiDeps) {
       throw err;
     }
     const upload = stored!;
-    const file = await commitUpload(deps, caller, bucket, upload, {
+    const file = await recordFile(deps, {
+      ...upload,
       originalName,
       allowPublicAccess: fields.allowPublicAccess ?? settings.publicDefault,
+    }).catch(async (err: unknown) => {
+      await discardUpload(deps, caller, upload);
+      throw err;
     });
     // waitForVariants=true: answer once the variants are made (or failed), within a bound.
     const shown = fields.waitForVariants ? await awaitVariants(deps.pool, file, WAIT_FOR_VARIANTS_MS) : file;
