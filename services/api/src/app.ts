@@ -13,9 +13,9 @@ import {
 } from './limits/rate-limit-middleware.ts';
 import { RateLimits } from './limits/rate-limits.ts';
 import { deleteBucket } from './http/routes/delete-bucket.ts';
-import { cancelDirectUpload } from './http/routes/abort-direct-upload.ts';
-import { finishDirectUpload } from './http/routes/complete-direct-upload.ts';
-import { startDirectUpload } from './http/routes/create-direct-upload.ts';
+import { abortDirectUpload } from './http/routes/abort-direct-upload.ts';
+import { completeDirectUpload } from './http/routes/complete-direct-upload.ts';
+import { createDirectUpload } from './http/routes/create-direct-upload.ts';
 import { createSignedUrl } from './http/routes/create-signed-url.ts';
 import { signUploadParts } from './http/routes/sign-upload-parts.ts';
 import { deleteFile } from './http/routes/delete-file.ts';
@@ -31,7 +31,15 @@ import { uploadFile } from './http/routes/upload-file.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
 function declaredRoutes(deps: ApiDeps): AnyRoute[] {
-  const routes: AnyRoute[] = [listFiles(deps)];
+  const routes: AnyRoute[] = [
+    listFiles(deps),
+    uploadFile(deps),
+    putFile(deps),
+    createDirectUpload(deps),
+    signUploadParts(deps),
+    completeDirectUpload(deps),
+    abortDirectUpload(deps),
+  ];
   routes.push(getOpenapi(deps, () => routes));
   return routes;
 }
@@ -59,17 +67,6 @@ export function createApp(deps: ApiDeps): express.Express {
   app.get('/healthz', liveness);
   app.get('/readyz', readiness(deps));
 
-  app.post('/upload/:bucket', caller('write', 'upload'), uploadFile(deps));
-  app.put('/upload/:bucket/:filename', caller('write', 'upload'), putFile(deps));
-  app.post('/uploads/:bucket', caller('write', 'upload'), json, startDirectUpload(deps));
-  app.post('/uploads/:id/parts', caller('write', 'upload'), json, signUploadParts(deps));
-  app.post(
-    '/uploads/:id/complete',
-    caller('write', 'upload'),
-    express.json({ limit: '1mb' }),
-    finishDirectUpload(deps),
-  );
-  app.post('/uploads/:id/abort', caller('write', 'upload'), cancelDirectUpload(deps));
   for (const route of declaredRoutes(deps)) {
     const { method, path, access, body } = route.contract;
     app[method](

@@ -11,14 +11,15 @@ export function fileUrl(
 
 /** The variants of an image file as the API shows them: each URL with its status. */
 export function variantsView(publicUrl: string, file: FileRecord) {
-  if (file.variantStatus === 'none') return undefined;
+  const status = file.variantStatus;
+  if (status === 'none') return undefined;
   return Object.fromEntries(
     VARIANT_NAMES.map((name) => [
       name,
       {
         url: fileUrl(publicUrl, file, variantFilename(file.id, name)),
-        status:
-          file.variants[name]?.status ?? (file.variantStatus === 'pending' ? 'pending' : file.variantStatus),
+        // The worker lists the variants it made; the others are as pending or failed as the file.
+        status: file.variants[name] ? ('ready' as const) : status,
       },
     ]),
   );
@@ -42,7 +43,7 @@ export function fileView(publicUrl: string, file: FileRecord) {
 /** The answer to a successful upload (the seed's fields, plus id, key, bucket and variants). */
 export function uploadedView(publicUrl: string, file: FileRecord) {
   return {
-    success: true,
+    success: true as const,
     message: 'File uploaded successfully',
     url: fileUrl(publicUrl, file, file.key),
     file: {

@@ -22,6 +22,7 @@ import {
 } from '@stowage/core';
 import { maxFileBytes, type Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
+import { cleanFilename } from './clean-filename.ts';
 import { recordFile } from './record-file.ts';
 import { sniffType, SNIFF_BYTES, typeAllowed } from './sniff.ts';
 
@@ -42,7 +43,7 @@ function partSizeFor(size: number): number {
 export const partCountOf = (u: Pick<DirectUpload, 'declaredSize' | 'partSize'>) =>
   Math.ceil(u.declaredSize / u.partSize);
 
-function directUploads(deps: ApiDeps): DirectUploads {
+function directUploads(deps: Pick<ApiDeps, 'store'>): DirectUploads {
   if (!deps.store.direct) {
     throw badRequest('Direct uploads need an S3 object store; send the file to POST /upload/:bucket instead');
   }
@@ -50,7 +51,12 @@ function directUploads(deps: ApiDeps): DirectUploads {
 }
 
 /** A live upload of the caller's tenant; with `claim`, taken so no concurrent call can finish it too. */
-async function liveUpload(deps: ApiDeps, caller: Caller, id: string, claim = false): Promise<DirectUpload> {
+async function liveUpload(
+  deps: Pick<ApiDeps, 'pool'>,
+  caller: Caller,
+  id: string,
+  claim = false,
+): Promise<DirectUpload> {
   const find = claim ? claimDirectUpload : getDirectUpload;
   const upload = isUuid(id) ? await find(deps.pool, caller.tenantId, id) : undefined;
   if (!upload) throw fileNotFound();
@@ -58,24 +64,29 @@ async function liveUpload(deps: ApiDeps, caller: Caller, id: string, claim = fal
 }
 
 export interface NewDirectUpload {
+  /** The client's name for the file: metadata, and where the stored key's extension comes from. */
   filename: string;
   size: number;
   allowPublicAccess: boolean | undefined;
 }
 
-/** Starts a direct upload: reserves the whole declared size and creates the multipart upload in S3. */
-export async function createDirectUpload(
-  deps: ApiDeps,
+/**
+ * Starts a direct upload: reserves the whole declared size and creates the multipart upload in S3.
+ * The file is public unless `allowPublicAccess` (or the bucket's default) says otherwise.
+ */
+export async function startDirectUpload(
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'config'>,
   caller: Caller,
   bucket: string,
   input: NewDirectUpload,
-) {
+): Promise<DirectUpload> {
   const direct = directUploads(deps);
   const maxBytes = maxFileBytes(caller, deps.config.maxFileSizeLimit);
   if (input.size > maxBytes) throw payloadTooLarge(maxBytes);
   const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
   const id = randomUUID();
-  const ext = FILE_EXTENSION.exec(input.filename)?.[1]?.toLowerCase() ?? 'bin';
+  const originalName = cleanFilename(input.filename);
+  const ext = FILE_EXTENSION.exec(originalName)?.[1]?.toLowerCase() ?? 'bin';
   const fileKey = `${randomUUID()}.${ext}`;
   const objectKey = objectKeyOf(bucket, fileKey);
   const reservation = await reserveQuota(deps.pool, {
@@ -100,7 +111,7 @@ export async function createDirectUpload(
       bucket,
       fileKey,
       s3UploadId: uploadId,
-      originalName: input.filename,
+      originalName,
       declaredSize: input.size,
       partSize: partSizeFor(input.size),
       allowPublicAccess: input.allowPublicAccess ?? settings.publicDefault,
@@ -116,7 +127,12 @@ export async function createDirectUpload(
 }
 
 /** Presigned URLs for the given parts of a live upload. */
-export async function presignParts(deps: ApiDeps, caller: Caller, id: string, partNumbers: number[]) {
+export async function presignParts(
+  deps: Pick<ApiDeps, 'pool' | 'store'>,
+  caller: Caller,
+  id: string,
+  partNumbers: number[],
+) {
   const direct = directUploads(deps);
   const upload = await liveUpload(deps, caller, id);
   const count = partCountOf(upload);
@@ -166,8 +182,8 @@ function partsProblem(
  * declared size; reads the type from the first bytes; then records the file and settles the quota.
  * Anything wrong discards the whole upload: nothing is left behind.
  */
-export async function completeDirectUpload(
-  deps: ApiDeps,
+export async function finishDirectUpload(
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>,
   caller: Caller,
   id: string,
   claimed: { partNumber: number; etag: string }[] | undefined,
@@ -217,7 +233,11 @@ export async function completeDirectUpload(
 }
 
 /** Abandons a direct upload: aborts it in the store and releases its quota. */
-export async function abortDirectUpload(deps: ApiDeps, caller: Caller, id: string): Promise<void> {
+export async function cancelDirectUpload(
+  deps: Pick<ApiDeps, 'pool' | 'store'>,
+  caller: Caller,
+  id: string,
+): Promise<void> {
   const direct = directUploads(deps);
   const upload = await liveUpload(deps, caller, id, true);
   const key = objectKeyOf(upload.bucket, upload.fileKey);
