@@ -106,6 +106,56 @@ for (const backend of stackBackends) {
       await assertNothingLeft();
     });
 
+    it('says which upload field, query parameter or body member is wrong', async () => {
+      const end = `--${BOUNDARY}--\r\n`;
+      const form = (body: string) => send('/upload/docs', multipart(`${body}${end}`));
+      const cases = [
+        {
+          res: await form(part('file', 'abc', 'a.txt') + part('waitForVariants', 'soon')),
+          path: 'body.waitForVariants',
+        },
+        { res: await form(part('file', 'abc', 'a.txt') + part('colour', 'blue')), path: 'body.colour' },
+        { res: await form(part('upload', 'abc', 'a.txt')), path: 'body.upload' },
+        { res: await form(part('allowPublicAccess', 'true')), path: 'body.file' },
+        {
+          res: await send('/upload/docs/x.txt?allowPublicAccess=maybe', { method: 'PUT', body: 'abc' }),
+          path: 'query.allowPublicAccess',
+        },
+        {
+          res: await send('/uploads/docs', { method: 'POST', json: { filename: 'x.bin', size: '10' } }),
+          path: 'body.size',
+        },
+      ];
+      for (const { res, path } of cases) {
+        assertError(res, 400, 'BAD_REQUEST');
+        assert.deepEqual(
+          res.body.fields.map((f: { path: string }) => f.path),
+          [path],
+        );
+      }
+      await assertNothingLeft();
+    });
+
+    it('rejects direct-upload ids that are not UUIDs, saying so', async () => {
+      const id = '0F070692-8186-4B8D-86B9-E55D3E99F0B8'; // upper case: never an id the API hands out
+      for (const bad of ['not-an-id', id, `${id.toLowerCase()}x`, '..%2F..%2Fetc']) {
+        for (const [action, json] of [
+          ['parts', { partNumbers: [1] }],
+          ['complete', {}],
+          ['abort', undefined],
+        ] as const) {
+          const res = await send(`/uploads/${bad}/${action}`, { method: 'POST', json });
+          assertError(res, 400, 'BAD_REQUEST');
+          assert.deepEqual(
+            res.body.fields.map((f: { path: string }) => f.path),
+            ['params.id'],
+            `${bad} ${action}`,
+          );
+        }
+      }
+      await assertNothingLeft();
+    });
+
     it('rejects an empty file', async () => {
       assertError(await upload(stack.url, 'docs', '', { key: tenant.key }), 400, 'BAD_REQUEST');
       await assertNothingLeft();

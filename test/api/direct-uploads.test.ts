@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { getUsage } from '@stowage/core';
 import { sweepOnce } from '@stowage/api';
@@ -220,6 +220,20 @@ describe('direct-to-S3 multipart uploads', () => {
     const other = await stack.createTenant();
     for (const path of [`/uploads/${uploadId}/complete`, `/uploads/${uploadId}/abort`]) {
       assert.equal((await call(stack.url, path, { method: 'POST', key: other.key, json: {} })).status, 404);
+    }
+    // A well-formed id that was never handed out is unknown, not invalid.
+    for (const [action, json] of [
+      ['parts', { partNumbers: [1] }],
+      ['complete', {}],
+      ['abort', undefined],
+    ] as const) {
+      const res = await call(stack.url, `/uploads/${randomUUID()}/${action}`, {
+        method: 'POST',
+        key: tenant.key,
+        json,
+      });
+      assert.equal(res.status, 404, action);
+      assert.equal(res.body.code, 'FILE_NOT_FOUND');
     }
     await call(stack.url, `/uploads/${uploadId}/abort`, { method: 'POST', key: tenant.key });
   });

@@ -90,6 +90,39 @@ for (const backend of stackBackends) {
       assert.deepEqual(Buffer.from(await served.arrayBuffer()), pdf);
     });
 
+    it('keeps UTF-8 file names from filename, filename* and the PUT path', async () => {
+      const t = await stack.createTenant();
+      const name = 'héllo wörld 日本語.pdf';
+      const pdf = '%PDF-1.4\n';
+      // What browsers and `curl -F "file=@r.pdf;filename=…"` send: the name's UTF-8 bytes as they are.
+      const plain = await upload(stack.url, 'utf8', pdf, { key: t.key, filename: name });
+      // RFC 5987, with a plain fallback for clients that do not read it.
+      const boundary = 'utf8-boundary';
+      const extended = await call(stack.url, '/upload/utf8', {
+        method: 'POST',
+        key: t.key,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body: Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="hello.pdf"; ` +
+            `filename*=UTF-8''${encodeURIComponent(name)}\r\n\r\n${pdf}\r\n--${boundary}--\r\n`,
+        ),
+      });
+      const put = await call(stack.url, `/upload/utf8/${encodeURIComponent(name)}`, {
+        method: 'PUT',
+        key: t.key,
+        body: pdf,
+      });
+      for (const res of [plain, extended, put]) {
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        assert.equal(res.body.file.original, name);
+      }
+      const listed = await call(stack.url, '/files/utf8', { key: t.key });
+      assert.deepEqual(
+        listed.body.files.map((f: { original: string }) => f.original),
+        [name, name, name],
+      );
+    });
+
     it('lists a bucket page by page', async () => {
       const t = await stack.createTenant();
       const keys: string[] = [];

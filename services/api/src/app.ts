@@ -13,9 +13,9 @@ import {
 } from './limits/rate-limit-middleware.ts';
 import { RateLimits } from './limits/rate-limits.ts';
 import { deleteBucket } from './http/routes/delete-bucket.ts';
-import { cancelDirectUpload } from './http/routes/abort-direct-upload.ts';
-import { finishDirectUpload } from './http/routes/complete-direct-upload.ts';
-import { startDirectUpload } from './http/routes/create-direct-upload.ts';
+import { abortDirectUpload } from './http/routes/abort-direct-upload.ts';
+import { completeDirectUpload } from './http/routes/complete-direct-upload.ts';
+import { createDirectUpload } from './http/routes/create-direct-upload.ts';
 import { createSignedUrl } from './http/routes/create-signed-url.ts';
 import { signUploadParts } from './http/routes/sign-upload-parts.ts';
 import { deleteFile } from './http/routes/delete-file.ts';
@@ -40,6 +40,12 @@ function declaredRoutes(deps: ApiDeps): AnyRoute[] {
     getUsage(deps),
     getHealthz(),
     getReadyz(deps),
+    uploadFile(deps),
+    putFile(deps),
+    createDirectUpload(deps),
+    signUploadParts(deps),
+    completeDirectUpload(deps),
+    abortDirectUpload(deps),
   ];
   routes.push(getOpenapi(deps, () => routes));
   return routes;
@@ -51,7 +57,6 @@ const JSON_BODY_BYTES = 16 * 1024;
 /** The REST API as an express app. */
 export function createApp(deps: ApiDeps): express.Express {
   const auth = new Authenticator(deps.pool, deps.config.keyCacheTtlMs);
-  const json = express.json({ limit: '16kb' });
   const limits = new RateLimits(deps.redis, deps.metrics);
   const caller = (scope: 'read' | 'write' | 'admin', routeClass: KeyedClass) => [
     requireCaller(auth, scope, (req, res) => limitFailedAuth(limits, deps.config.authFailureLimit, req, res)),
@@ -65,17 +70,6 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(corsPreflight(deps.pool));
 
-  app.post('/upload/:bucket', caller('write', 'upload'), uploadFile(deps));
-  app.put('/upload/:bucket/:filename', caller('write', 'upload'), putFile(deps));
-  app.post('/uploads/:bucket', caller('write', 'upload'), json, startDirectUpload(deps));
-  app.post('/uploads/:id/parts', caller('write', 'upload'), json, signUploadParts(deps));
-  app.post(
-    '/uploads/:id/complete',
-    caller('write', 'upload'),
-    express.json({ limit: '1mb' }),
-    finishDirectUpload(deps),
-  );
-  app.post('/uploads/:id/abort', caller('write', 'upload'), cancelDirectUpload(deps));
   for (const route of declaredRoutes(deps)) {
     const { method, path, access, body } = route.contract;
     app[method](

@@ -44,7 +44,7 @@ export function fileView(publicUrl: string, file: FileRecord) {
 /** The answer to a successful upload (the seed's fields, plus id, key, bucket and variants). */
 export function uploadedView(publicUrl: string, file: FileRecord) {
   return {
-    success: true,
+    success: true as const,
     message: 'File uploaded successfully',
     url: fileUrl(publicUrl, file, file.key),
     file: {

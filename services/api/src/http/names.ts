@@ -1,7 +1,4 @@
-import { BUCKET_NAME, UUID_PATTERN, VARIANT_NAMES, badRequest } from '@stowage/core';
-
-/** A stored file's extension: what the type was read as, or what a direct upload's file name ends in. */
-export const EXTENSION_PATTERN = '[a-z0-9]{1,10}';
+import { BUCKET_NAME, EXTENSION_PATTERN, UUID_PATTERN, VARIANT_NAMES, badRequest } from '@stowage/core';
 
 /** Stored file names: `<uuid>.<ext>`. */
 export const FILE_KEY = new RegExp(`^(${UUID_PATTERN})\\.(${EXTENSION_PATTERN})$`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BUCKET_NAME, errorStatus } from '@stowage/core';
+import { BUCKET_NAME, UUID_PATTERN, errorStatus } from '@stowage/core';
 import { FILE_KEY } from './names.ts';
 
 /** A logical bucket name, in a path or a body. */
@@ -73,3 +73,9 @@ export const uploadedFile = z
     variants: variantsView,
   })
   .meta({ id: 'UploadedFile' });
+
+/** A direct upload's id, as POST /uploads/:bucket answered it. */
+export const uploadId = z
+  .string()
+  .regex(new RegExp(`^${UUID_PATTERN}$`), 'an upload id is a lowercase UUID')
+  .meta({ description: 'The `uploadId` that POST /uploads/{bucket} answered with' });

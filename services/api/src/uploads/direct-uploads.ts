@@ -1,13 +1,13 @@
 import { buffer } from 'node:stream/consumers';
 import { randomUUID } from 'node:crypto';
 import {
+  EXTENSION_PATTERN,
   badRequest,
   fileNotFound,
   getBucketSettings,
   claimDirectUpload,
   getDirectUpload,
   insertDirectUpload,
-  insertFile,
   isUuid,
   objectKeyOf,
   payloadTooLarge,
@@ -15,7 +15,6 @@ import {
   reserveQuota,
   settleReservation,
   unsupportedMediaType,
-  withTransaction,
   type DirectUpload,
   type DirectUploads,
   type FileRecord,
@@ -23,8 +22,9 @@ import {
 } from '@stowage/core';
 import { maxFileBytes, type Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
-import { EXTENSION_PATTERN } from '../http/names.ts';
-import { hasVariants, sniffType, SNIFF_BYTES, typeAllowed } from './sniff.ts';
+import { cleanFilename } from './clean-filename.ts';
+import { recordFile } from './record-file.ts';
+import { sniffType, SNIFF_BYTES, typeAllowed } from './sniff.ts';
 
 const MiB = 1024 * 1024;
 /** S3's smallest part (but for the last) and most parts. */
@@ -43,7 +43,7 @@ function partSizeFor(size: number): number {
 export const partCountOf = (u: Pick<DirectUpload, 'declaredSize' | 'partSize'>) =>
   Math.ceil(u.declaredSize / u.partSize);
 
-function directUploads(deps: ApiDeps): DirectUploads {
+function directUploads(deps: Pick<ApiDeps, 'store'>): DirectUploads {
   if (!deps.store.direct) {
     throw badRequest('Direct uploads need an S3 object store; send the file to POST /upload/:bucket instead');
   }
@@ -51,7 +51,12 @@ function directUploads(deps: ApiDeps): DirectUploads {
 }
 
 /** A live upload of the caller's tenant; with `claim`, taken so no concurrent call can finish it too. */
-async function liveUpload(deps: ApiDeps, caller: Caller, id: string, claim = false): Promise<DirectUpload> {
+async function liveUpload(
+  deps: Pick<ApiDeps, 'pool'>,
+  caller: Caller,
+  id: string,
+  claim = false,
+): Promise<DirectUpload> {
   const find = claim ? claimDirectUpload : getDirectUpload;
   const upload = isUuid(id) ? await find(deps.pool, caller.tenantId, id) : undefined;
   if (!upload) throw fileNotFound();
@@ -59,24 +64,29 @@ async function liveUpload(deps: ApiDeps, caller: Caller, id: string, claim = fal
 }
 
 export interface NewDirectUpload {
+  /** The client's name for the file: metadata, and where the stored key's extension comes from. */
   filename: string;
   size: number;
   allowPublicAccess: boolean | undefined;
 }
 
-/** Starts a direct upload: reserves the whole declared size and creates the multipart upload in S3. */
-export async function createDirectUpload(
-  deps: ApiDeps,
+/**
+ * Starts a direct upload: reserves the whole declared size and creates the multipart upload in S3.
+ * The file is public unless `allowPublicAccess` (or the bucket's default) says otherwise.
+ */
+export async function startDirectUpload(
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'config'>,
   caller: Caller,
   bucket: string,
   input: NewDirectUpload,
-) {
+): Promise<DirectUpload> {
   const direct = directUploads(deps);
   const maxBytes = maxFileBytes(caller, deps.config.maxFileSizeLimit);
   if (input.size > maxBytes) throw payloadTooLarge(maxBytes);
   const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
   const id = randomUUID();
-  const ext = FILE_EXTENSION.exec(input.filename)?.[1]?.toLowerCase() ?? 'bin';
+  const originalName = cleanFilename(input.filename);
+  const ext = FILE_EXTENSION.exec(originalName)?.[1]?.toLowerCase() ?? 'bin';
   const fileKey = `${randomUUID()}.${ext}`;
   const objectKey = objectKeyOf(bucket, fileKey);
   const reservation = await reserveQuota(deps.pool, {
@@ -101,7 +111,7 @@ export async function createDirectUpload(
       bucket,
       fileKey,
       s3UploadId: uploadId,
-      originalName: input.filename,
+      originalName,
       declaredSize: input.size,
       partSize: partSizeFor(input.size),
       allowPublicAccess: input.allowPublicAccess ?? settings.publicDefault,
@@ -117,7 +127,12 @@ export async function createDirectUpload(
 }
 
 /** Presigned URLs for the given parts of a live upload. */
-export async function presignParts(deps: ApiDeps, caller: Caller, id: string, partNumbers: number[]) {
+export async function presignParts(
+  deps: Pick<ApiDeps, 'pool' | 'store'>,
+  caller: Caller,
+  id: string,
+  partNumbers: number[],
+) {
   const direct = directUploads(deps);
   const upload = await liveUpload(deps, caller, id);
   const count = partCountOf(upload);
@@ -167,8 +182,8 @@ function partsProblem(
  * declared size; reads the type from the first bytes; then records the file and settles the quota.
  * Anything wrong discards the whole upload: nothing is left behind.
  */
-export async function completeDirectUpload(
-  deps: ApiDeps,
+export async function finishDirectUpload(
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>,
   caller: Caller,
   id: string,
   claimed: { partNumber: number; etag: string }[] | undefined,
@@ -200,24 +215,17 @@ export async function completeDirectUpload(
       throw unsupportedMediaType(`Bucket ${upload.bucket} does not accept ${type.mimetype}`);
     }
     const reservation = { id: upload.reservationId, tenantId: caller.tenantId, bytes: upload.declaredSize };
-    const file = await withTransaction(deps.pool, async (client) => {
-      if (!(await settleReservation(client, reservation, upload.declaredSize, 1))) return undefined;
-      return insertFile(client, {
-        id: upload.fileKey.slice(0, 36),
-        tenantId: caller.tenantId,
-        bucket: upload.bucket,
-        key: upload.fileKey,
-        originalName: upload.originalName,
-        mimetype: type.mimetype,
-        size: upload.declaredSize,
-        etag: `"${upload.fileKey.slice(0, 36)}"`,
-        allowPublicAccess: upload.allowPublicAccess,
-        variantStatus: hasVariants(type.mimetype, deps.config.variants.rasteriseSvg) ? 'pending' : 'none',
-      });
+    return await recordFile(deps, {
+      id: upload.fileKey.slice(0, 36),
+      tenantId: caller.tenantId,
+      bucket: upload.bucket,
+      key: upload.fileKey,
+      size: upload.declaredSize,
+      mimetype: type.mimetype,
+      originalName: upload.originalName,
+      allowPublicAccess: upload.allowPublicAccess,
+      quota: { settle: (client, size) => settleReservation(client, reservation, size, 1) },
     });
-    if (!file) throw fileNotFound(); // swept as abandoned while completing
-    deps.metrics.bytesUploaded.inc(file.size);
-    return file;
   } catch (err) {
     await discard();
     throw err;
@@ -225,7 +233,11 @@ export async function completeDirectUpload(
 }
 
 /** Abandons a direct upload: aborts it in the store and releases its quota. */
-export async function abortDirectUpload(deps: ApiDeps, caller: Caller, id: string): Promise<void> {
+export async function cancelDirectUpload(
+  deps: Pick<ApiDeps, 'pool' | 'store'>,
+  caller: Caller,
+  id: string,
+): Promise<void> {
   const direct = directUploads(deps);
   const upload = await liveUpload(deps, caller, id, true);
   const key = objectKeyOf(upload.bucket, upload.fileKey);

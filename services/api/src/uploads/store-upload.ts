@@ -3,28 +3,21 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   badRequest,
-  insertFile,
   payloadTooLarge,
   objectKeyOf,
-  serviceUnavailable,
   unsupportedMediaType,
-  withTransaction,
   type BucketSettings,
-  type FileRecord,
 } from '@stowage/core';
 import { maxFileBytes, type Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 import { QuotaGuard } from './quota-guard.ts';
-import { hasVariants, sniffType, SNIFF_BYTES, typeAllowed, type SniffedType } from './sniff.ts';
+import type { StoredFile } from './record-file.ts';
+import { sniffType, SNIFF_BYTES, typeAllowed } from './sniff.ts';
 import { UploadMeter } from './upload-meter.ts';
 
-/** An upload whose bytes are stored and whose quota is reserved, but which is not recorded yet. */
-export interface StoredUpload {
-  id: string;
-  key: string;
+/** An upload whose bytes are stored and whose quota is reserved, waiting for its name and access. */
+export interface StoredUpload extends Omit<StoredFile, 'originalName' | 'allowPublicAccess'> {
   objectKey: string;
-  size: number;
-  type: SniffedType;
   quota: QuotaGuard;
 }
 
@@ -69,7 +62,7 @@ export interface UploadSource {
  * anything fails (the store removes partial writes; the reservation is released).
  */
 export async function storeUpload(
-  deps: ApiDeps,
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>,
   caller: Caller,
   bucket: string,
   settings: BucketSettings,
@@ -122,46 +115,24 @@ export async function storeUpload(
     await quota.release();
     throw err;
   }
-  deps.metrics.bytesUploaded.inc(meter.bytes);
-  return { id, key, objectKey, size: meter.bytes, type, quota };
-}
-
-/** Records a stored upload: settles its quota and inserts the file (and its variant job) in one transaction. */
-export async function commitUpload(
-  deps: ApiDeps,
-  caller: Caller,
-  bucket: string,
-  upload: StoredUpload,
-  details: { originalName: string; allowPublicAccess: boolean },
-): Promise<FileRecord> {
-  const file = await withTransaction(deps.pool, async (client) => {
-    if (!(await upload.quota.settle(client, upload.size))) return undefined;
-    return insertFile(client, {
-      id: upload.id,
-      tenantId: caller.tenantId,
-      bucket,
-      key: upload.key,
-      originalName: details.originalName,
-      mimetype: upload.type.mimetype,
-      size: upload.size,
-      etag: `"${upload.id}"`,
-      allowPublicAccess: details.allowPublicAccess,
-      variantStatus: hasVariants(upload.type.mimetype, deps.config.variants.rasteriseSvg)
-        ? 'pending'
-        : 'none',
-    });
-  }).catch(async (err: unknown) => {
-    await discardUpload(deps, caller, upload);
-    throw err;
-  });
-  if (file) return file;
-  // The sweeper took the reservation as abandoned (this process stalled past its lifetime).
-  await discardUpload(deps, caller, upload);
-  throw serviceUnavailable('The upload took too long to record; please retry', 1);
+  return {
+    id,
+    tenantId: caller.tenantId,
+    bucket,
+    key,
+    objectKey,
+    size: meter.bytes,
+    mimetype: type.mimetype,
+    quota,
+  };
 }
 
 /** Undoes a stored upload that will not be recorded. */
-export async function discardUpload(deps: ApiDeps, caller: Caller, upload: StoredUpload): Promise<void> {
+export async function discardUpload(
+  deps: Pick<ApiDeps, 'store'>,
+  caller: Caller,
+  upload: StoredUpload,
+): Promise<void> {
   await upload.quota.release();
   await deps.store.delete({ bucket: caller.tenant.storageBucket, keys: [upload.objectKey] });
 }

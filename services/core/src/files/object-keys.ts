@@ -3,6 +3,9 @@ export const UUID_PATTERN = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 const UUID = new RegExp(`^${UUID_PATTERN}$`);
 export const isUuid = (value: string): boolean => UUID.test(value);
 
+/** A stored file's extension: what the type was read as, or what a direct upload's file name ends in. */
+export const EXTENSION_PATTERN = '[a-z0-9]{1,10}';
+
 /** Variant names and their maximum widths. */
 export const VARIANT_WIDTHS = { large: 1920, small: 800, thumb: 300 } as const;
 export type VariantName = keyof typeof VARIANT_WIDTHS;

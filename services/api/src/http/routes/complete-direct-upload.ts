@@ -1,26 +1,43 @@
-import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../../deps.ts';
-import { completeDirectUpload } from '../../uploads/direct-uploads.ts';
-import { callerOf } from '../caller.ts';
+import { finishDirectUpload } from '../../uploads/direct-uploads.ts';
 import { uploadedView } from '../file-view.ts';
-import { parseBody } from '../json-body.ts';
+import { defineRoute } from '../route.ts';
+import { uploadId, uploadedFile } from '../schemas.ts';
 
 const body = z.object({
   parts: z
-    .array(z.object({ partNumber: z.number().int().min(1), etag: z.string().min(1).max(256) }))
+    .array(
+      z.object({
+        partNumber: z.number().int().min(1),
+        etag: z.string().min(1).max(256).meta({ description: 'The ETag S3 answered the part with' }),
+      }),
+    )
     .max(10_000)
-    .optional(),
+    .optional()
+    .meta({ description: 'Every part with its ETag, checked against what S3 holds (optional)' }),
 });
 
 /**
  * POST /uploads/:id/complete `{parts?: [{partNumber, etag}]}` — checks the parts against the store and
  * records the file, answering like an upload. A mismatch discards the upload.
  */
-export function finishDirectUpload(deps: ApiDeps) {
-  return async (req: Request, res: Response) => {
-    const { parts } = parseBody(req, body);
-    const file = await completeDirectUpload(deps, callerOf(res), String(req.params.id), parts);
-    res.status(201).json(uploadedView(deps.config.http.publicUrl, file));
-  };
+export function completeDirectUpload(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>) {
+  return defineRoute({
+    operationId: 'completeDirectUpload',
+    method: 'post',
+    path: '/uploads/:id/complete',
+    tag: 'Uploads',
+    summary: 'Complete a direct upload and record the file',
+    description:
+      'The parts must make up exactly the declared size; the type is read from the bytes. ' +
+      'Anything wrong discards the whole upload and releases its quota.',
+    access: { scope: 'write', limit: 'upload' },
+    params: z.object({ id: uploadId }),
+    body: { json: body, maxBytes: 1024 * 1024 },
+    responses: { 201: { description: 'The file is stored', schema: uploadedFile } },
+  }).handle(async ({ params: { id }, body: { parts }, caller }) => {
+    const file = await finishDirectUpload(deps, caller, id, parts);
+    return { status: 201, body: uploadedView(deps.config.http.publicUrl, file) };
+  });
 }

@@ -1,43 +1,76 @@
-import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../../deps.ts';
-import { cleanFilename } from '../../uploads/receive-multipart.ts';
-import { createDirectUpload, partCountOf } from '../../uploads/direct-uploads.ts';
-import { callerOf } from '../caller.ts';
-import { parseBody } from '../json-body.ts';
-import { bucketName } from '../names.ts';
+import { partCountOf, startDirectUpload } from '../../uploads/direct-uploads.ts';
+import { defineRoute } from '../route.ts';
+import { bucketName, uploadId } from '../schemas.ts';
 
 const body = z.object({
-  filename: z.string().min(1).max(1024),
-  size: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  // Accepted for compatibility and ignored: the type is read from the bytes on completion.
-  contentType: z.string().max(255).optional(),
-  allowPublicAccess: z.boolean().optional(),
+  filename: z
+    .string()
+    .min(1)
+    .max(1024)
+    .meta({ description: "The file's name: metadata, and the stored key's extension", example: 'movie.mp4' }),
+  size: z
+    .number()
+    .int()
+    .positive()
+    .max(Number.MAX_SAFE_INTEGER)
+    .meta({ description: 'The exact size of the file in bytes; the quota for it is reserved now' }),
+  contentType: z
+    .string()
+    .max(255)
+    .optional()
+    .meta({ description: 'Accepted for compatibility and ignored: the type is read from the bytes' }),
+  allowPublicAccess: z
+    .boolean()
+    .optional()
+    .meta({ description: "Serve it to anyone without a key (default: true, or the bucket's default)" }),
+});
+
+const started = z.object({
+  success: z.literal(true),
+  uploadId,
+  bucket: z.string(),
+  key: z.string().meta({ description: 'The stored file name the upload will have, `<uuid>.<ext>`' }),
+  size: z.number().int().positive(),
+  partSize: z.number().int().positive().meta({ description: 'Every part but the last is this long' }),
+  partCount: z.number().int().positive(),
+  expiresAt: z.iso.datetime().meta({ description: 'Complete the upload before this, or it is abandoned' }),
 });
 
 /**
  * POST /uploads/:bucket `{filename, size, allowPublicAccess?}` — starts a direct-to-S3 multipart upload:
  * reserves the quota for `size` and answers with the upload id and the part size to cut the file into.
  */
-export function startDirectUpload(deps: ApiDeps) {
-  return async (req: Request, res: Response) => {
-    const caller = callerOf(res);
-    const bucket = bucketName(req.params.bucket);
-    const input = parseBody(req, body);
-    const upload = await createDirectUpload(deps, caller, bucket, {
-      filename: cleanFilename(input.filename),
-      size: input.size,
-      allowPublicAccess: input.allowPublicAccess,
-    });
-    res.status(201).json({
-      success: true,
-      uploadId: upload.id,
-      bucket,
-      key: upload.fileKey,
-      size: upload.declaredSize,
-      partSize: upload.partSize,
-      partCount: partCountOf(upload),
-      expiresAt: upload.expiresAt.toISOString(),
-    });
-  };
+export function createDirectUpload(deps: Pick<ApiDeps, 'pool' | 'store' | 'config'>) {
+  return defineRoute({
+    operationId: 'createDirectUpload',
+    method: 'post',
+    path: '/uploads/:bucket',
+    tag: 'Uploads',
+    summary: 'Start a direct-to-S3 multipart upload',
+    description:
+      'For very large files: the quota for `size` is reserved now, the parts go straight to S3 with ' +
+      'presigned URLs (POST /uploads/{id}/parts), and POST /uploads/{id}/complete records the file. ' +
+      'Needs an S3 object store (not the embedded filesystem).',
+    access: { scope: 'write', limit: 'upload' },
+    params: z.object({ bucket: bucketName }),
+    body: { json: body },
+    responses: { 201: { description: 'The upload is started', schema: started } },
+  }).handle(async ({ params: { bucket }, body: { filename, size, allowPublicAccess }, caller }) => {
+    const upload = await startDirectUpload(deps, caller, bucket, { filename, size, allowPublicAccess });
+    return {
+      status: 201,
+      body: {
+        success: true,
+        uploadId: upload.id,
+        bucket,
+        key: upload.fileKey,
+        size: upload.declaredSize,
+        partSize: upload.partSize,
+        partCount: partCountOf(upload),
+        expiresAt: upload.expiresAt.toISOString(),
+      },
+    };
+  });
 }

@@ -1,42 +1,48 @@
-import type { Request, Response } from 'express';
-import { getBucketSettings } from '@stowage/core';
+import { z } from 'zod';
 import type { ApiDeps } from '../../deps.ts';
-import { cleanFilename, parseBoolean } from '../../uploads/receive-multipart.ts';
-import { commitUpload, storeUpload } from '../../uploads/store-upload.ts';
-import { callerOf } from '../caller.ts';
+import { uploadRaw } from '../../uploads/streamed-uploads.ts';
 import { uploadedView } from '../file-view.ts';
-import { bucketName } from '../names.ts';
 import { clientGone, declaredLength } from '../request-body.ts';
+import { defineRoute } from '../route.ts';
+import { bucketName, flag, uploadedFile } from '../schemas.ts';
 
 /**
  * PUT /upload/:bucket/:filename — the request body is the file, streamed with no multipart parsing.
  * `?allowPublicAccess=false` makes it protected; the file name is metadata only.
  */
-export function putFile(deps: ApiDeps) {
-  return async (req: Request, res: Response) => {
-    const caller = callerOf(res);
-    const bucket = bucketName(req.params.bucket);
-    const query = req.query.allowPublicAccess;
-    const allowPublicAccess =
-      query === undefined ? undefined : parseBoolean('allowPublicAccess', String(query));
-    const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
-    const stored = await storeUpload(
-      deps,
-      caller,
-      bucket,
-      settings,
-      {
-        body: req,
-        expectedBytes: declaredLength(req),
-        // Node ends a body with a Content-Length at exactly that many bytes, or fails it.
-        exactBytes: req.headers['content-length'] === undefined ? undefined : declaredLength(req),
-      },
-      clientGone(res),
-    );
-    const file = await commitUpload(deps, caller, bucket, stored, {
-      originalName: cleanFilename(String(req.params.filename)),
-      allowPublicAccess: allowPublicAccess ?? settings.publicDefault,
+export function putFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>) {
+  return defineRoute({
+    operationId: 'putFile',
+    method: 'put',
+    path: '/upload/:bucket/:filename',
+    tag: 'Uploads',
+    summary: 'Upload a file as the raw request body',
+    description:
+      'The body is the file, streamed to storage with no multipart parsing; its type is read from its ' +
+      'bytes. The file name in the path is metadata only.',
+    access: { scope: 'write', limit: 'upload' },
+    params: z.object({
+      bucket: bucketName,
+      filename: z.string().meta({
+        description: "The file's name, percent-encoded UTF-8 (metadata only)",
+        example: 'report.pdf',
+      }),
+    }),
+    query: z.object({
+      allowPublicAccess: flag
+        .optional()
+        .meta({ description: "Serve it to anyone without a key (default: true, or the bucket's default)" }),
+    }),
+    body: { raw: 'application/octet-stream', description: 'The file itself' },
+    responses: { 201: { description: 'The file is stored', schema: uploadedFile } },
+  }).handle(async ({ params: { bucket, filename }, query: { allowPublicAccess }, caller, req, res }) => {
+    const file = await uploadRaw(deps, caller, bucket, {
+      body: req,
+      filename,
+      allowPublicAccess,
+      length: req.headers['content-length'] === undefined ? undefined : declaredLength(req),
+      signal: clientGone(res),
     });
-    res.status(201).json(uploadedView(deps.config.http.publicUrl, file));
-  };
+    return { status: 201, body: uploadedView(deps.config.http.publicUrl, file) };
+  });
 }

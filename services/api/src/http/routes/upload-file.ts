@@ -1,59 +1,54 @@
-import type { Request, Response } from 'express';
-import { getBucketSettings } from '@stowage/core';
+import { z } from 'zod';
 import type { ApiDeps } from '../../deps.ts';
-import { commitUpload, discardUpload, storeUpload, type StoredUpload } from '../../uploads/store-upload.ts';
-import { receiveMultipart } from '../../uploads/receive-multipart.ts';
-import { callerOf } from '../caller.ts';
-import { clientGone, declaredLength } from '../request-body.ts';
-import { awaitVariants } from '../../serving/await-variants.ts';
+import { uploadMultipart } from '../../uploads/streamed-uploads.ts';
 import { uploadedView } from '../file-view.ts';
-import { bucketName } from '../names.ts';
+import { clientGone, declaredLength } from '../request-body.ts';
+import { defineRoute } from '../route.ts';
+import { bucketName, flag, uploadedFile } from '../schemas.ts';
 
-/** The longest an upload with waitForVariants=true waits for its variants. */
-const WAIT_FOR_VARIANTS_MS = 30_000;
+const form = z.object({
+  file: z.string().meta({
+    description:
+      "The file, with its name as the part's filename (UTF-8) or filename*; its type is read from its bytes",
+    contentMediaType: 'application/octet-stream',
+  }),
+  allowPublicAccess: flag
+    .optional()
+    .meta({ description: "Serve it to anyone without a key (default: true, or the bucket's default)" }),
+  waitForVariants: flag
+    .optional()
+    .meta({ description: 'Answer once the variants of an image are made or failed (at most 30 s)' }),
+});
 
-/** The form's parts around the file (boundaries, part headers, small fields) fit in this. */
-const MULTIPART_OVERHEAD = 2048;
+/** The form's fields but the file, which the upload checks as they stream in. */
+const fields = form.omit({ file: true });
 
 /** POST /upload/:bucket — multipart/form-data with one `file`, streamed to the store. */
-export function uploadFile(deps: ApiDeps) {
-  return async (req: Request, res: Response) => {
-    const caller = callerOf(res);
-    const bucket = bucketName(req.params.bucket);
-    const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
-    const signal = clientGone(res);
-    let stored: StoredUpload | undefined;
-    let originalName = 'file';
-    let fields;
-    try {
-      fields = await receiveMultipart(
-        req,
-        {
-          async onFile(file) {
-            originalName = file.filename;
-            stored = await storeUpload(
-              deps,
-              caller,
-              bucket,
-              settings,
-              { body: file.stream, expectedBytes: Math.max(0, declaredLength(req) - MULTIPART_OVERHEAD) },
-              signal,
-            );
-          },
-        },
-        signal,
-      );
-    } catch (err) {
-      if (stored) await discardUpload(deps, caller, stored);
-      throw err;
-    }
-    const upload = stored!;
-    const file = await commitUpload(deps, caller, bucket, upload, {
-      originalName,
-      allowPublicAccess: fields.allowPublicAccess ?? settings.publicDefault,
+export function uploadFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>) {
+  return defineRoute({
+    operationId: 'uploadFile',
+    method: 'post',
+    path: '/upload/:bucket',
+    tag: 'Uploads',
+    summary: 'Upload a file (multipart/form-data)',
+    description:
+      'The file is streamed to storage, never buffered whole; its type is read from its bytes. ' +
+      'Images get WebP variants, made in the background unless `waitForVariants` is set.',
+    access: { scope: 'write', limit: 'upload' },
+    params: z.object({ bucket: bucketName }),
+    body: {
+      multipart: form,
+      description: 'One `file` part, and optionally the fields `allowPublicAccess` and `waitForVariants`',
+    },
+    responses: { 201: { description: 'The file is stored', schema: uploadedFile } },
+  }).handle(async ({ params: { bucket }, caller, req, res }) => {
+    const file = await uploadMultipart(deps, caller, bucket, {
+      headers: req.headers,
+      body: req,
+      fields,
+      declaredBytes: declaredLength(req),
+      signal: clientGone(res),
     });
-    // waitForVariants=true: answer once the variants are made (or failed), within a bound.
-    const shown = fields.waitForVariants ? await awaitVariants(deps.pool, file, WAIT_FOR_VARIANTS_MS) : file;
-    res.status(201).json(uploadedView(deps.config.http.publicUrl, shown));
-  };
+    return { status: 201, body: uploadedView(deps.config.http.publicUrl, file) };
+  });
 }
