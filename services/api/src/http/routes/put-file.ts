@@ -20,6 +20,7 @@ export function putFile(deps: ApiDeps) {
     const allowPublicAccess =
       query === undefined ? undefined : parseBoolean('allowPublicAccess', String(query));
     const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
+    const originalName = cleanFilename(String(req.params.filename));
     const stored = await storeUpload(
       deps,
       caller,
@@ -27,6 +28,7 @@ export function putFile(deps: ApiDeps) {
       settings,
       {
         body: req,
+        name: originalName,
         expectedBytes: declaredLength(req),
         // Node ends a body with a Content-Length at exactly that many bytes, or fails it.
         exactBytes: req.headers['content-length'] === undefined ? undefined : declaredLength(req),
@@ -34,7 +36,7 @@ export function putFile(deps: ApiDeps) {
       clientGone(res),
     );
     const file = await commitUpload(deps, caller, bucket, stored, {
-      originalName: cleanFilename(String(req.params.filename)),
+      originalName,
       allowPublicAccess: allowPublicAccess ?? settings.publicDefault,
     });
     res.status(201).json(uploadedView(deps.config.http.publicUrl, file));

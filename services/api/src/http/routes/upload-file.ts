@@ -36,7 +36,11 @@ export function uploadFile(deps: ApiDeps) {
               caller,
               bucket,
               settings,
-              { body: file.stream, expectedBytes: Math.max(0, declaredLength(req) - MULTIPART_OVERHEAD) },
+              {
+                body: file.stream,
+                name: file.filename,
+                expectedBytes: Math.max(0, declaredLength(req) - MULTIPART_OVERHEAD),
+              },
               signal,
             );
           },
