@@ -45,22 +45,3 @@ export function servingHeaders(file: ServedFile): Record<string, string> {
   if (isActive(file.mimetype)) headers['content-disposition'] = `attachment; filename="${file.filename}"`;
   return headers;
 }
-
-/** Whether a conditional GET may be answered 304 Not Modified. */
-export function notModified(
-  ifNoneMatch: string | undefined,
-  ifModifiedSince: string | undefined,
-  file: ServedFile,
-): boolean {
-  if (ifNoneMatch !== undefined) {
-    return ifNoneMatch
-      .split(',')
-      .map((tag) => tag.trim().replace(/^W\//, ''))
-      .some((tag) => tag === '*' || tag === file.etag);
-  }
-  if (ifModifiedSince !== undefined) {
-    const since = Date.parse(ifModifiedSince);
-    return !Number.isNaN(since) && Math.floor(file.lastModified.getTime() / 1000) * 1000 <= since;
-  }
-  return false;
-}

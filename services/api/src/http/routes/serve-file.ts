@@ -1,70 +1,18 @@
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import {
-  rangeNotSatisfiable,
-  fileNotFound,
-  getFileById,
-  grants,
-  objectKeyOf,
-  serviceUnavailable,
-  TENANT_ID,
-  BUCKET_NAME,
-  type FileRecord,
-  type VariantName,
-} from '@stowage/core';
+import { fileNotFound, getFileById, grants, objectKeyOf } from '@stowage/core';
 import { originAllowed, type Authenticator } from '../../auth/authenticator.ts';
 import type { ApiDeps } from '../../deps.ts';
-import { isActive, notModified, servingHeaders, type ServedFile } from '../../serving/serving-headers.ts';
+import { isActive, servingHeaders } from '../../serving/serving-headers.ts';
 import { awaitVariants } from '../../serving/await-variants.ts';
+import { byteRange } from '../../serving/byte-range.ts';
+import { notModified } from '../../serving/conditional.ts';
+import { resolveObject } from '../../serving/resolve-object.ts';
+import { parseServeTarget } from '../../serving/serve-target.ts';
 import { SmallObjectCache } from '../../serving/object-cache.ts';
 import { verifySignedQuery } from '../../serving/signed-urls.ts';
 import { allowOrigin } from '../cors.ts';
-import { SERVED_FILENAME } from '../names.ts';
 import { clientGone } from '../request-body.ts';
-
-interface Target {
-  tenantId: string;
-  bucket: string;
-  filename: string;
-  fileId: string;
-  variant: VariantName | undefined;
-}
-
-function parseTarget(params: Request['params']): Target | undefined {
-  const { tenantId, bucket, filename } = params;
-  if (typeof tenantId !== 'string' || typeof bucket !== 'string' || typeof filename !== 'string')
-    return undefined;
-  if (!TENANT_ID.test(tenantId) || !BUCKET_NAME.test(bucket)) return undefined;
-  const match = SERVED_FILENAME.exec(filename);
-  if (!match) return undefined;
-  return { tenantId, bucket, filename, fileId: match[1]!, variant: match[3] as VariantName | undefined };
-}
-
-/** Which object to send for a target, or an error: 404 for anything missing, 503 for a pending variant. */
-function resolveObject(
-  file: FileRecord,
-  target: Target,
-): { key: string; served: Omit<ServedFile, 'isPublic'>; size: number } {
-  const common = { filename: target.filename, lastModified: file.createdAt };
-  if (!target.variant) {
-    if (target.filename !== file.key) throw fileNotFound();
-    return {
-      key: file.key,
-      size: file.size,
-      served: { ...common, mimetype: file.mimetype, etag: file.etag },
-    };
-  }
-  const variant = file.variants[target.variant];
-  if (variant?.status === 'ready' && variant.size !== undefined) {
-    return {
-      key: target.filename,
-      size: variant.size,
-      served: { ...common, mimetype: 'image/webp', etag: `"${file.id}-${target.variant}"` },
-    };
-  }
-  if (file.variantStatus === 'pending') throw serviceUnavailable('The variant is still being generated', 2);
-  throw fileNotFound();
-}
 
 /** Files up to this size are kept in memory once served (SERVE_CACHE_SIZE in all). */
 const SMALL_OBJECT_BYTES = 256 * 1024;
@@ -88,7 +36,11 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
     maxObjectBytes: SMALL_OBJECT_BYTES,
   });
   return async (req: Request, res: Response) => {
-    const target = parseTarget(req.params);
+    const target = parseServeTarget({
+      tenantId: String(req.params.tenantId),
+      bucket: String(req.params.bucket),
+      filename: String(req.params.filename),
+    });
     const tenant = target && (await auth.tenant(target.tenantId));
     const file = tenant && target && (await getFileById(deps.pool, tenant.id, target.bucket, target.fileId));
     if (!target || !tenant || !file) throw fileNotFound();
@@ -110,10 +62,20 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
       }
     }
     const current = target.variant ? await awaitVariants(deps.pool, file, VARIANT_WAIT_MS) : file;
-    const { key, size, served } = resolveObject(current, target);
-    const shown = { ...served, isPublic: file.allowPublicAccess };
-    const headers = servingHeaders(shown);
-    if (notModified(req.get('if-none-match'), req.get('if-modified-since'), shown)) {
+    const served = resolveObject(current, target);
+    const { key, size } = served;
+    const headers = servingHeaders({
+      ...served,
+      filename: target.filename,
+      isPublic: file.allowPublicAccess,
+    });
+    const conditions = {
+      range: req.get('range'),
+      ifRange: req.get('if-range'),
+      ifNoneMatch: req.get('if-none-match'),
+      ifModifiedSince: req.get('if-modified-since'),
+    };
+    if (notModified(conditions, served)) {
       res.status(304).set(headers).end();
       return;
     }
@@ -142,7 +104,7 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
       res.end();
       return;
     }
-    const range = requestedRange(req, size, served.etag);
+    const range = byteRange(conditions, size, served.etag);
     if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
     headers['content-length'] = String(range ? range.end - range.start + 1 : size);
     if (req.method === 'HEAD') {
@@ -179,23 +141,4 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
       deps.metrics.bytesServed.inc(sent);
     }
   };
-}
-
-/** A single satisfiable byte range to send, undefined for the whole file; 416 if unsatisfiable. */
-function requestedRange(
-  req: Request,
-  size: number,
-  etag: string,
-): { start: number; end: number } | undefined {
-  if (req.get('range') === undefined) return undefined;
-  const ifRange = req.get('if-range');
-  if (ifRange !== undefined && ifRange !== etag) return undefined;
-  const ranges = req.range(size, { combine: true });
-  if (ranges === -1) {
-    throw rangeNotSatisfiable(size);
-  }
-  // Malformed or multiple ranges: the whole file is a valid answer.
-  if (ranges === -2 || ranges === undefined || ranges.type !== 'bytes' || ranges.length !== 1)
-    return undefined;
-  return ranges[0];
 }
