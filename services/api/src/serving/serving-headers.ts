@@ -40,8 +40,6 @@ export function servingHeaders(file: ServedFile): Record<string, string> {
     'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
     'cross-origin-resource-policy': 'cross-origin',
   };
-  // Public files are public to every page too; protected ones are allowed per origin by the route.
-  if (file.isPublic) headers['access-control-allow-origin'] = '*';
   if (isActive(file.mimetype)) headers['content-disposition'] = `attachment; filename="${file.filename}"`;
   return headers;
 }

@@ -1,8 +1,9 @@
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { fileNotFound, getFileById, grants, objectKeyOf } from '@stowage/core';
-import { originAllowed, type Authenticator } from '../../auth/authenticator.ts';
+import { fileNotFound, getFileById, objectKeyOf } from '@stowage/core';
+import type { Authenticator } from '../../auth/authenticator.ts';
 import type { ApiDeps } from '../../deps.ts';
+import { admit, type Credentials } from '../../serving/admit.ts';
 import { isActive, servingHeaders } from '../../serving/serving-headers.ts';
 import { awaitVariants } from '../../serving/await-variants.ts';
 import { byteRange } from '../../serving/byte-range.ts';
@@ -10,8 +11,6 @@ import { notModified } from '../../serving/conditional.ts';
 import { resolveObject } from '../../serving/resolve-object.ts';
 import { parseServeTarget } from '../../serving/serve-target.ts';
 import { SmallObjectCache } from '../../serving/object-cache.ts';
-import { verifySignedQuery } from '../../serving/signed-urls.ts';
-import { allowOrigin } from '../cors.ts';
 import { clientGone } from '../request-body.ts';
 
 /** Files up to this size are kept in memory once served (SERVE_CACHE_SIZE in all). */
@@ -44,31 +43,19 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
     const tenant = target && (await auth.tenant(target.tenantId));
     const file = tenant && target && (await getFileById(deps.pool, tenant.id, target.bucket, target.fileId));
     if (!target || !tenant || !file) throw fileNotFound();
-    const signed =
-      deps.config.signingSecret !== undefined &&
-      verifySignedQuery(
-        deps.config.signingSecret,
-        { tenantId: tenant.id, bucket: target.bucket, fileId: file.id },
-        req.query,
-      );
-    if (!file.allowPublicAccess && !signed) {
-      const caller = await auth.identify(req);
-      if (!caller || caller.tenantId !== tenant.id || !grants(caller.scopes, 'read')) throw fileNotFound();
-      const origin = req.headers.origin;
-      if (origin !== undefined) {
-        // A key used from an origin it does not allow cannot see the file at all.
-        if (!originAllowed(caller, origin)) throw fileNotFound();
-        allowOrigin(res, origin);
-      }
-    }
+    const credentials = {
+      query: req.query as Credentials['query'],
+      origin: req.headers.origin,
+      identify: () => auth.identify(req),
+    };
+    const cors = await admit(file, credentials, deps.config.signingSecret);
     const current = target.variant ? await awaitVariants(deps.pool, file, VARIANT_WAIT_MS) : file;
     const served = resolveObject(current, target);
     const { key, size } = served;
-    const headers = servingHeaders({
-      ...served,
-      filename: target.filename,
-      isPublic: file.allowPublicAccess,
-    });
+    const headers = {
+      ...servingHeaders({ ...served, filename: target.filename, isPublic: file.allowPublicAccess }),
+      ...cors,
+    };
     const conditions = {
       range: req.get('range'),
       ifRange: req.get('if-range'),
@@ -94,13 +81,8 @@ export function serveFile(deps: ApiDeps, auth: Authenticator) {
         contentType: headers['content-type']!,
         cacheControl: headers['cache-control']!,
       });
-      // The CORS answer the file itself would carry (a protected file's is on res already).
-      const cors = headers['access-control-allow-origin'];
-      res.status(307).set({
-        location: url,
-        'cache-control': 'private, no-store',
-        ...(cors && { 'access-control-allow-origin': cors }),
-      });
+      // The CORS answer the file itself would carry.
+      res.status(307).set({ location: url, 'cache-control': 'private, no-store', ...cors });
       res.end();
       return;
     }
