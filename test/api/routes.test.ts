@@ -334,6 +334,30 @@ for (const backend of stackBackends) {
       assert.equal(prose.body.file.mimetype, 'text/plain');
     });
 
+    it('documents serving for GET and HEAD, with what each status carries', async () => {
+      const { body } = await call(stack.url, '/openapi.json');
+      const serving = body.paths['/{tenantId}/{bucket}/{filename}'];
+      for (const method of ['get', 'head']) {
+        const { responses, parameters, security } = serving[method];
+        assert.deepEqual(security, [], `${method}: no key needed for public files`);
+        assert.deepEqual(
+          parameters.map((p: { name: string; in: string; required: boolean }) => [p.name, p.in, p.required]),
+          [
+            ['tenantId', 'path', true],
+            ['bucket', 'path', true],
+            ['filename', 'path', true],
+            ['expires', 'query', false],
+            ['signature', 'query', false],
+          ],
+        );
+        assert.deepEqual(Object.keys(responses), ['200', '206', '304', '307', 'default'], method);
+        assert.ok(responses['206'].headers['content-range'], method);
+        assert.ok(responses['307'].headers.location, method);
+      }
+      assert.ok(serving.get.responses['200'].content['*/*']);
+      assert.equal(serving.head.responses['200'].content, undefined, 'HEAD has no body');
+    });
+
     it('answers a pending variant with 503 and Retry-After', async () => {
       const { body } = await upload(stack.url, 'pending', PNG_1X1, { key: tenant.key });
       const res = await call(stack.url, `/${tenant.id}/pending/${body.file.id}-thumb.webp`);

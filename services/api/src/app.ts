@@ -30,9 +30,11 @@ import { putFile } from './http/routes/put-file.ts';
 import { uploadFile } from './http/routes/upload-file.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
-function declaredRoutes(deps: ApiDeps): AnyRoute[] {
+function declaredRoutes(deps: ApiDeps, auth: Authenticator): AnyRoute[] {
   const routes: AnyRoute[] = [listFiles(deps)];
   routes.push(getOpenapi(deps, () => routes));
+  // Last: it matches any three path segments, so every other route must be tried before it.
+  routes.push(...serveFile(deps, auth));
   return routes;
 }
 
@@ -70,25 +72,22 @@ export function createApp(deps: ApiDeps): express.Express {
     finishDirectUpload(deps),
   );
   app.post('/uploads/:id/abort', caller('write', 'upload'), cancelDirectUpload(deps));
-  for (const route of declaredRoutes(deps)) {
-    const { method, path, access, body } = route.contract;
+  // Before the declared routes: the serving route, last among them, would take this path too.
+  app.get('/files/:bucket/:key', caller('read', 'list'), getFileMetadata(deps));
+  for (const route of declaredRoutes(deps, auth)) {
+    const { method, path, access, body, limitPerClient: perMinute } = route.contract;
     app[method](
       path,
+      ...(perMinute === undefined ? [] : [limitPerClient(limits, perMinute)]),
       ...(access === 'public' ? [] : caller(access.scope, access.limit)),
       ...(body && 'json' in body ? [express.json({ limit: body.maxBytes ?? JSON_BODY_BYTES })] : []),
       expressHandler(route),
     );
   }
-  app.get('/files/:bucket/:key', caller('read', 'list'), getFileMetadata(deps));
   app.post('/files/signed-url', caller('read', 'list'), json, createSignedUrl(deps));
   app.post('/files/delete', caller('write', 'delete'), json, deleteFile(deps));
   app.post('/files/delete-bucket', caller('admin', 'delete'), json, deleteBucket(deps));
   app.get('/usage', caller('read', 'usage'), getTenantUsage(deps));
-  app.get(
-    '/:tenantId/:bucket/:filename',
-    limitPerClient(limits, deps.config.serveRateLimit),
-    serveFile(deps, auth),
-  );
 
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -1,126 +1,119 @@
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileNotFound, getFileById, objectKeyOf } from '@stowage/core';
+import { z } from 'zod';
+import type { ApiMetrics } from '@stowage/core';
 import type { Authenticator } from '../../auth/authenticator.ts';
 import type { ApiDeps } from '../../deps.ts';
-import { admit, type Credentials } from '../../serving/admit.ts';
-import { isActive, servingHeaders } from '../../serving/serving-headers.ts';
-import { awaitVariants } from '../../serving/await-variants.ts';
-import { byteRange } from '../../serving/byte-range.ts';
-import { notModified } from '../../serving/conditional.ts';
-import { resolveObject } from '../../serving/resolve-object.ts';
-import { parseServeTarget } from '../../serving/serve-target.ts';
-import { SmallObjectCache } from '../../serving/object-cache.ts';
+import { FileServer, type ServeAnswer } from '../../serving/file-server.ts';
 import { clientGone } from '../request-body.ts';
+import { defineRoute, type ResponseContract } from '../route.ts';
 
-/** Files up to this size are kept in memory once served (SERVE_CACHE_SIZE in all). */
-const SMALL_OBJECT_BYTES = 256 * 1024;
+const params = z.object({
+  tenantId: z.string().meta({ description: 'The tenant the file belongs to', example: 'acme' }),
+  bucket: z.string().meta({ description: 'The logical bucket', example: 'avatars' }),
+  filename: z.string().meta({
+    description: "The stored name, `<uuid>.<ext>`, or one of an image's variants, `<uuid>-<variant>.webp`",
+  }),
+});
 
-/**
- * How long the presigned URL of a redirected download stays valid: enough for a client to follow the
- * redirect, short for a URL that leaks. A download that has started is not cut off when it expires.
- */
-const REDIRECT_URL_SECONDS = 300;
+const query = z.object({
+  expires: z.string().optional().meta({ description: "A signed URL's expiry, in Unix seconds" }),
+  signature: z.string().optional().meta({ description: "A signed URL's signature" }),
+});
 
-/** How long a GET for a variant still being made waits for it before answering 503. */
-const VARIANT_WAIT_MS = 3000;
+const fileHeaders = {
+  'content-length': 'The bytes sent',
+  etag: "The file's version, for If-None-Match and If-Range",
+  'last-modified': 'When the file was uploaded',
+  'cache-control': 'Public files: `public, max-age=31536000, immutable`; protected ones: `private, no-cache`',
+  'accept-ranges': '`bytes`',
+  'x-content-type-options': '`nosniff`',
+  'content-security-policy': 'A sandbox: the file never runs as part of a page',
+  'content-disposition': 'For active types (SVG, HTML, XML, JavaScript): `attachment`',
+  'access-control-allow-origin':
+    "`*` for a public file; for a protected one, the page's origin if the key allows it",
+};
 
-/**
- * GET|HEAD /:tenantId/:bucket/:filename — public files to anyone; protected files only with a read key
- * of their own tenant. Anything else is 404, the same as a file that does not exist.
- */
-export function serveFile(deps: ApiDeps, auth: Authenticator) {
-  const cache = new SmallObjectCache(deps.store, {
-    maxBytes: deps.config.serveCacheBytes,
-    maxObjectBytes: SMALL_OBJECT_BYTES,
-  });
-  return async (req: Request, res: Response) => {
-    const target = parseServeTarget({
-      tenantId: String(req.params.tenantId),
-      bucket: String(req.params.bucket),
-      filename: String(req.params.filename),
-    });
-    const tenant = target && (await auth.tenant(target.tenantId));
-    const file = tenant && target && (await getFileById(deps.pool, tenant.id, target.bucket, target.fileId));
-    if (!target || !tenant || !file) throw fileNotFound();
-    const credentials = {
-      query: req.query as Credentials['query'],
-      origin: req.headers.origin,
-      identify: () => auth.identify(req),
-    };
-    const cors = await admit(file, credentials, deps.config.signingSecret);
-    const current = target.variant ? await awaitVariants(deps.pool, file, VARIANT_WAIT_MS) : file;
-    const served = resolveObject(current, target);
-    const { key, size } = served;
-    const headers = {
-      ...servingHeaders({ ...served, filename: target.filename, isPublic: file.allowPublicAccess }),
-      ...cors,
-    };
-    const conditions = {
-      range: req.get('range'),
-      ifRange: req.get('if-range'),
-      ifNoneMatch: req.get('if-none-match'),
-      ifModifiedSince: req.get('if-modified-since'),
-    };
-    if (notModified(conditions, served)) {
-      res.status(304).set(headers).end();
-      return;
-    }
-    const location = { bucket: tenant.storageBucket, key: objectKeyOf(target.bucket, key) };
-    const redirectFrom = deps.config.downloadRedirectBytes;
-    if (
-      deps.store.presignGet &&
-      redirectFrom !== undefined &&
-      size >= redirectFrom &&
-      !isActive(served.mimetype)
-    ) {
-      // Authorised above; the bytes come straight from the store, with the headers we would send.
-      const url = await deps.store.presignGet({
-        ...location,
-        expiresInSeconds: REDIRECT_URL_SECONDS,
-        contentType: headers['content-type']!,
-        cacheControl: headers['cache-control']!,
-      });
-      // The CORS answer the file itself would carry.
-      res.status(307).set({ location: url, 'cache-control': 'private, no-store', ...cors });
-      res.end();
-      return;
-    }
-    const range = byteRange(conditions, size, served.etag);
-    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
-    headers['content-length'] = String(range ? range.end - range.start + 1 : size);
-    if (req.method === 'HEAD') {
-      // The same answer a GET would give, without fetching the bytes.
-      if (!cache.holds(location) && !(await deps.store.head(location))) throw fileNotFound();
-      res
-        .status(range ? 206 : 200)
-        .set(headers)
-        .end();
-      return;
-    }
-    const kept = await cache.get(location, size);
-    if (kept) {
-      const body = range ? kept.subarray(range.start, range.end + 1) : kept;
-      res
-        .status(range ? 206 : 200)
-        .set(headers)
-        .end(body);
-      deps.metrics.bytesServed.inc(body.length);
-      return;
-    }
-    // Fetched before any header is set, so a failure still gets a clean error response.
-    const object = await deps.store.get({
-      ...location,
-      ...(range ? { range } : {}),
-      signal: clientGone(res),
-    });
-    res.status(range ? 206 : 200).set(headers);
-    let sent = 0;
-    object.body.on('data', (chunk: Buffer) => (sent += chunk.length));
-    try {
-      await pipeline(object.body, res);
-    } finally {
-      deps.metrics.bytesServed.inc(sent);
-    }
+/** The answers to GET, or to HEAD without their bodies. */
+function responses(body: Pick<ResponseContract, 'contentType'>) {
+  return {
+    200: {
+      description: 'The file, as the type read from its bytes at upload',
+      ...body,
+      headers: fileHeaders,
+    },
+    206: {
+      description: 'The requested byte range of the file',
+      ...body,
+      headers: { ...fileHeaders, 'content-range': '`bytes <first>-<last>/<size>`' },
+    },
+    304: {
+      description: 'Not modified since the version named in If-None-Match or If-Modified-Since',
+      headers: { etag: fileHeaders.etag, 'cache-control': fileHeaders['cache-control'] },
+    },
+    307: {
+      description: 'A large file (DOWNLOAD_REDIRECT_SIZE), served by the object store',
+      headers: {
+        location: 'A presigned URL of the file, valid for 5 minutes, answered with the same type and caching',
+        'cache-control': '`private, no-store`',
+        'access-control-allow-origin': fileHeaders['access-control-allow-origin'],
+      },
+    },
   };
+}
+
+async function send(res: Response, answer: ServeAnswer, metrics: Pick<ApiMetrics, 'bytesServed'>) {
+  res.status(answer.status).set(answer.headers);
+  const { body } = answer;
+  if (!(body instanceof Readable)) {
+    res.end(body);
+    if (body) metrics.bytesServed.inc(body.length);
+    return;
+  }
+  let sent = 0;
+  body.on('data', (chunk: Buffer) => (sent += chunk.length));
+  try {
+    await pipeline(body, res);
+  } finally {
+    metrics.bytesServed.inc(sent);
+  }
+}
+
+/**
+ * GET and HEAD /:tenantId/:bucket/:filename — public files to anyone; protected files only with a signed
+ * URL or a read key of their own tenant. Anything else is 404, the same as a file that does not exist.
+ */
+export function serveFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>, auth: Authenticator) {
+  const server = new FileServer(deps, auth);
+  // HEAD first: express would otherwise hand HEAD requests to the GET route.
+  return (['head', 'get'] as const).map((method) =>
+    defineRoute({
+      operationId: method === 'get' ? 'serveFile' : 'headFile',
+      method,
+      path: '/:tenantId/:bucket/:filename',
+      tag: 'Serving',
+      summary: method === 'get' ? 'A file, or a byte range of it' : "A file's headers, without its bytes",
+      access: 'public',
+      limitPerClient: deps.config.serveRateLimit,
+      params,
+      query,
+      responses: responses(method === 'get' ? { contentType: '*/*' } : {}),
+    }).handle(async ({ params: path, query: signed, req, res }) => {
+      const answer = await server.serve({
+        method: req.method === 'HEAD' ? 'HEAD' : 'GET',
+        path,
+        credentials: { query: signed, origin: req.headers.origin, identify: () => auth.identify(req) },
+        conditions: {
+          range: req.get('range'),
+          ifRange: req.get('if-range'),
+          ifNoneMatch: req.get('if-none-match'),
+          ifModifiedSince: req.get('if-modified-since'),
+        },
+        signal: clientGone(res),
+      });
+      await send(res, answer, deps.metrics);
+      return undefined;
+    }),
+  );
 }
