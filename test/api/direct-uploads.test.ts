@@ -100,6 +100,20 @@ describe('direct-to-S3 multipart uploads', () => {
     assert.equal((await complete(tenant, uploadId)).status, 404, 'a finished upload is gone');
   });
 
+  it('serves a script sent directly as one, in an attachment', async () => {
+    const tenant = await stack.createTenant();
+    const script = Buffer.from('document.title = "ran";\n');
+    const { uploadId, key } = (await start(tenant, script.length, 'app.js')).body;
+    const [part] = await sign(tenant, uploadId, [1]);
+    await putPart(part!.url, script);
+    const done = await complete(tenant, uploadId);
+    assert.equal(done.status, 201, JSON.stringify(done.body));
+    assert.equal(done.body.file.mimetype, 'text/javascript');
+    const served = await fetch(`${stack.url}/${tenant.id}/videos/${key}`);
+    assert.match(served.headers.get('content-disposition') ?? '', /^attachment/);
+    assert.match(served.headers.get('content-security-policy') ?? '', /sandbox/);
+  });
+
   for (const { name, declared, send } of [
     { name: 'overstates its size', declared: 12 * MiB, send: [5 * MiB, 5 * MiB, 1 * MiB] },
     { name: 'understates its size', declared: 11 * MiB, send: [5 * MiB, 5 * MiB, 2 * MiB] },

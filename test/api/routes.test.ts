@@ -360,6 +360,60 @@ for (const backend of stackBackends) {
       assert.match(page.headers.get('content-disposition') ?? '', /^attachment/);
     });
 
+    it('serves text named as a script or a page as an attachment in a sandbox', async () => {
+      const script = 'document.body.innerHTML = "<b>owned</b>";\n';
+      const cases = [
+        { via: 'POST', filename: 'app.js', content: script, mimetype: 'text/javascript' },
+        { via: 'PUT', filename: 'module.mjs', content: script, mimetype: 'text/javascript' },
+        { via: 'POST', filename: 'fragment.html', content: '<p onclick="x()">hi</p>', mimetype: 'text/html' },
+      ];
+      for (const { via, filename, content, mimetype } of cases) {
+        const res =
+          via === 'POST'
+            ? await upload(stack.url, 'scripts', content, { key: tenant.key, filename })
+            : await call(stack.url, `/upload/scripts/${filename}`, {
+                method: 'PUT',
+                key: tenant.key,
+                body: content,
+              });
+        assert.equal(res.body.file.mimetype, mimetype, filename);
+        const served = await fetch(`${stack.url}/${tenant.id}/scripts/${res.body.file.key}`);
+        assert.equal(served.headers.get('content-type'), `${mimetype}; charset=utf-8`, filename);
+        assert.match(served.headers.get('content-disposition') ?? '', /^attachment/, filename);
+        assert.match(served.headers.get('content-security-policy') ?? '', /sandbox/, filename);
+        assert.equal(await served.text(), content);
+      }
+      // The name only ever makes a type stricter: plain text stays plain, whatever it is called.
+      const named = await upload(stack.url, 'scripts', PNG_1X1, { key: tenant.key, filename: 'x.js' });
+      assert.equal(named.body.file.mimetype, 'image/png');
+      const prose = await upload(stack.url, 'scripts', script, { key: tenant.key, filename: 'notes.txt' });
+      assert.equal(prose.body.file.mimetype, 'text/plain');
+    });
+
+    it('documents serving for GET and HEAD, with what each status carries', async () => {
+      const { body } = await call(stack.url, '/openapi.json');
+      const serving = body.paths['/{tenantId}/{bucket}/{filename}'];
+      for (const method of ['get', 'head']) {
+        const { responses, parameters, security } = serving[method];
+        assert.deepEqual(security, [], `${method}: no key needed for public files`);
+        assert.deepEqual(
+          parameters.map((p: { name: string; in: string; required: boolean }) => [p.name, p.in, p.required]),
+          [
+            ['tenantId', 'path', true],
+            ['bucket', 'path', true],
+            ['filename', 'path', true],
+            ['expires', 'query', false],
+            ['signature', 'query', false],
+          ],
+        );
+        assert.deepEqual(Object.keys(responses), ['200', '206', '304', '307', 'default'], method);
+        assert.ok(responses['206'].headers['content-range'], method);
+        assert.ok(responses['307'].headers.location, method);
+      }
+      assert.ok(serving.get.responses['200'].content['*/*']);
+      assert.equal(serving.head.responses['200'].content, undefined, 'HEAD has no body');
+    });
+
     it('answers a pending variant with 503 and Retry-After', async () => {
       const { body } = await upload(stack.url, 'pending', PNG_1X1, { key: tenant.key });
       const res = await call(stack.url, `/${tenant.id}/pending/${body.file.id}-thumb.webp`);

@@ -30,7 +30,7 @@ import { putFile } from './http/routes/put-file.ts';
 import { uploadFile } from './http/routes/upload-file.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
-function declaredRoutes(deps: ApiDeps): AnyRoute[] {
+function declaredRoutes(deps: ApiDeps, auth: Authenticator): AnyRoute[] {
   const routes: AnyRoute[] = [
     listFiles(deps),
     getFile(deps),
@@ -48,6 +48,8 @@ function declaredRoutes(deps: ApiDeps): AnyRoute[] {
     abortDirectUpload(deps),
   ];
   routes.push(getOpenapi(deps, () => routes));
+  // Last: it matches any three path segments, so every other route must be tried before it.
+  routes.push(...serveFile(deps, auth));
   return routes;
 }
 
@@ -70,20 +72,16 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(corsPreflight(deps.pool));
 
-  for (const route of declaredRoutes(deps)) {
-    const { method, path, access, body } = route.contract;
+  for (const route of declaredRoutes(deps, auth)) {
+    const { method, path, access, body, limitPerClient: perMinute } = route.contract;
     app[method](
       path,
+      ...(perMinute === undefined ? [] : [limitPerClient(limits, perMinute)]),
       ...(access === 'public' ? [] : caller(access.scope, access.limit)),
       ...(body && 'json' in body ? [express.json({ limit: body.maxBytes ?? JSON_BODY_BYTES })] : []),
       expressHandler(route),
     );
   }
-  app.get(
-    '/:tenantId/:bucket/:filename',
-    limitPerClient(limits, deps.config.serveRateLimit),
-    serveFile(deps, auth),
-  );
 
   app.use(notFound);
   app.use(errorHandler(deps.logger));

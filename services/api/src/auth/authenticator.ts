@@ -16,7 +16,7 @@ export interface Caller extends KeyPrincipal {
 }
 
 /** Whether the caller's key may be used from `origin` (an empty list allows any). */
-export const originAllowed = (caller: Caller, origin: string): boolean =>
+export const originAllowed = (caller: Pick<Caller, 'allowedOrigins'>, origin: string): boolean =>
   caller.allowedOrigins.length === 0 || caller.allowedOrigins.includes(origin);
 
 /** The largest file the caller may store: its tenant's limit, within the installation's. */

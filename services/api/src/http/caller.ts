@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { forbidden, grants, unauthorized, type Scope } from '@stowage/core';
-import { originAllowed, type Authenticator, type Caller } from '../auth/authenticator.ts';
-import { allowOrigin } from './cors.ts';
+import type { Authenticator, Caller } from '../auth/authenticator.ts';
+import { corsHeaders } from '../auth/cors-headers.ts';
 
 /**
  * Requires an API key with `scope`. Every key problem is the same 401 (after `onFailure`, which may
@@ -19,12 +19,10 @@ export function requireCaller(
       await onFailure(req, res);
       throw unauthorized();
     }
-    const origin = req.headers.origin;
-    if (origin !== undefined && !originAllowed(caller, origin)) {
-      throw forbidden('Origin not allowed for this API key');
-    }
+    const cors = corsHeaders({ by: 'key', caller }, req.headers.origin);
+    if (!cors) throw forbidden('Origin not allowed for this API key');
     if (!grants(caller.scopes, scope)) throw forbidden(`This API key lacks the ${scope} scope`);
-    if (origin !== undefined) allowOrigin(res, origin);
+    res.set(cors);
     res.locals.caller = caller;
     next();
   };

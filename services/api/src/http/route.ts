@@ -35,6 +35,8 @@ export interface RouteContract {
   summary: string;
   description?: string;
   access: Access;
+  /** Requests a minute from one client address, for a public route (it has no key to limit by). */
+  limitPerClient?: number;
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: BodyContract;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { BUCKET_NAME, UUID_PATTERN, errorStatus } from '@stowage/core';
-import { FILE_KEY } from './names.ts';
+import { BUCKET_NAME, EXTENSION_PATTERN, UUID_PATTERN, errorStatus } from '@stowage/core';
+
+/** Stored file names: `<uuid>.<ext>`. */
+const FILE_KEY = new RegExp(`^(${UUID_PATTERN})\\.(${EXTENSION_PATTERN})$`);
 
 /** A logical bucket name, in a path or a body. */
 export const bucketName = z

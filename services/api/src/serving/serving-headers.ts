@@ -40,27 +40,6 @@ export function servingHeaders(file: ServedFile): Record<string, string> {
     'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
     'cross-origin-resource-policy': 'cross-origin',
   };
-  // Public files are public to every page too; protected ones are allowed per origin by the route.
-  if (file.isPublic) headers['access-control-allow-origin'] = '*';
   if (isActive(file.mimetype)) headers['content-disposition'] = `attachment; filename="${file.filename}"`;
   return headers;
-}
-
-/** Whether a conditional GET may be answered 304 Not Modified. */
-export function notModified(
-  ifNoneMatch: string | undefined,
-  ifModifiedSince: string | undefined,
-  file: ServedFile,
-): boolean {
-  if (ifNoneMatch !== undefined) {
-    return ifNoneMatch
-      .split(',')
-      .map((tag) => tag.trim().replace(/^W\//, ''))
-      .some((tag) => tag === '*' || tag === file.etag);
-  }
-  if (ifModifiedSince !== undefined) {
-    const since = Date.parse(ifModifiedSince);
-    return !Number.isNaN(since) && Math.floor(file.lastModified.getTime() / 1000) * 1000 <= since;
-  }
-  return false;
 }

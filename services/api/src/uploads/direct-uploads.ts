@@ -207,7 +207,7 @@ export async function finishDirectUpload(
       key,
       range: { start: 0, end: Math.min(SNIFF_BYTES, upload.declaredSize) - 1 },
     });
-    const type = await sniffType(await buffer(head.body));
+    const type = await sniffType(await buffer(head.body), upload.originalName);
     if (head.size !== upload.declaredSize)
       throw badRequest('Upload rejected: the stored size differs from the declared one');
     const settings = await getBucketSettings(deps.pool, caller.tenantId, upload.bucket);

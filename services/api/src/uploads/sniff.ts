@@ -12,6 +12,28 @@ const SVG: SniffedType = { mimetype: 'image/svg+xml', ext: 'svg' };
 const HTML: SniffedType = { mimetype: 'text/html', ext: 'html' };
 const XML: SniffedType = { mimetype: 'application/xml', ext: 'xml' };
 const TEXT: SniffedType = { mimetype: 'text/plain', ext: 'txt' };
+const JAVASCRIPT: SniffedType = { mimetype: 'text/javascript', ext: 'js' };
+
+/**
+ * Active types that text can be without showing it in its first bytes: scripts have no signature at all,
+ * and browsers render an HTML fragment, or an SVG or XML document without a declaration, by its type.
+ */
+const ACTIVE_BY_EXTENSION = new Map<string, SniffedType>([
+  ['js', JAVASCRIPT],
+  ['mjs', JAVASCRIPT],
+  ['cjs', JAVASCRIPT],
+  ['html', HTML],
+  ['htm', HTML],
+  ['xhtml', { mimetype: 'application/xhtml+xml', ext: 'xhtml' }],
+  ['svg', SVG],
+  ['xml', XML],
+]);
+
+/** Plain text the client named as an active type is taken as that type, which only makes serving stricter. */
+function namedText(clientName: string): SniffedType {
+  const extension = /\.([^.]+)$/.exec(clientName)?.[1] ?? '';
+  return ACTIVE_BY_EXTENSION.get(extension.toLowerCase()) ?? TEXT;
+}
 
 /**
  * Markup a browser would render: what the first element is, after any XML declaration, processing
@@ -54,15 +76,17 @@ function isText(head: Buffer): boolean {
 
 /**
  * The type of a file from its first bytes, never from what the client claims: magic numbers first, then
- * markup that browsers would run (SVG, HTML, XML) so it can be served safely, then plain text.
+ * markup that browsers would run (SVG, HTML, XML) so it can be served safely, then plain text. The
+ * client's file name counts only for text named as an active type (`app.js`), which is then served as one.
  */
-export async function sniffType(head: Buffer): Promise<SniffedType> {
+export async function sniffType(head: Buffer, clientName: string): Promise<SniffedType> {
   const detected = await fileTypeFromBuffer(head);
   // Magic numbers cannot tell an SVG from other XML: markup is refined below.
   if (detected && !/^(application|text)\/xml$/.test(detected.mime))
     return { mimetype: detected.mime, ext: detected.ext };
   if (isText(head)) {
-    return sniffMarkup(head.toString('utf8'));
+    const markup = sniffMarkup(head.toString('utf8'));
+    return markup === TEXT ? namedText(clientName) : markup;
   }
   return { mimetype: 'application/octet-stream', ext: 'bin' };
 }

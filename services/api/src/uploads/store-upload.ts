@@ -50,6 +50,8 @@ async function* headThenRest(
 
 export interface UploadSource {
   body: Readable;
+  /** The client's file name: metadata, and what tells a script from plain text (see sniffType). */
+  name: string;
   /** How many bytes the request says are coming, if it says: a reservation hint, never a limit. */
   expectedBytes: number;
   /** The body's exact length, when the request fixes it (Content-Length of a raw body). */
@@ -66,7 +68,7 @@ export async function storeUpload(
   caller: Caller,
   bucket: string,
   settings: BucketSettings,
-  { body: source, expectedBytes, exactBytes }: UploadSource,
+  { body: source, name, expectedBytes, exactBytes }: UploadSource,
   signal: AbortSignal,
 ): Promise<StoredUpload> {
   const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -75,7 +77,7 @@ export async function storeUpload(
     throw err;
   });
   if (head.length === 0) throw badRequest('The file is empty');
-  const type = await sniffType(head);
+  const type = await sniffType(head, name);
   if (!typeAllowed(type.mimetype, settings.allowedTypes)) {
     await chunks.return?.();
     throw unsupportedMediaType(`Bucket ${bucket} does not accept ${type.mimetype}`);

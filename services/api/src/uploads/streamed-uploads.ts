@@ -53,7 +53,7 @@ export async function uploadMultipart(
       caller,
       bucket,
       settings,
-      { body: stream, expectedBytes },
+      { body: stream, name: filename, expectedBytes },
       upload.signal,
     );
   };
@@ -97,19 +97,20 @@ export async function uploadRaw(
   upload: RawUpload,
 ): Promise<FileRecord> {
   const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
+  const originalName = cleanFilename(upload.filename);
   const stored = await storeUpload(
     deps,
     caller,
     bucket,
     settings,
     // Node ends a body with a Content-Length at exactly that many bytes, or fails it.
-    { body: upload.body, expectedBytes: upload.length ?? 0, exactBytes: upload.length },
+    { body: upload.body, name: originalName, expectedBytes: upload.length ?? 0, exactBytes: upload.length },
     upload.signal,
   );
   try {
     return await recordFile(deps, {
       ...stored,
-      originalName: cleanFilename(upload.filename),
+      originalName,
       allowPublicAccess: upload.allowPublicAccess ?? settings.publicDefault,
     });
   } catch (err) {

@@ -1,201 +1,125 @@
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  rangeNotSatisfiable,
-  fileNotFound,
-  getFileById,
-  grants,
-  objectKeyOf,
-  serviceUnavailable,
-  TENANT_ID,
-  BUCKET_NAME,
-  type FileRecord,
-  type VariantName,
-} from '@stowage/core';
-import { originAllowed, type Authenticator } from '../../auth/authenticator.ts';
+import { z } from 'zod';
+import type { ApiMetrics } from '@stowage/core';
+import type { Authenticator } from '../../auth/authenticator.ts';
 import type { ApiDeps } from '../../deps.ts';
-import { isActive, notModified, servingHeaders, type ServedFile } from '../../serving/serving-headers.ts';
-import { awaitVariants } from '../../serving/await-variants.ts';
-import { SmallObjectCache } from '../../serving/object-cache.ts';
-import { verifySignedQuery } from '../../serving/signed-urls.ts';
-import { allowOrigin } from '../cors.ts';
-import { SERVED_FILENAME } from '../names.ts';
+import { FileServer, type ServeAnswer } from '../../serving/file-server.ts';
 import { clientGone } from '../request-body.ts';
+import { defineRoute, type ResponseContract } from '../route.ts';
 
-interface Target {
-  tenantId: string;
-  bucket: string;
-  filename: string;
-  fileId: string;
-  variant: VariantName | undefined;
-}
+const params = z.object({
+  tenantId: z.string().meta({ description: 'The tenant the file belongs to', example: 'acme' }),
+  bucket: z.string().meta({ description: 'The logical bucket', example: 'avatars' }),
+  filename: z.string().meta({
+    description: "The stored name, `<uuid>.<ext>`, or one of an image's variants, `<uuid>-<variant>.webp`",
+  }),
+});
 
-function parseTarget(params: Request['params']): Target | undefined {
-  const { tenantId, bucket, filename } = params;
-  if (typeof tenantId !== 'string' || typeof bucket !== 'string' || typeof filename !== 'string')
-    return undefined;
-  if (!TENANT_ID.test(tenantId) || !BUCKET_NAME.test(bucket)) return undefined;
-  const match = SERVED_FILENAME.exec(filename);
-  if (!match) return undefined;
-  return { tenantId, bucket, filename, fileId: match[1]!, variant: match[3] as VariantName | undefined };
-}
+// A signature in any other shape (given twice, say) is no signature: the file answers as unsigned, so a
+// protected one is 404 like any other URL that does not grant it.
+const query = z.object({
+  expires: z
+    .string()
+    .optional()
+    .catch(undefined)
+    .meta({ description: "A signed URL's expiry, in Unix seconds" }),
+  signature: z.string().optional().catch(undefined).meta({ description: "A signed URL's signature" }),
+});
 
-/** Which object to send for a target, or an error: 404 for anything missing, 503 for a pending variant. */
-function resolveObject(
-  file: FileRecord,
-  target: Target,
-): { key: string; served: Omit<ServedFile, 'isPublic'>; size: number } {
-  const common = { filename: target.filename, lastModified: file.createdAt };
-  if (!target.variant) {
-    if (target.filename !== file.key) throw fileNotFound();
-    return {
-      key: file.key,
-      size: file.size,
-      served: { ...common, mimetype: file.mimetype, etag: file.etag },
-    };
-  }
-  const variant = file.variants[target.variant];
-  if (variant?.status === 'ready' && variant.size !== undefined) {
-    return {
-      key: target.filename,
-      size: variant.size,
-      served: { ...common, mimetype: 'image/webp', etag: `"${file.id}-${target.variant}"` },
-    };
-  }
-  if (file.variantStatus === 'pending') throw serviceUnavailable('The variant is still being generated', 2);
-  throw fileNotFound();
-}
+const fileHeaders = {
+  'content-length': 'The bytes sent',
+  etag: "The file's version, for If-None-Match and If-Range",
+  'last-modified': 'When the file was uploaded',
+  'cache-control': 'Public files: `public, max-age=31536000, immutable`; protected ones: `private, no-cache`',
+  'accept-ranges': '`bytes`',
+  'x-content-type-options': '`nosniff`',
+  'content-security-policy': 'A sandbox: the file never runs as part of a page',
+  'content-disposition': 'For active types (SVG, HTML, XML, JavaScript): `attachment`',
+  'access-control-allow-origin':
+    "`*` for a public file; for a protected one, the page's origin if the key allows it",
+};
 
-/** Files up to this size are kept in memory once served (SERVE_CACHE_SIZE in all). */
-const SMALL_OBJECT_BYTES = 256 * 1024;
-
-/**
- * How long the presigned URL of a redirected download stays valid: enough for a client to follow the
- * redirect, short for a URL that leaks. A download that has started is not cut off when it expires.
- */
-const REDIRECT_URL_SECONDS = 300;
-
-/** How long a GET for a variant still being made waits for it before answering 503. */
-const VARIANT_WAIT_MS = 3000;
-
-/**
- * GET|HEAD /:tenantId/:bucket/:filename — public files to anyone; protected files only with a read key
- * of their own tenant. Anything else is 404, the same as a file that does not exist.
- */
-export function serveFile(deps: ApiDeps, auth: Authenticator) {
-  const cache = new SmallObjectCache(deps.store, {
-    maxBytes: deps.config.serveCacheBytes,
-    maxObjectBytes: SMALL_OBJECT_BYTES,
-  });
-  return async (req: Request, res: Response) => {
-    const target = parseTarget(req.params);
-    const tenant = target && (await auth.tenant(target.tenantId));
-    const file = tenant && target && (await getFileById(deps.pool, tenant.id, target.bucket, target.fileId));
-    if (!target || !tenant || !file) throw fileNotFound();
-    const signed =
-      deps.config.signingSecret !== undefined &&
-      verifySignedQuery(
-        deps.config.signingSecret,
-        { tenantId: tenant.id, bucket: target.bucket, fileId: file.id },
-        req.query,
-      );
-    if (!file.allowPublicAccess && !signed) {
-      const caller = await auth.identify(req);
-      if (!caller || caller.tenantId !== tenant.id || !grants(caller.scopes, 'read')) throw fileNotFound();
-      const origin = req.headers.origin;
-      if (origin !== undefined) {
-        // A key used from an origin it does not allow cannot see the file at all.
-        if (!originAllowed(caller, origin)) throw fileNotFound();
-        allowOrigin(res, origin);
-      }
-    }
-    const current = target.variant ? await awaitVariants(deps.pool, file, VARIANT_WAIT_MS) : file;
-    const { key, size, served } = resolveObject(current, target);
-    const shown = { ...served, isPublic: file.allowPublicAccess };
-    const headers = servingHeaders(shown);
-    if (notModified(req.get('if-none-match'), req.get('if-modified-since'), shown)) {
-      res.status(304).set(headers).end();
-      return;
-    }
-    const location = { bucket: tenant.storageBucket, key: objectKeyOf(target.bucket, key) };
-    const redirectFrom = deps.config.downloadRedirectBytes;
-    if (
-      deps.store.presignGet &&
-      redirectFrom !== undefined &&
-      size >= redirectFrom &&
-      !isActive(served.mimetype)
-    ) {
-      // Authorised above; the bytes come straight from the store, with the headers we would send.
-      const url = await deps.store.presignGet({
-        ...location,
-        expiresInSeconds: REDIRECT_URL_SECONDS,
-        contentType: headers['content-type']!,
-        cacheControl: headers['cache-control']!,
-      });
-      // The CORS answer the file itself would carry (a protected file's is on res already).
-      const cors = headers['access-control-allow-origin'];
-      res.status(307).set({
-        location: url,
-        'cache-control': 'private, no-store',
-        ...(cors && { 'access-control-allow-origin': cors }),
-      });
-      res.end();
-      return;
-    }
-    const range = requestedRange(req, size, served.etag);
-    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
-    headers['content-length'] = String(range ? range.end - range.start + 1 : size);
-    if (req.method === 'HEAD') {
-      // The same answer a GET would give, without fetching the bytes.
-      if (!cache.holds(location) && !(await deps.store.head(location))) throw fileNotFound();
-      res
-        .status(range ? 206 : 200)
-        .set(headers)
-        .end();
-      return;
-    }
-    const kept = await cache.get(location, size);
-    if (kept) {
-      const body = range ? kept.subarray(range.start, range.end + 1) : kept;
-      res
-        .status(range ? 206 : 200)
-        .set(headers)
-        .end(body);
-      deps.metrics.bytesServed.inc(body.length);
-      return;
-    }
-    // Fetched before any header is set, so a failure still gets a clean error response.
-    const object = await deps.store.get({
-      ...location,
-      ...(range ? { range } : {}),
-      signal: clientGone(res),
-    });
-    res.status(range ? 206 : 200).set(headers);
-    let sent = 0;
-    object.body.on('data', (chunk: Buffer) => (sent += chunk.length));
-    try {
-      await pipeline(object.body, res);
-    } finally {
-      deps.metrics.bytesServed.inc(sent);
-    }
+/** The answers to GET, or to HEAD without their bodies. */
+function responses(body: Pick<ResponseContract, 'contentType'>) {
+  return {
+    200: {
+      description: 'The file, as the type read from its bytes at upload',
+      ...body,
+      headers: fileHeaders,
+    },
+    206: {
+      description: 'The requested byte range of the file',
+      ...body,
+      headers: { ...fileHeaders, 'content-range': '`bytes <first>-<last>/<size>`' },
+    },
+    304: {
+      description: 'Not modified since the version named in If-None-Match or If-Modified-Since',
+      headers: { etag: fileHeaders.etag, 'cache-control': fileHeaders['cache-control'] },
+    },
+    307: {
+      description: 'A large file (DOWNLOAD_REDIRECT_SIZE), served by the object store',
+      headers: {
+        location: 'A presigned URL of the file, valid for 5 minutes, answered with the same type and caching',
+        'cache-control': '`private, no-store`',
+        'access-control-allow-origin': fileHeaders['access-control-allow-origin'],
+      },
+    },
   };
 }
 
-/** A single satisfiable byte range to send, undefined for the whole file; 416 if unsatisfiable. */
-function requestedRange(
-  req: Request,
-  size: number,
-  etag: string,
-): { start: number; end: number } | undefined {
-  if (req.get('range') === undefined) return undefined;
-  const ifRange = req.get('if-range');
-  if (ifRange !== undefined && ifRange !== etag) return undefined;
-  const ranges = req.range(size, { combine: true });
-  if (ranges === -1) {
-    throw rangeNotSatisfiable(size);
+async function send(res: Response, answer: ServeAnswer, metrics: Pick<ApiMetrics, 'bytesServed'>) {
+  res.status(answer.status).set(answer.headers);
+  const { body } = answer;
+  if (!(body instanceof Readable)) {
+    res.end(body);
+    if (body) metrics.bytesServed.inc(body.length);
+    return;
   }
-  // Malformed or multiple ranges: the whole file is a valid answer.
-  if (ranges === -2 || ranges === undefined || ranges.type !== 'bytes' || ranges.length !== 1)
-    return undefined;
-  return ranges[0];
+  let sent = 0;
+  body.on('data', (chunk: Buffer) => (sent += chunk.length));
+  try {
+    await pipeline(body, res);
+  } finally {
+    metrics.bytesServed.inc(sent);
+  }
+}
+
+/**
+ * GET and HEAD /:tenantId/:bucket/:filename — public files to anyone; protected files only with a signed
+ * URL or a read key of their own tenant. Anything else is 404, the same as a file that does not exist.
+ */
+export function serveFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>, auth: Authenticator) {
+  const server = new FileServer(deps, auth);
+  // HEAD first: express would otherwise hand HEAD requests to the GET route.
+  return (['head', 'get'] as const).map((method) =>
+    defineRoute({
+      operationId: method === 'get' ? 'serveFile' : 'headFile',
+      method,
+      path: '/:tenantId/:bucket/:filename',
+      tag: 'Serving',
+      summary: method === 'get' ? 'A file, or a byte range of it' : "A file's headers, without its bytes",
+      access: 'public',
+      limitPerClient: deps.config.serveRateLimit,
+      params,
+      query,
+      responses: responses(method === 'get' ? { contentType: '*/*' } : {}),
+    }).handle(async ({ params: path, query: signed, req, res }) => {
+      const answer = await server.serve({
+        method: req.method === 'HEAD' ? 'HEAD' : 'GET',
+        path,
+        credentials: { query: signed, origin: req.headers.origin, identify: () => auth.identify(req) },
+        conditions: {
+          range: req.get('range'),
+          ifRange: req.get('if-range'),
+          ifNoneMatch: req.get('if-none-match'),
+          ifModifiedSince: req.get('if-modified-since'),
+        },
+        signal: clientGone(res),
+      });
+      await send(res, answer, deps.metrics);
+      return undefined;
+    }),
+  );
 }
