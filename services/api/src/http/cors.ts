@@ -7,7 +7,7 @@ const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, OPTIONS';
 const ALLOWED_HEADERS =
   'x-api-key, authorization, content-type, range, if-none-match, if-modified-since, x-request-id';
 const EXPOSED_HEADERS =
-  'x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after, content-range, etag';
+  'x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, x-ratelimit-interval, retry-after, content-range, etag';
 
 /** Lets a browser page at `origin` read this response. */
 export function allowOrigin(res: Response, origin: string): void {
