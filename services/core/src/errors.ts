@@ -78,3 +78,6 @@ export const rangeNotSatisfiable = (size: number) =>
 export const routeNotFound = () => new AppError('FILE_NOT_FOUND', 'Not found');
 export const internalError = (cause?: unknown) =>
   new AppError('INTERNAL_SERVER_ERROR', 'Internal server error', { cause });
+/** A JSON (or other non-file) body over the route's limit. */
+export const requestBodyTooLarge = (limit: number) =>
+  new AppError('PAYLOAD_TOO_LARGE', `The request body exceeds the maximum size of ${limit} bytes`);
