@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { pino } from 'pino';
+import { startApi, type RunningApi } from '@stowage/api';
+import { createApiMetrics, getUsage } from '@stowage/core';
 import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { call } from '../support/http.ts';
+import { eventually } from '../support/poll.ts';
+
+const MiB = 1024 * 1024;
 
 /** Every route that takes a JSON body, with a body it accepts in shape. */
 const JSON_ROUTES = [
@@ -72,6 +81,68 @@ for (const backend of stackBackends) {
       assert.equal(res.body.code, 'PAYLOAD_TOO_LARGE');
       assert.match(res.body.message, /request body/i);
       assert.doesNotMatch(res.body.message, /file/i);
+    });
+
+    describe('a client that disconnects during an upload', () => {
+      const lines: Record<string, unknown>[] = [];
+      let api: RunningApi;
+      before(async () => {
+        // A second API on the same database and store, whose log lines the test reads.
+        const destination = new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+            done();
+          },
+        });
+        api = await startApi({
+          ...stack.deps,
+          logger: pino({ level: 'info' }, destination),
+          metrics: createApiMetrics(),
+        });
+      });
+      after(() => api.close());
+
+      /** Sends half of a large upload, waits until the server is writing it, then goes away. */
+      async function abandon(path: string, method: string, headers: Record<string, string>, preamble = '') {
+        const req = request(new URL(path, api.url), {
+          method,
+          headers: { 'x-api-key': tenant.key, 'content-length': String(64 * MiB), ...headers },
+        });
+        req.on('error', () => {}); // destroyed on purpose
+        req.write(preamble);
+        for (let i = 0; i < 20; i++) req.write(randomBytes(256 * 1024));
+        await eventually(async () => {
+          const usage = await getUsage(stack.db.pool, tenant.id);
+          return usage && usage.reservedBytes > 0 ? true : undefined;
+        }, 'the upload to reserve quota');
+        req.destroy();
+        await eventually(async () => {
+          const usage = await getUsage(stack.db.pool, tenant.id);
+          return usage?.reservedBytes === 0 ? true : undefined;
+        }, 'the abandoned upload to be cleaned up');
+      }
+
+      it('logs it as the client going away: no error, no stack', async () => {
+        await abandon('/upload/gone/big.bin', 'PUT', {});
+        const boundary = 'gone-boundary';
+        await abandon(
+          '/upload/gone',
+          'POST',
+          { 'content-type': `multipart/form-data; boundary=${boundary}` },
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n`,
+        );
+        await eventually(async () => {
+          const requests = lines.filter((l) => l.msg === 'request' && l.aborted === true);
+          return requests.length === 2 ? requests : undefined;
+        }, 'both requests to be logged');
+        await eventually(async () => {
+          const told = lines.filter((l) => /client disconnected/i.test(String(l.msg)));
+          return told.length >= 1 ? told : undefined;
+        }, 'the disconnect to be logged');
+        const serious = lines.filter((l) => Number(l.level) >= 50);
+        assert.deepEqual(serious, [], 'nothing logged as an error');
+        for (const line of lines) assert.equal(JSON.stringify(line).includes('"stack"'), false);
+      });
     });
   });
 }

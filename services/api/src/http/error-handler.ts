@@ -9,6 +9,7 @@ import {
   requestBodyTooLarge,
   type Logger,
 } from '@stowage/core';
+import { causedByClientGone } from './request-body.ts';
 import { requestIdOf } from './request-context.ts';
 import type { ErrorBody } from './schemas.ts';
 
@@ -36,8 +37,16 @@ function translate(err: unknown, req: Request): AppError | undefined {
 /** The one place that turns errors into responses: `{success: false, code, message, requestId}`. */
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const appError = translate(err, req);
     const requestId = requestIdOf(res);
+    // Nobody is left to answer, and nothing went wrong on our side.
+    if (causedByClientGone(err, req)) {
+      logger.info(
+        { requestId, method: req.method, path: req.path },
+        'client disconnected before the response was complete',
+      );
+      return;
+    }
+    const appError = translate(err, req);
     if (!appError) logger.error({ err, requestId, method: req.method, path: req.path }, 'unhandled error');
     const error = appError ?? internalError(err);
     if (res.headersSent) {
