@@ -11,6 +11,8 @@ export const errorStatus = {
   RATE_LIMIT_EXCEEDED: 429,
   INTERNAL_SERVER_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
+  REQUEST_TIMEOUT: 408,
+  REQUEST_HEADER_FIELDS_TOO_LARGE: 431,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -81,3 +83,11 @@ export const internalError = (cause?: unknown) =>
 /** A JSON (or other non-file) body over the route's limit. */
 export const requestBodyTooLarge = (limit: number) =>
   new AppError('PAYLOAD_TOO_LARGE', `The request body exceeds the maximum size of ${limit} bytes`);
+/** The request line and headers together are longer than the server reads (a huge URL or many headers). */
+export const headersTooLarge = (limit: number) =>
+  new AppError(
+    'REQUEST_HEADER_FIELDS_TOO_LARGE',
+    `The request line and headers exceed the maximum size of ${limit} bytes`,
+  );
+export const requestTimeout = () =>
+  new AppError('REQUEST_TIMEOUT', 'The request headers did not arrive in time');

@@ -34,7 +34,22 @@ function translate(err: unknown, req: Request): AppError | undefined {
   return undefined;
 }
 
-/** The one place that turns errors into responses: `{success: false, code, message, requestId}`. */
+/** The documented error body for `error`. */
+export function errorBody(error: AppError, requestId: string): ErrorBody {
+  return {
+    success: false,
+    code: error.code,
+    message: error.message,
+    requestId,
+    ...(error.suggestion !== undefined && { suggestion: error.suggestion }),
+    ...(error.fields !== undefined && { fields: error.fields }),
+  };
+}
+
+/**
+ * The one place that turns errors into responses: `{success: false, code, message, requestId}`. (What
+ * node's HTTP parser refuses never reaches express; client-errors.ts answers it with the same body.)
+ */
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const requestId = requestIdOf(res);
@@ -54,16 +69,8 @@ export function errorHandler(logger: Logger) {
       return;
     }
     res.status(error.status).set(error.headers);
-    const body: ErrorBody = {
-      success: false,
-      code: error.code,
-      message: error.message,
-      requestId,
-      ...(error.suggestion !== undefined && { suggestion: error.suggestion }),
-      ...(error.fields !== undefined && { fields: error.fields }),
-    };
     if (req.method === 'HEAD') res.end();
-    else res.json(body);
+    else res.json(errorBody(error, requestId));
   };
 }
 
