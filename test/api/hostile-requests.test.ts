@@ -277,10 +277,17 @@ for (const backend of stackBackends) {
           const requests = lines.filter((l) => l.msg === 'request' && l.aborted === true);
           return requests.length === 2 ? requests : undefined;
         }, 'both requests to be logged');
-        await eventually(async () => {
-          const told = lines.filter((l) => /client disconnected/i.test(String(l.msg)));
-          return told.length >= 1 ? told : undefined;
-        }, 'the disconnect to be logged');
+        const told = await eventually(async () => {
+          const disconnects = lines.filter((l) => /client disconnected/i.test(String(l.msg)));
+          return disconnects.length === 2 ? disconnects : undefined;
+        }, 'both disconnects to be logged');
+        assert.deepEqual(
+          told.map((l) => [l.path, l.level]),
+          [
+            ['/upload/gone/big.bin', 30],
+            ['/upload/gone', 30],
+          ],
+        );
         const serious = lines.filter((l) => Number(l.level) >= 50);
         assert.deepEqual(serious, [], 'nothing logged as an error');
         for (const line of lines) assert.equal(JSON.stringify(line).includes('"stack"'), false);
