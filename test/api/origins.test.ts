@@ -48,7 +48,14 @@ describe('allowed origins and CORS', () => {
     const allowed = await call(stack.url, '/usage', { key: tenant.key, headers: { origin: APP } });
     assert.equal(allowed.status, 200);
     assert.equal(allowed.headers.get('access-control-allow-origin'), APP);
-    assert.match(allowed.headers.get('access-control-expose-headers') ?? '', /x-ratelimit-remaining/);
+    const exposed = allowed.headers.get('access-control-expose-headers')?.split(/,\s*/) ?? [];
+    for (const header of [
+      'x-ratelimit-limit',
+      'x-ratelimit-remaining',
+      'x-ratelimit-reset',
+      'x-ratelimit-interval',
+    ])
+      assert.ok(exposed.includes(header), `${header} exposed`);
 
     const denied = await call(stack.url, '/usage', { key: tenant.key, headers: { origin: EVIL } });
     assert.equal(denied.status, 403);

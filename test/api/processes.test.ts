@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -136,6 +136,39 @@ describe('stowage dev (embedded defaults)', () => {
       const served = await fetch(new URL(new URL(fileUrl).pathname, second.url));
       assert.equal(served.status, 200);
       assert.deepEqual(Buffer.from(await served.arrayBuffer()), PNG_1X1);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('revokes the keys of a tenant whose file was removed, on the next start', async () => {
+    const tenantsDir = join(dataDir, 'tenants');
+    await mkdir(tenantsDir);
+    const declare = (name: string) =>
+      writeFile(
+        join(tenantsDir, `${name}.yaml`),
+        `apiVersion: stowage.dev/v1alpha1\nkind: StorageTenant\nmetadata: {name: ${name}}\n` +
+          `spec: {tenantId: ${name}, apiKeys: [{name: app}]}\n`,
+      );
+    await Promise.all([declare('stays'), declare('leaves')]);
+    const keyOf = (output: string, tenant: string) =>
+      new RegExp(`tenant ${tenant}, key "app":\\s+(stw_live_\\w+)`).exec(output)?.[1];
+    const withTenants = { ...env(), STOWAGE_TENANTS_DIR: tenantsDir };
+
+    const first = await startCliServer('dev', withTenants);
+    const [stays, leaves] = [keyOf(first.output(), 'stays'), keyOf(first.output(), 'leaves')];
+    await first.stop();
+    assert.ok(stays && leaves, first.output());
+
+    await rm(join(tenantsDir, 'leaves.yaml'));
+    const second = await startCliServer('dev', withTenants);
+    try {
+      assert.match(
+        second.output(),
+        /tenant leaves \(leaves\.yaml was removed\): keys revoked, its files kept/,
+      );
+      assert.equal((await call(second.url, '/usage', { key: leaves })).status, 401);
+      assert.equal((await call(second.url, '/usage', { key: stays })).status, 200);
     } finally {
       await second.stop();
     }

@@ -16,6 +16,7 @@ function assertHeaders(res: { headers: Headers }, limit: number, remaining: numb
   assert.equal(res.headers.get('x-ratelimit-remaining'), String(remaining));
   const reset = Number(res.headers.get('x-ratelimit-reset'));
   assert.ok(reset >= 1 && reset <= 60, `reset ${reset}`);
+  assert.equal(res.headers.get('x-ratelimit-interval'), '60000', 'the window in milliseconds');
 }
 
 function assertLimited(res: { status: number; body: any; headers: Headers }) {
@@ -25,6 +26,7 @@ function assertLimited(res: { status: number; body: any; headers: Headers }) {
   const retryAfter = Number(res.headers.get('retry-after'));
   assert.ok(retryAfter >= 1 && retryAfter <= 60, `retry-after ${retryAfter}`);
   assert.equal(res.headers.get('x-ratelimit-remaining'), '0');
+  assert.equal(res.headers.get('x-ratelimit-interval'), '60000');
 }
 
 const redisUp = async (api: Api) => /^stowage_rate_limit_redis_up (\d)/m.exec(await api.metrics())?.[1];

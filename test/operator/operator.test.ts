@@ -273,6 +273,43 @@ describe('stowage operator (kube-apiserver, PostgreSQL, MinIO, a running API)', 
     assert.equal(metricValue(text, `stowage_tenant_used_bytes{tenant="${tenantId}"}`), undefined);
   });
 
+  it('writes status once when a Ready tenant starts failing, not on every retry', async () => {
+    await tenants.create('flaky', { apiKeys: [{ name: 'k' }] });
+    await tenants.waitFor('flaky');
+    const tenantId = `${namespace}-flaky`;
+    const metric = async (series: string) => metricValue(await operator.metrics(), series) ?? 0;
+    const failed = () => metric('stowage_operator_reconcile_total{result="error"}');
+    // From now on its tenant row cannot be written: every reconcile fails at DatabaseSynced and retries.
+    await db.pool.query(
+      `CREATE FUNCTION refuse_flaky() RETURNS trigger LANGUAGE plpgsql AS
+       $$ BEGIN RAISE EXCEPTION 'the test refuses this tenant row'; END $$`,
+    );
+    await db.pool.query(
+      `CREATE TRIGGER refuse_flaky BEFORE INSERT ON tenants FOR EACH ROW
+       WHEN (NEW.id = '${tenantId}') EXECUTE FUNCTION refuse_flaky()`,
+    );
+    try {
+      const failing = await tenants.waitFor('flaky', 'DatabaseSynced', 'False');
+      assert.equal(failing.status?.bucketName, undefined, 'nothing shown of a tenant not in sync');
+      assert.equal(failing.status?.usage, undefined);
+      // One more failure after the write seen above, so that write is counted before the baseline.
+      const seen = await failed();
+      await eventually(async () => ((await failed()) > seen ? true : undefined), 'a retry');
+      const writes = await metric('stowage_operator_status_writes_total');
+      const retries = await failed();
+      await eventually(
+        async () => ((await failed()) >= retries + 3 ? true : undefined),
+        'three more retries',
+      );
+      assert.equal(await metric('stowage_operator_status_writes_total'), writes, 'no write per retry');
+    } finally {
+      await db.pool.query('DROP TRIGGER refuse_flaky ON tenants');
+      await db.pool.query('DROP FUNCTION refuse_flaky');
+    }
+    const recovered = await tenants.waitFor('flaky');
+    assert.equal(recovered.status?.bucketName, `stowage-${tenantId}`);
+  });
+
   it('runs with only the RBAC of operator/rbac.yaml, which grants nothing else', async () => {
     // Everything above ran as the ServiceAccount bound to exactly those rules; these it may not do.
     const account = harness.kubeConfig();

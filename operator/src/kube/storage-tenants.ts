@@ -80,12 +80,17 @@ export class StorageTenants {
     )) as StorageTenantResource;
   }
 
-  /** Replaces the status (through the status subresource, so the spec cannot be touched). */
+  /**
+   * Replaces the status (through the status subresource, so the spec cannot be touched). A merge patch
+   * keeps every field it does not mention, and an undefined field is not mentioned (JSON drops it): each
+   * field the resource has and `status` lacks is sent as null, which removes it.
+   */
   async setStatus(resource: StorageTenantResource, status: TenantStatus): Promise<void> {
     const { namespace, name } = resource.metadata;
-    await this.api.patchNamespacedCustomObjectStatus(
-      { ...this.ref(namespace, name), body: { status } },
-      mergePatch,
+    const removed = Object.keys(resource.status ?? {}).filter(
+      (field) => status[field as keyof TenantStatus] === undefined,
     );
+    const body = { status: { ...status, ...Object.fromEntries(removed.map((field) => [field, null])) } };
+    await this.api.patchNamespacedCustomObjectStatus({ ...this.ref(namespace, name), body }, mergePatch);
   }
 }

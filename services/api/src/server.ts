@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import { listen, serveMetrics } from '@stowage/core';
 import { createApp } from './app.ts';
 import type { ApiDeps } from './deps.ts';
+import { answerClientErrors } from './http/client-errors.ts';
 import { startSweeper } from './uploads/sweeper.ts';
 
 export interface RunningApi {
@@ -20,6 +21,7 @@ export async function startApi(
   // Socket buffers of 256 KiB instead of 16 KiB: large files stream with far fewer stalls between the
   // client and the store (downloads about 1.3x faster), at a bounded cost per connection.
   const api = createServer({ highWaterMark: 256 * 1024 }, createApp(deps));
+  answerClientErrors(api, deps.logger);
   // Large uploads may take a long time, so no limit on a whole request; a socket idle for two minutes
   // (a stalled or slowloris client) is closed, which aborts its upload and releases its quota.
   api.requestTimeout = 0;

@@ -89,7 +89,7 @@ async function runDev(settings: Config): Promise<void> {
   const deps = apiDeps(config, db.pool);
   const tenants = await readTenantFolder(process.env.STOWAGE_TENANTS_DIR ?? defaultTenantsDir);
   const provision = { pool: db.pool, store: deps.store, keyGraceMs: config.operator.keyRotationGraceMs };
-  const keys = await provisionDevTenants(provision, tenants, {
+  const { keys, removed } = await provisionDevTenants(provision, tenants, {
     dataDir: config.dataDir,
     bucketPrefix: config.s3.bucketPrefix,
   });
@@ -100,6 +100,13 @@ async function runDev(settings: Config): Promise<void> {
     `\nStowage is running at ${base}  (metrics: ${api.metricsUrl}, data: ${resolve(config.dataDir)})\n`,
   );
   for (const key of keys) console.log(`  tenant ${key.tenantId}, key "${key.name}":  ${key.raw}`);
+  for (const gone of removed) {
+    const data =
+      gone.deletionPolicy === 'Delete'
+        ? 'its files and records deleted'
+        : 'its files kept (deletionPolicy: Retain)';
+    console.log(`  tenant ${gone.tenantId} (${gone.file} was removed): keys revoked, ${data}`);
+  }
   const first = keys[0];
   if (first) {
     console.log(

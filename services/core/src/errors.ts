@@ -11,6 +11,8 @@ export const errorStatus = {
   RATE_LIMIT_EXCEEDED: 429,
   INTERNAL_SERVER_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
+  REQUEST_TIMEOUT: 408,
+  REQUEST_HEADER_FIELDS_TOO_LARGE: 431,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -80,3 +82,14 @@ export const internalError = (cause?: unknown) =>
   new AppError('INTERNAL_SERVER_ERROR', 'Internal server error', { cause });
 /** The seed's words for a bucket that was never declared or used, or was deleted. */
 export const bucketNotFound = () => new AppError('FILE_NOT_FOUND', 'File or bucket not found');
+/** A JSON (or other non-file) body over the route's limit. */
+export const requestBodyTooLarge = (limit: number) =>
+  new AppError('PAYLOAD_TOO_LARGE', `The request body exceeds the maximum size of ${limit} bytes`);
+/** The request line and headers together are longer than the server reads (a huge URL or many headers). */
+export const headersTooLarge = (limit: number) =>
+  new AppError(
+    'REQUEST_HEADER_FIELDS_TOO_LARGE',
+    `The request line and headers exceed the maximum size of ${limit} bytes`,
+  );
+export const requestTimeout = () =>
+  new AppError('REQUEST_TIMEOUT', 'The request headers did not arrive in time');

@@ -23,13 +23,21 @@ export const originAllowed = (caller: Pick<Caller, 'allowedOrigins'>, origin: st
 export const maxFileBytes = (caller: Caller, installationLimit: number): number =>
   Math.min(caller.tenant.maxFileSize, installationLimit);
 
-/** The key from `x-api-key` or `Authorization: Bearer`, if any. */
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+const BASIC = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i;
+/** HTTP Basic credentials `<key>:`: the key as the user name, an empty password (`curl -u "$KEY:"`). */
+const KEY_AS_USER = /^([^:]+):$/;
+
+/** The key from `x-api-key`, `Authorization: Bearer` or `Authorization: Basic`, if any. */
 export function presentedKey(req: Request): string | undefined {
   const header = req.headers['x-api-key'];
   if (typeof header === 'string' && header !== '') return header.trim();
-  const authorization = req.headers.authorization;
-  const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
-  return match?.[1];
+  const authorization = req.headers.authorization ?? '';
+  const bearer = BEARER.exec(authorization);
+  if (bearer) return bearer[1];
+  const basic = BASIC.exec(authorization);
+  if (!basic) return undefined;
+  return KEY_AS_USER.exec(Buffer.from(basic[1]!, 'base64').toString('utf8'))?.[1];
 }
 
 /**

@@ -1,10 +1,10 @@
 import { originAllowed, type Caller } from './authenticator.ts';
 
-const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, OPTIONS';
+const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 const ALLOWED_HEADERS =
   'x-api-key, authorization, content-type, range, if-range, if-none-match, if-modified-since, x-request-id';
 const EXPOSED_HEADERS =
-  'x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after, content-range, etag';
+  'x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, x-ratelimit-interval, retry-after, content-range, etag';
 
 /** How a request was let in, which decides what pages in a browser may read the answer. */
 export type Admission =

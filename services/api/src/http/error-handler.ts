@@ -6,34 +6,62 @@ import {
   fileNotFound,
   internalError,
   routeNotFound,
-  payloadTooLarge,
+  requestBodyTooLarge,
   type Logger,
 } from '@stowage/core';
+import { causedByClientGone } from './request-body.ts';
 import { requestIdOf } from './request-context.ts';
 import type { ErrorBody } from './schemas.ts';
 
 /** Errors that mean something to the client although they are not AppErrors. */
-function translate(err: unknown): AppError | undefined {
+function translate(err: unknown, req: Request): AppError | undefined {
   if (err instanceof AppError) return err;
   // The row exists but its object does not: to the client, the file is not there.
   if (err instanceof ObjectNotFoundError) return fileNotFound();
   // express's own body parser errors carry a status and a type.
-  const e = err as { type?: unknown; status?: unknown; limit?: unknown };
+  const e = err as { type?: unknown; status?: unknown; limit?: unknown; expose?: unknown };
   if (e.type === 'entity.parse.failed') return badRequest('Malformed JSON body');
-  if (e.type === 'entity.too.large') return payloadTooLarge(Number(e.limit));
+  if (e.type === 'entity.too.large') return requestBodyTooLarge(Number(e.limit));
   if (typeof e.type === 'string' && e.status === 400) return badRequest('Malformed request body');
   // express reports a path it cannot percent-decode as a URIError with status 400.
   if (err instanceof URIError) return badRequest('Malformed URL encoding');
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
     return badRequest('Unsupported body encoding');
+  // A body that does not decompress reaches us as zlib's own error, which the body parser marks as the
+  // client's (status 400, expose) without giving it a type.
+  if (e.status === 400 && e.expose === true && req.headers['content-encoding'] !== undefined)
+    return badRequest('The body does not decompress as its Content-Encoding says');
   return undefined;
 }
 
-/** The one place that turns errors into responses: `{success: false, code, message, requestId}`. */
+/** The documented error body for `error`. */
+export function errorBody(error: AppError, requestId: string): ErrorBody {
+  return {
+    success: false,
+    code: error.code,
+    message: error.message,
+    requestId,
+    ...(error.suggestion !== undefined && { suggestion: error.suggestion }),
+    ...(error.fields !== undefined && { fields: error.fields }),
+  };
+}
+
+/**
+ * The one place that turns errors into responses: `{success: false, code, message, requestId}`. (What
+ * node's HTTP parser refuses never reaches express; client-errors.ts answers it with the same body.)
+ */
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const appError = translate(err);
     const requestId = requestIdOf(res);
+    // Nobody is left to answer, and nothing went wrong on our side.
+    if (causedByClientGone(err, req)) {
+      logger.info(
+        { requestId, method: req.method, path: req.path },
+        'client disconnected before the response was complete',
+      );
+      return;
+    }
+    const appError = translate(err, req);
     if (!appError) logger.error({ err, requestId, method: req.method, path: req.path }, 'unhandled error');
     const error = appError ?? internalError(err);
     if (res.headersSent) {
@@ -41,16 +69,8 @@ export function errorHandler(logger: Logger) {
       return;
     }
     res.status(error.status).set(error.headers);
-    const body: ErrorBody = {
-      success: false,
-      code: error.code,
-      message: error.message,
-      requestId,
-      ...(error.suggestion !== undefined && { suggestion: error.suggestion }),
-      ...(error.fields !== undefined && { fields: error.fields }),
-    };
     if (req.method === 'HEAD') res.end();
-    else res.json(body);
+    else res.json(errorBody(error, requestId));
   };
 }
 

@@ -1,12 +1,33 @@
 import type { Request, Response } from 'express';
 
-/** Aborted when the client goes away before the response is complete. */
+/** Why work for a request was stopped: its client went away before the response was complete. */
+export class ClientGoneError extends Error {
+  override name = 'ClientGoneError';
+  constructor() {
+    super('client disconnected');
+  }
+}
+
+/** Aborted (with a ClientGoneError) when the client goes away before the response is complete. */
 export function clientGone(res: Response): AbortSignal {
   const controller = new AbortController();
   res.once('close', () => {
-    if (!res.writableFinished) controller.abort(new Error('client disconnected'));
+    if (!res.writableFinished) controller.abort(new ClientGoneError());
   });
   return controller.signal;
+}
+
+/**
+ * Whether `err` comes from the client going away: it is, or was caused by, the ClientGoneError of
+ * `clientGone`, or the error node destroyed the request body with when the connection closed under it.
+ */
+export function causedByClientGone(err: unknown, req: Request): boolean {
+  const seen = new Set<unknown>();
+  for (let e = err; e instanceof Error && !seen.has(e); e = e.cause) {
+    if (e instanceof ClientGoneError || e === req.errored) return true;
+    seen.add(e);
+  }
+  return false;
 }
 
 /**

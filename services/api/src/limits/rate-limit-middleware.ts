@@ -8,6 +8,7 @@ function headers(d: LimitDecision): Record<string, string> {
     'x-ratelimit-limit': String(d.limit),
     'x-ratelimit-remaining': String(d.remaining),
     'x-ratelimit-reset': String(d.resetSeconds),
+    'x-ratelimit-interval': String(d.intervalMs),
   };
 }
 

@@ -21,6 +21,8 @@ export interface LimitDecision {
   remaining: number;
   /** Seconds until the current window ends and the count starts again. */
   resetSeconds: number;
+  /** The window's length in milliseconds. */
+  intervalMs: number;
 }
 
 /**
@@ -77,6 +79,7 @@ function decision(limit: number, res: RateLimiterRes, allowed: boolean): LimitDe
     limit,
     remaining: Math.max(0, res.remainingPoints),
     resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+    intervalMs: WINDOW_SECONDS * 1000,
   };
 }
 

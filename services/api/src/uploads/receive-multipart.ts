@@ -114,7 +114,8 @@ export function receiveMultipart<F extends z.ZodObject>(
       });
     }
     // A client that goes away may never send the closing boundary: without this the form would never end.
-    const onAbort = () => fail(badRequest('The client went away before the upload was complete'));
+    const onAbort = () =>
+      fail(badRequest('The client went away before the upload was complete', signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });
     body.pipe(parser);
   });

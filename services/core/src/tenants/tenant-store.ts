@@ -146,3 +146,12 @@ export function deleteTenant(pool: pg.Pool, id: string, owner: string): Promise<
     await client.query('DELETE FROM tenants WHERE id = $1 AND owner = $2', [id, owner]);
   });
 }
+
+/** The tenants some declarer owns, by the start of its owner name (e.g. `dev:` for dev mode's files). */
+export async function tenantsOwnedBy(pool: pg.Pool, ownerPrefix: string): Promise<Tenant[]> {
+  const { rows } = await pool.query<TenantRow>(
+    'SELECT * FROM tenants WHERE starts_with(owner, $1) ORDER BY id',
+    [ownerPrefix],
+  );
+  return rows.map(toTenant);
+}
