@@ -56,7 +56,7 @@ const JSON_BODY_BYTES = 16 * 1024;
 
 /** The REST API as an express app. */
 export function createApp(deps: ApiDeps): express.Express {
-  const auth = new Authenticator(deps.pool, deps.config.keyCacheTtlMs);
+  const auth = new Authenticator(deps, deps.config.keyCacheTtlMs);
   const limits = new RateLimits(deps.redis, deps.metrics);
   const caller = (scope: 'read' | 'write' | 'admin', routeClass: KeyedClass) => [
     requireCaller(auth, scope, (req, res) => limitFailedAuth(limits, deps.config.authFailureLimit, req, res)),
