@@ -28,6 +28,9 @@ import { expressHandler, type AnyRoute } from './http/route.ts';
 import { serveFile } from './http/routes/serve-file.ts';
 import { putFile } from './http/routes/put-file.ts';
 import { uploadFile } from './http/routes/upload-file.ts';
+import { listKeys } from './http/routes/list-keys.ts';
+import { createKey } from './http/routes/create-key.ts';
+import { revokeKey } from './http/routes/revoke-key.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
 function declaredRoutes(deps: ApiDeps): AnyRoute[] {
@@ -46,6 +49,9 @@ function declaredRoutes(deps: ApiDeps): AnyRoute[] {
     signUploadParts(deps),
     completeDirectUpload(deps),
     abortDirectUpload(deps),
+    listKeys(deps),
+    createKey(deps),
+    revokeKey(deps),
   ];
   routes.push(getOpenapi(deps, () => routes));
   return routes;

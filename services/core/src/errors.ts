@@ -61,7 +61,8 @@ export const invalidInput = (fields: FieldProblem[]) =>
   });
 /** Every authentication failure looks the same, so a caller learns nothing about which keys exist. */
 export const unauthorized = () => new AppError('UNAUTHORIZED', 'Invalid or missing API key');
-export const forbidden = (message: string) => new AppError('FORBIDDEN', message);
+export const forbidden = (message: string, suggestion?: string) =>
+  new AppError('FORBIDDEN', message, { suggestion });
 export const quotaExceeded = () => new AppError('QUOTA_EXCEEDED', 'Storage quota exceeded');
 export const fileNotFound = () => new AppError('FILE_NOT_FOUND', 'File not found');
 export const payloadTooLarge = (limit: number) =>
@@ -80,3 +81,5 @@ export const internalError = (cause?: unknown) =>
   new AppError('INTERNAL_SERVER_ERROR', 'Internal server error', { cause });
 /** The seed's words for a bucket that was never declared or used, or was deleted. */
 export const bucketNotFound = () => new AppError('FILE_NOT_FOUND', 'File or bucket not found');
+/** An API key id that is not one of the caller's tenant's keys (or does not exist at all). */
+export const keyNotFound = () => new AppError('FILE_NOT_FOUND', 'API key not found');
