@@ -19,7 +19,7 @@ const REVOCATION_BOUND_MS = 2000;
 const POLL_SLACK_MS = 500;
 
 for (const backend of stackBackends) {
-  describe(`API keys on ${backend.name}`, () => {
+  describe(`API keys and GET /tenant on ${backend.name}`, () => {
     let stack: ApiStack;
     let tenant: TestTenant;
     let vaultDir: string;
@@ -340,10 +340,51 @@ for (const backend of stackBackends) {
       assert.equal(refused.body.message, 'Invalid or missing API key', 'like any bad key');
     });
 
+    it('describes the tenant, byte quantities in bytes', async () => {
+      const t = await stack.createTenant({
+        displayName: 'Acme Inc.',
+        quota: { storage: '1Gi', maxFileSize: '100Mi' },
+        rateLimits: { upload: 7 },
+        allowedOrigins: ['https://app.acme.com'],
+        buckets: [
+          { name: 'avatars', public: true, allowedTypes: ['image/*'] },
+          { name: 'contracts', public: false },
+        ],
+      });
+      await upload(stack.url, 'made-by-upload', 'x', { key: t.key });
+      const reader = await t.mintKey(['read']);
+      const res = await call(stack.url, '/tenant', { key: reader });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body, {
+        success: true,
+        tenant: {
+          tenantId: t.id,
+          displayName: 'Acme Inc.',
+          quota: { storage: 2 ** 30, maxFileSize: 100 * 2 ** 20 },
+          rateLimits: { upload: 7, list: 120, delete: 50, usage: 100 },
+          allowedOrigins: ['https://app.acme.com'],
+          buckets: [
+            { name: 'avatars', public: true, allowedTypes: ['image/*'] },
+            { name: 'contracts', public: false, allowedTypes: [] },
+          ],
+          storage: 'managed',
+        },
+      });
+
+      const huge = await stack.createTenant({ quota: { maxFileSize: '1Ti' } });
+      const limited = await call(stack.url, '/tenant', { key: huge.key });
+      assert.equal(
+        limited.body.tenant.quota.maxFileSize,
+        stack.deps.config.maxFileSizeLimit,
+        "the installation's limit bounds the tenant's",
+      );
+    });
+
     it('documents the routes in the OpenAPI document', async () => {
       const { body } = await call(stack.url, '/openapi.json');
       assert.deepEqual(Object.keys(body.paths['/keys']).sort(), ['get', 'post']);
       assert.equal(body.paths['/keys/{id}'].delete['x-stowage-scope'], 'admin');
+      assert.equal(body.paths['/tenant'].get['x-stowage-scope'], 'read');
       assert.ok(body.components.schemas.ApiKey);
     });
   });

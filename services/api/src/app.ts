@@ -31,6 +31,7 @@ import { uploadFile } from './http/routes/upload-file.ts';
 import { listKeys } from './http/routes/list-keys.ts';
 import { createKey } from './http/routes/create-key.ts';
 import { revokeKey } from './http/routes/revoke-key.ts';
+import { getTenant } from './http/routes/get-tenant.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
 function declaredRoutes(deps: ApiDeps): AnyRoute[] {
@@ -52,6 +53,7 @@ function declaredRoutes(deps: ApiDeps): AnyRoute[] {
     listKeys(deps),
     createKey(deps),
     revokeKey(deps),
+    getTenant(deps),
   ];
   routes.push(getOpenapi(deps, () => routes));
   return routes;
