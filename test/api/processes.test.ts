@@ -9,6 +9,7 @@ import { startCliServer, runCliToEnd, type CliServer } from '../support/cli.ts';
 import { databaseBackends, type TestDatabase } from '../support/databases.ts';
 import { uniqueName } from '../support/env.ts';
 import { call, PNG_1X1, upload } from '../support/http.ts';
+import { eventually } from '../support/poll.ts';
 
 describe('stowage api processes on PostgreSQL and MinIO', () => {
   let db: TestDatabase;
@@ -40,6 +41,29 @@ describe('stowage api processes on PostgreSQL and MinIO', () => {
     await revokeKey(db.pool, key.id);
     await sleep(2000); // the documented bound
     for (const api of apis) assert.equal((await call(api.url, '/usage', { key: key.raw })).status, 401);
+  });
+
+  it('refuses a key revoked with DELETE /keys/:id on the other process within 2 s', async () => {
+    const admin = await mintKey(db.pool, { tenantId, name: 'admin', scopes: ['admin'], mode: 'live' });
+    const [first, second] = apis as [CliServer, CliServer];
+    const minted = await call(first.url, '/keys', {
+      method: 'POST',
+      key: admin.raw,
+      json: { name: 'short-lived', scopes: ['read'], mode: 'live' },
+    });
+    assert.equal(minted.status, 201);
+    const { apiKey, key } = minted.body;
+    // Warm both processes' caches with the key, so a stale cache would still accept it.
+    for (const api of apis) assert.equal((await call(api.url, '/usage', { key: apiKey })).status, 200);
+    const revoked = await call(first.url, `/keys/${key.id}`, { method: 'DELETE', key: admin.raw });
+    assert.equal(revoked.status, 200);
+    // The documented bound, plus the poll's own cadence (a probe every 200 ms).
+    await eventually(
+      async () => ((await call(second.url, '/usage', { key: apiKey })).status === 401 ? true : undefined),
+      'the other process to refuse the revoked key',
+      2500,
+    );
+    assert.equal((await call(first.url, '/usage', { key: apiKey })).status, 401);
   });
 
   it('logs requests as JSON with request ids and never a key', async () => {

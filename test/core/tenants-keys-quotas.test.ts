@@ -7,6 +7,8 @@ import {
   getUsage,
   listActiveKeys,
   mintKey,
+  mintUniquelyNamedKey,
+  recordKeyUse,
   releaseExpiredReservations,
   releaseReservation,
   renewReservation,
@@ -140,6 +142,7 @@ for (const backend of databaseBackends) {
         scopes: ['read', 'write'],
         mode: 'live',
         allowedOrigins: ['https://a.example'],
+        validUntil: null,
       });
       const own = await mintKey(db.pool, {
         tenantId: tenant.id,
@@ -164,7 +167,11 @@ for (const backend of databaseBackends) {
 
       const old = await mintKey(db.pool, input);
       const next = await rotateKey(db.pool, old.id, input, 3_600_000);
-      assert.ok(await findKey(db.pool, old.raw), 'the old key still works inside the grace period');
+      assert.deepEqual(
+        (await findKey(db.pool, old.raw))?.validUntil,
+        new Date(next.createdAt.getTime() + 3_600_000),
+        'the old key still works inside the grace period, and says until when',
+      );
       assert.ok(await findKey(db.pool, next.raw));
       assert.deepEqual(
         (await listActiveKeys(db.pool, tenant.id)).map((k) => k.id),
@@ -173,6 +180,57 @@ for (const backend of databaseBackends) {
       const expired = await mintKey(db.pool, input);
       await rotateKey(db.pool, expired.id, input, 0);
       assert.equal(await findKey(db.pool, expired.raw), undefined, 'no grace period: revoked at once');
+    });
+
+    it('refuses a key past its expiry, and says when a key expires', async () => {
+      const tenant = await newTenant();
+      const input = { tenantId: tenant.id, scopes: ['read' as const], mode: 'live' as const };
+      const soon = new Date(Date.now() + 3_600_000);
+      const later = await mintKey(db.pool, { ...input, name: 'later', expiresAt: soon });
+      assert.deepEqual((await findKey(db.pool, later.raw))?.validUntil, soon);
+      const past = await mintKey(db.pool, { ...input, name: 'past', expiresAt: new Date(Date.now() - 1000) });
+      assert.equal(await findKey(db.pool, past.raw), undefined);
+      assert.deepEqual(
+        (await listActiveKeys(db.pool, tenant.id)).map((k) => k.name),
+        ['later', 'past'],
+        'an expired key is still listed until it is revoked',
+      );
+    });
+
+    it('takes a name once among the active keys of a tenant', async () => {
+      const tenant = await newTenant();
+      const input = { tenantId: tenant.id, name: 'ci', scopes: ['read' as const], mode: 'live' as const };
+      const attempts = await Promise.all([1, 2, 3].map(() => mintUniquelyNamedKey(db.pool, input)));
+      const minted = attempts.filter((k) => k !== undefined);
+      assert.equal(minted.length, 1, 'concurrent mints of one name: one wins');
+      assert.equal(minted[0]!.source, 'api');
+      await revokeKey(db.pool, minted[0]!.id);
+      assert.ok(await mintUniquelyNamedKey(db.pool, input), 'a revoked key frees its name');
+      const other = await newTenant();
+      assert.ok(await mintUniquelyNamedKey(db.pool, { ...input, tenantId: other.id }), 'per tenant');
+    });
+
+    it('records a use to the minute, and writes nothing for another use in the same minute', async () => {
+      const tenant = await newTenant();
+      const key = await mintKey(db.pool, { tenantId: tenant.id, name: 'k', scopes: ['read'], mode: 'live' });
+      assert.equal(key.lastUsedAt, null);
+      const minute = async () =>
+        (await db.pool.query<{ m: Date }>(`SELECT date_trunc('minute', now()) AS m`)).rows[0]!.m.getTime();
+      // A row's xmin changes with every write to it.
+      const version = async () =>
+        (await db.pool.query<{ xmin: string }>('SELECT xmin FROM api_keys WHERE id = $1', [key.id])).rows[0]!
+          .xmin;
+      const before = await minute();
+      await recordKeyUse(db.pool, key.id);
+      const first = await version();
+      await recordKeyUse(db.pool, key.id);
+      const second = await version();
+      const after = await minute();
+      assert.ok(first === second || before !== after, 'the second use (same minute) wrote nothing');
+      const [recorded] = await listActiveKeys(db.pool, tenant.id);
+      const at = recorded!.lastUsedAt!.getTime();
+      assert.ok(at >= before && at <= after);
+      assert.equal(at % 60_000, 0, 'to the minute');
     });
 
     it('never lets concurrent reservations push usage past the quota', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { storageTenantSpec } from '@stowage/core';
+import { RESERVED_TENANT_IDS, storageTenantSpec } from '@stowage/core';
 import { uniqueName } from '../support/env.ts';
 import {
   createNamespace,
@@ -85,6 +85,13 @@ describe('the StorageTenant CRD on the real kube-apiserver', () => {
       });
     });
   }
+
+  it('reserves exactly the tenant ids the API reserves', async () => {
+    for (const tenantId of RESERVED_TENANT_IDS) {
+      await assert.rejects(create(uniqueName('reserved'), { tenantId }), /reserved/, tenantId);
+    }
+    await create(uniqueName('free'), { tenantId: uniqueName('files') });
+  });
 
   it('keeps tenantId immutable', async () => {
     const tenantId = uniqueName('fixed');

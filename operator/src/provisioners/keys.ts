@@ -39,13 +39,14 @@ const sameList = (a: readonly string[] | null | undefined, b: readonly string[] 
  *   - a missing, revoked or outdated (rotation or mode changed) key gets a successor;
  *   - a key replaced by rotation keeps working for the grace period; every other replaced key stops now;
  *   - keys no longer in the spec are revoked and removed from the vault.
+ * Keys minted through the API (`source: api`) are not the spec's to manage and are left alone.
  */
 export async function ensureKeys(
   pool: pg.Pool,
   vault: KeyVault,
   input: EnsureKeysInput,
 ): Promise<{ keys: KeyStatus[]; changes: Change[] }> {
-  const active = await listActiveKeys(pool, input.tenantId);
+  const active = await listActiveKeys(pool, input.tenantId, 'resource');
   const changes: Change[] = [];
   const keys: KeyStatus[] = [];
   for (const spec of input.keys) {
@@ -93,7 +94,13 @@ async function ensureKey(
     // Registered already, as a rule; only a crash between vault and database leaves it to do here.
     const record =
       active.find((k) => k.id === held.id) ??
-      (await registerKey(pool, { ...grants, mode: modeOf(held.raw), id: held.id, raw: held.raw }));
+      (await registerKey(pool, {
+        ...grants,
+        mode: modeOf(held.raw),
+        id: held.id,
+        raw: held.raw,
+        source: 'resource',
+      }));
     const current = !record.revokedAt || record.revokedAt > new Date();
     if (current && held.rotation === spec.rotation && modeOf(held.raw) === spec.mode) {
       if (!sameList(record.scopes, spec.scopes) || !sameList(record.allowedOrigins, spec.allowedOrigins))
@@ -109,7 +116,13 @@ async function ensureKey(
     previousId: held?.id,
   };
   await vault.write(spec.name, next);
-  const record = await registerKey(pool, { ...grants, mode: spec.mode, id: next.id, raw: next.raw });
+  const record = await registerKey(pool, {
+    ...grants,
+    mode: spec.mode,
+    id: next.id,
+    raw: next.raw,
+    source: 'resource',
+  });
   const why = !held ? 'minted' : rotated ? 'rotated' : 'replaced';
   return {
     record,
@@ -121,7 +134,10 @@ async function ensureKey(
   };
 }
 
-/** Revokes every key of the tenant now and empties the vault. Idempotent. */
+/**
+ * Revokes every key of the tenant now, those minted through the API included (the declaration they
+ * hang off is gone), and empties the vault. Idempotent.
+ */
 export async function cleanupKeys(pool: pg.Pool, vault: KeyVault, tenantId: string): Promise<Change[]> {
   const changes: Change[] = [];
   for (const key of await listActiveKeys(pool, tenantId)) {

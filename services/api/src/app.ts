@@ -28,6 +28,10 @@ import { expressHandler, type AnyRoute } from './http/route.ts';
 import { serveFile } from './http/routes/serve-file.ts';
 import { putFile } from './http/routes/put-file.ts';
 import { uploadFile } from './http/routes/upload-file.ts';
+import { listKeys } from './http/routes/list-keys.ts';
+import { createKey } from './http/routes/create-key.ts';
+import { revokeKey } from './http/routes/revoke-key.ts';
+import { getTenant } from './http/routes/get-tenant.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
 function declaredRoutes(deps: ApiDeps, auth: Authenticator): AnyRoute[] {
@@ -46,6 +50,10 @@ function declaredRoutes(deps: ApiDeps, auth: Authenticator): AnyRoute[] {
     signUploadParts(deps),
     completeDirectUpload(deps),
     abortDirectUpload(deps),
+    listKeys(deps),
+    createKey(deps),
+    revokeKey(deps),
+    getTenant(deps),
   ];
   routes.push(getOpenapi(deps, () => routes));
   // Last: it matches any three path segments, so every other route must be tried before it.
@@ -58,7 +66,7 @@ const JSON_BODY_BYTES = 16 * 1024;
 
 /** The REST API as an express app. */
 export function createApp(deps: ApiDeps): express.Express {
-  const auth = new Authenticator(deps.pool, deps.config.keyCacheTtlMs);
+  const auth = new Authenticator(deps, deps.config.keyCacheTtlMs);
   const limits = new RateLimits(deps.redis, deps.metrics);
   const caller = (scope: 'read' | 'write' | 'admin', routeClass: KeyedClass) => [
     requireCaller(auth, scope, (req, res) => limitFailedAuth(limits, deps.config.authFailureLimit, req, res)),

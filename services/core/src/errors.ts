@@ -63,7 +63,8 @@ export const invalidInput = (fields: FieldProblem[]) =>
   });
 /** Every authentication failure looks the same, so a caller learns nothing about which keys exist. */
 export const unauthorized = () => new AppError('UNAUTHORIZED', 'Invalid or missing API key');
-export const forbidden = (message: string) => new AppError('FORBIDDEN', message);
+export const forbidden = (message: string, suggestion?: string) =>
+  new AppError('FORBIDDEN', message, { suggestion });
 export const quotaExceeded = () => new AppError('QUOTA_EXCEEDED', 'Storage quota exceeded');
 export const fileNotFound = () => new AppError('FILE_NOT_FOUND', 'File not found');
 export const payloadTooLarge = (limit: number) =>
@@ -93,3 +94,5 @@ export const headersTooLarge = (limit: number) =>
   );
 export const requestTimeout = () =>
   new AppError('REQUEST_TIMEOUT', 'The request headers did not arrive in time');
+/** An API key id that is not one of the caller's tenant's keys (or does not exist at all). */
+export const keyNotFound = () => new AppError('FILE_NOT_FOUND', 'API key not found');

@@ -8,6 +8,8 @@ import {
   type KeyPrincipal,
   type Tenant,
 } from '@stowage/core';
+import type { ApiDeps } from '../deps.ts';
+import { KeyUseRecorder } from './key-use.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 /** The caller behind a request's API key, with its tenant. */
@@ -42,20 +44,22 @@ export function presentedKey(req: Request): string | undefined {
 
 /**
  * Resolves API keys to callers. Lookups (hits and misses) are trusted for `ttlMs`, so a revoked key
- * stops working on every replica within that time without a database query per request.
+ * stops working on every replica within that time without a database query per request; a key that
+ * expires is never trusted past its end. Each caller's key is noted as used.
  */
 export class Authenticator {
+  private readonly pool: pg.Pool;
   private readonly keys: TtlCache<KeyPrincipal>;
   private readonly unknownKeys: TtlCache<true>;
   private readonly tenants: TtlCache<Tenant | undefined>;
+  private readonly uses: KeyUseRecorder;
 
-  constructor(
-    private readonly pool: pg.Pool,
-    ttlMs: number,
-  ) {
+  constructor(deps: Pick<ApiDeps, 'pool' | 'logger'>, ttlMs: number) {
+    this.pool = deps.pool;
     this.keys = new TtlCache(ttlMs);
     this.unknownKeys = new TtlCache(ttlMs);
     this.tenants = new TtlCache(ttlMs);
+    this.uses = new KeyUseRecorder(deps);
   }
 
   /** The caller, or undefined when the request carries no usable key. */
@@ -65,7 +69,9 @@ export class Authenticator {
     const principal = await this.principal(raw);
     if (!principal) return undefined;
     const tenant = await this.tenant(principal.tenantId);
-    return tenant && { ...principal, tenant };
+    if (!tenant) return undefined;
+    this.uses.record(principal.keyId);
+    return { ...principal, tenant };
   }
 
   /**
@@ -78,7 +84,7 @@ export class Authenticator {
     if (hit) return hit.value;
     if (this.unknownKeys.peek(id)) return undefined;
     const found = await findKey(this.pool, raw);
-    if (found) this.keys.set(id, found);
+    if (found) this.keys.set(id, found, found.validUntil?.getTime());
     else this.unknownKeys.set(id, true);
     return found;
   }

@@ -47,4 +47,14 @@ describe('TtlCache', () => {
     cache.set('k', undefined);
     assert.deepEqual(cache.peek('k'), { value: undefined });
   });
+
+  it('keeps an entry until its own end or the lifetime, whichever comes first', async () => {
+    const cache = new TtlCache<string>(50);
+    cache.set('ended', 'v', Date.now() - 1);
+    assert.equal(cache.peek('ended'), undefined);
+    cache.set('ends-later', 'v', Date.now() + 60_000);
+    assert.deepEqual(cache.peek('ends-later'), { value: 'v' });
+    await sleep(60);
+    assert.equal(cache.peek('ends-later'), undefined);
+  });
 });

@@ -16,14 +16,15 @@ export class TtlCache<V> {
     return entry && entry.expires > Date.now() ? { value: entry.value } : undefined;
   }
 
-  set(key: string, value: V): void {
+  /** Caches `value` for the lifetime, or until `notAfter` (ms since the epoch) if that comes sooner. */
+  set(key: string, value: V, notAfter = Infinity): void {
     if (this.ttlMs === 0) return;
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+    this.entries.set(key, { value, expires: Math.min(Date.now() + this.ttlMs, notAfter) });
   }
 
   /** The cached value, or `load()`'s result cached (undefined results are cached too, as misses). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BUCKET_NAME, EXTENSION_PATTERN, UUID_PATTERN, errorStatus } from '@stowage/core';
+import { BUCKET_NAME, EXTENSION_PATTERN, UUID_PATTERN, errorStatus, scopes } from '@stowage/core';
 
 /** Stored file names: `<uuid>.<ext>`. */
 const FILE_KEY = new RegExp(`^(${UUID_PATTERN})\\.(${EXTENSION_PATTERN})$`);
@@ -81,3 +81,37 @@ export const uploadId = z
   .string()
   .regex(new RegExp(`^${UUID_PATTERN}$`), 'an upload id is a lowercase UUID')
   .meta({ description: 'The `uploadId` that POST /uploads/{bucket} answered with' });
+
+/** An API key as listed: never its secret, nor its hash. */
+export const apiKeyView = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    prefix: z
+      .string()
+      .meta({ description: 'The start of the key, e.g. `stw_live_ab12`, to recognise it by' }),
+    scopes: z.array(z.enum(scopes)),
+    mode: z.enum(['live', 'test']),
+    source: z.enum(['resource', 'api']).meta({
+      description:
+        '`resource`: declared in the StorageTenant, which owns it (the API cannot revoke it); `api`: minted with POST /keys',
+    }),
+    allowedOrigins: z
+      .array(z.string())
+      .nullable()
+      .meta({ description: "The key's own allowed origins; null: the tenant's apply" }),
+    createdAt: z.iso.datetime(),
+    lastUsedAt: z.iso
+      .datetime()
+      .nullable()
+      .meta({ description: 'To the minute (the start of the minute it was last used in); null: never used' }),
+    expiresAt: z.iso
+      .datetime()
+      .nullable()
+      .meta({
+        description:
+          'When the key stops working: its expiry, or the end of the grace period of a declared key replaced ' +
+          'by rotation; null: not planned. Expired keys stay listed until revoked.',
+      }),
+  })
+  .meta({ id: 'ApiKey' });

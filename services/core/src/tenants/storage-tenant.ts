@@ -6,6 +6,10 @@ import { parseByteQuantity } from './quantity.ts';
 export const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,53}[a-z0-9])?$/;
 /** Logical bucket names: they appear in URLs and as key prefixes. */
 export const BUCKET_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** API key names, declared or minted: DNS-label-like, as a declared key's Secret is named after it. */
+export const KEY_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** An origin a tenant or key allows: `scheme://host[:port]`, as browsers send it. */
+export const ORIGIN = /^https?:\/\/[^/\s]+$/;
 
 const byteQuantity = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const bytes = parseByteQuantity(value);
@@ -16,11 +20,30 @@ const byteQuantity = z.union([z.string(), z.number()]).transform((value, ctx) =>
   return bytes;
 });
 
-const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port] with no path');
+const origin = z.string().regex(ORIGIN, 'an origin is scheme://host[:port] with no path');
 const perMinute = z.number().int().min(1).max(1_000_000);
 
-/** First path segments the API uses for itself, so no tenant can have them as its id. */
-export const RESERVED_TENANT_IDS = ['files', 'upload', 'uploads', 'usage', 'healthz', 'readyz', 'metrics'];
+/**
+ * First path segments the API uses for itself (or will: webhooks, audit, spaces, public, s and tus are in
+ * the contract), so no tenant can have them as its id. The CRD's CEL rule lists the same.
+ */
+export const RESERVED_TENANT_IDS = [
+  'files',
+  'upload',
+  'uploads',
+  'usage',
+  'healthz',
+  'readyz',
+  'metrics',
+  'keys',
+  'tenant',
+  'webhooks',
+  'audit',
+  'spaces',
+  'public',
+  's',
+  'tus',
+];
 
 export const tenantId = z
   .string()
@@ -54,7 +77,7 @@ export const storageTenantSpec = z.object({
   apiKeys: z
     .array(
       z.object({
-        name: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/),
+        name: z.string().regex(KEY_NAME),
         scopes: z.array(z.enum(scopes)).min(1).default(['read', 'write']),
         mode: z.enum(['live', 'test']).default('live'),
         rotation: z.number().int().min(0).default(0),

@@ -111,6 +111,22 @@ export async function getTenant(pool: pg.Pool, id: string): Promise<Tenant | und
   return rows[0] && toTenant(rows[0]);
 }
 
+/** A bucket as the tenant's StorageTenant declares it. */
+export interface DeclaredBucket {
+  name: string;
+  public: boolean;
+  allowedTypes: string[];
+}
+
+/** The buckets the tenant's StorageTenant declares, by name. */
+export async function listDeclaredBuckets(pool: pg.Pool, tenantId: string): Promise<DeclaredBucket[]> {
+  const { rows } = await pool.query<{ name: string; public_default: boolean; allowed_types: string[] }>(
+    'SELECT name, public_default, allowed_types FROM buckets WHERE tenant_id = $1 AND declared ORDER BY name',
+    [tenantId],
+  );
+  return rows.map((r) => ({ name: r.name, public: r.public_default, allowedTypes: r.allowed_types }));
+}
+
 /** Every tenant's object-store bucket. */
 export async function listStorageBuckets(pool: pg.Pool): Promise<string[]> {
   const { rows } = await pool.query<{ storage_bucket: string }>(
