@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
+import { PNG_1X1, upload } from '../support/http.ts';
+import { runTool } from '../support/tools.ts';
+
+/** What schemathesis holds every response to: no 5xx, and nothing the document does not say. */
+const CHECKS = [
+  'not_a_server_error',
+  'status_code_conformance',
+  'content_type_conformance',
+  'response_headers_conformance',
+  'response_schema_conformance',
+  // Input the document rules out must be refused (4xx), never taken.
+  'negative_data_rejection',
+];
+/** Test cases per operation and phase; the whole run stays within a couple of minutes per backend. */
+const MAX_EXAMPLES = 30;
+const DEADLINE_MS = 150_000;
+
+interface RunReport {
+  test_cases: { generated: number };
+  operations: { tested: number };
+}
+
+for (const backend of stackBackends) {
+  describe(`schemathesis against /openapi.json on ${backend.name}`, () => {
+    let stack: ApiStack;
+    let tenant: TestTenant;
+    let workDir: string;
+    before(async () => {
+      stack = await backend.create();
+      // Limits out of the way, so the fuzzer reaches the routes rather than 429s.
+      const plenty = 1_000_000;
+      tenant = await stack.createTenant({
+        rateLimits: { upload: plenty, list: plenty, delete: plenty, usage: plenty },
+      });
+      // Files in the bucket the document gives as its example, so listings and reads have data.
+      for (const [content, filename] of [
+        ['hello', 'hello.txt'],
+        [PNG_1X1, 'pixel.png'],
+        ['{"a":1}', 'data.json'],
+      ] as const) {
+        assert.equal(
+          (await upload(stack.url, 'avatars', content, { key: tenant.key, filename })).status,
+          201,
+        );
+      }
+      workDir = await mkdtemp(join(tmpdir(), 'stowage-fuzz-'));
+    });
+    after(async () => {
+      await stack.close();
+      await rm(workDir, { recursive: true, force: true });
+    });
+
+    it('finds no server error and no response that breaks the document', async (t) => {
+      const report = join(workDir, 'report.json');
+      const result = await runTool(
+        'st',
+        [
+          'run',
+          `${stack.url}/openapi.json`,
+          '--url',
+          stack.url,
+          '--header',
+          `x-api-key: ${tenant.key}`,
+          '--checks',
+          CHECKS.join(','),
+          '--mode',
+          'all',
+          '--max-examples',
+          String(MAX_EXAMPLES),
+          '--seed',
+          '20261201',
+          '--generation-database',
+          'none',
+          '--request-timeout',
+          '10',
+          '--no-color',
+          '--report',
+          'json',
+          '--report-json-path',
+          report,
+        ],
+        {},
+        // schemathesis keeps a cache of past failures in its working directory: a fresh one per run.
+        { cwd: workDir, timeoutMs: DEADLINE_MS },
+      );
+      const { test_cases, operations } = JSON.parse(await readFile(report, 'utf8')) as RunReport;
+      t.diagnostic(`schemathesis sent ${test_cases.generated} requests to ${operations.tested} operations`);
+      assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+      assert.ok(operations.tested > 0, 'schemathesis tested no operation');
+    });
+  });
+}
