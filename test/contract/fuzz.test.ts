@@ -23,9 +23,9 @@ const CHECKS = [
  * list also takes 5xx, which not_a_server_error reports, and statuses this API never sends.)
  */
 const REFUSALS = [...new Set(Object.values(errorStatus).filter((status) => status < 500))];
-/** Test cases per operation and phase; the whole run stays within a couple of minutes per backend. */
+/** Cases per operation and phase, and a deadline for the whole run (a few minutes per backend). */
 const MAX_EXAMPLES = 30;
-const DEADLINE_MS = 150_000;
+const DEADLINE_MS = 180_000;
 
 interface RunReport {
   test_cases: { generated: number };
