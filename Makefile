@@ -7,8 +7,10 @@ TEST_ENV := node --import tsx scripts/test-env/main.ts
 NODE_TEST := node --conditions=source --import tsx --test --test-reporter=spec
 UNIT_TESTS = $(shell find services operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 INTEGRATION_TESTS = $(shell find test -name '*.test.ts' | sort)
-# The route suites that cover both backends; test-fast runs them on the embedded one alone.
-ROUTE_SUITES = $(shell grep -l 'of stackBackends' test/api/*.test.ts | sort)
+# The route suites that cover both backends and the contract checks that run no tool (the fuzzer
+# does): test-fast runs them on the embedded backend alone, two files at a time.
+FAST_TESTS = $(shell grep -l 'of stackBackends' test/api/*.test.ts | sort) \
+	$(shell grep -L 'runTool' test/contract/*.test.ts | sort)
 
 .PHONY: help deps tools env test test-fast test-unit lint format build dev clean bench-upload-memory bench-variants bench-operator load-test bench
 
@@ -30,8 +32,8 @@ env: deps tools ## start the test servers on loopback and print their settings; 
 test: deps tools lint ## install tools, start the test servers, run every test
 	@$(TEST_ENV) -- $(NODE_TEST) $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
-test-fast: deps ## the route suites on the embedded backend (PGlite + filesystem): no servers, no tools
-	@STOWAGE_TEST_BACKENDS=embedded $(NODE_TEST) $(ROUTE_SUITES)
+test-fast: deps ## the route suites and contract checks on the embedded backend: no servers, no tools
+	@STOWAGE_TEST_BACKENDS=embedded $(NODE_TEST) --test-concurrency=2 $(FAST_TESTS)
 
 test-unit: deps ## unit tests only (no servers)
 	@$(NODE_TEST) $(UNIT_TESTS)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every server and tool the tests need, at the versions in tool-versions.env.
 # Idempotent: a step whose pinned version is already installed is skipped, so a cached run takes seconds.
-# Debian packages go to the system (apt); Go-built binaries go to $TOOLS_DIR/bin (default .tools/bin).
+# Debian packages go to the system (apt); Go-built binaries go to $TOOLS_DIR/bin (default .tools/bin);
+# Python tools get a venv of their own under $TOOLS_DIR, with their command linked into $TOOLS_DIR/bin.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -110,5 +111,28 @@ crds_from_module prometheus-operator "github.com/prometheus-operator/prometheus-
   example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml \
   example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml
 crds_from_module keda "github.com/kedacore/keda/v2@$KEDA_VERSION" config/crd/bases/keda.sh_scaledobjects.yaml
+
+# --- Python tools, from PyPI ----------------------------------------------------------------
+# schemathesis gets a venv of its own, filled from a lock file of hashes (nothing unpinned, no source
+# builds); the stamp holds the version and the lock file's hash, so editing either reinstalls.
+install_schemathesis() {
+  local lock=$root/scripts/schemathesis-requirements.txt venv want
+  # The venv's scripts name its python by absolute path: the real one, not one through a symlink.
+  venv=$(cd "$tools" && pwd -P)/schemathesis
+  want="$SCHEMATHESIS_VERSION $(sha256sum <"$lock" | cut -d' ' -f1)"
+  fresh st "$want" && return
+  if ! grep -q "^schemathesis==$SCHEMATHESIS_VERSION " "$lock"; then
+    log "$lock does not pin schemathesis $SCHEMATHESIS_VERSION: regenerate it (see tool-versions.env)"
+    return 1
+  fi
+  log "installing schemathesis $SCHEMATHESIS_VERSION"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes --only-binary=:all: \
+    --no-deps -r "$lock"
+  ln -sfn ../schemathesis/bin/st "$bin/st"
+  stamp st "$want"
+}
+install_schemathesis
 
 log "all tools ready in $bin"

@@ -23,6 +23,7 @@ import {
 } from '@stowage/core';
 // Test-only knowledge of how the filesystem store names unfinished writes.
 import { incomingPrefix } from '../../services/core/src/object-store/filesystem-store.ts';
+import { watchApi } from './contract.ts';
 import { databaseBackends, type TestDatabase } from './databases.ts';
 import { uniqueName } from './env.ts';
 import { provisionTenant } from './tenant.ts';
@@ -67,6 +68,7 @@ async function startStack(db: TestDatabase, config: Config, backend: Backend): P
     metrics: createApiMetrics(),
   };
   const api = await startApi(deps);
+  const unwatch = await watchApi(api.url);
   return {
     url: api.url,
     deps,
@@ -92,6 +94,7 @@ async function startStack(db: TestDatabase, config: Config, backend: Backend): P
     storedObjects: (bucket) => backend.storedObjects(bucket),
     leaveStaleUpload: (bucket, key) => backend.leaveStaleUpload(bucket, key),
     async close() {
+      unwatch();
       await api.close();
       await db.drop();
       await backend.cleanup();

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { freePort } from '../../scripts/test-env/processes.ts';
+import { watchApi } from './contract.ts';
 import { eventually } from './poll.ts';
 
 const source = resolve(import.meta.dirname, '../../services/cli/src/main.ts');
@@ -61,7 +62,8 @@ export interface CliServer extends CliProcess {
 
 /**
  * Starts a long-running `stowage` command on free ports and waits until it is healthy: the API's
- * /healthz, or for the worker and the operator the /healthz beside their metrics.
+ * /healthz, or for the worker and the operator the /healthz beside their metrics. An API's responses
+ * are checked against its /openapi.json from then on.
  */
 export async function startCliServer(
   command: 'api' | 'dev' | 'worker' | 'operator',
@@ -82,11 +84,22 @@ export async function startCliServer(
     options,
   );
   const ops = `http://127.0.0.1:${metricsPort}`;
-  const health = command === 'api' || command === 'dev' ? `${url}/healthz` : `${ops}/healthz`;
+  const servesApi = command === 'api' || command === 'dev';
+  const health = servesApi ? `${url}/healthz` : `${ops}/healthz`;
   await eventually(async () => {
     if (cli.child.exitCode !== null) throw new Error(`stowage ${command} exited:\n${cli.output()}`);
     return (await fetch(health)).ok || undefined;
   }, `stowage ${command} to be healthy`);
+  const unwatch = servesApi ? await watchApi(url) : () => {};
   const metricsUrl = `${ops}/metrics`;
-  return { ...cli, url, metricsUrl, metrics: async () => (await fetch(metricsUrl)).text() };
+  return {
+    ...cli,
+    url,
+    metricsUrl,
+    metrics: async () => (await fetch(metricsUrl)).text(),
+    async stop() {
+      unwatch();
+      await cli.stop();
+    },
+  };
 }

@@ -1,4 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { migrate, startEmbeddedPostgres } from '@stowage/core';
 import { requireEnv } from './env.ts';
@@ -35,9 +37,44 @@ async function realPostgres(): Promise<TestDatabase> {
   };
 }
 
+const root = resolve(import.meta.dirname, '../..');
+const migrations = join(root, 'services/core/src/db/migrations');
+
+/** Names the cluster files below by what they hold: the installed PGlite and the migrations. */
+async function clusterName(): Promise<string> {
+  const lock = JSON.parse(await readFile(join(root, 'package-lock.json'), 'utf8'));
+  const hash = createHash('sha256').update(lock.packages['node_modules/@electric-sql/pglite'].version);
+  for (const name of (await readdir(migrations)).filter((f) => f.endsWith('.sql')).sort()) {
+    hash.update(name).update(await readFile(join(migrations, name)));
+  }
+  return `pglite-${hash.digest('hex').slice(0, 16)}.tar`;
+}
+
+/**
+ * The files of a new, migrated PGlite cluster, made once and kept under node_modules/.cache:
+ * initdb is most of PGlite's start-up (seconds, and far more on a busy machine), and starting from
+ * its files takes a fraction of that.
+ */
+async function migratedCluster(): Promise<Blob> {
+  const dir = join(root, 'node_modules/.cache/stowage');
+  const file = join(dir, await clusterName());
+  try {
+    return new Blob([await readFile(file)]);
+  } catch {
+    const fresh = await startEmbeddedPostgres();
+    await migrate(fresh.pool);
+    const files = await fresh.dump();
+    await fresh.stop();
+    await mkdir(dir, { recursive: true });
+    // Test files run in parallel processes: each writes a file of its own, the last rename wins.
+    await writeFile(`${file}.${process.pid}`, Buffer.from(await files.arrayBuffer()));
+    await rename(`${file}.${process.pid}`, file);
+    return files;
+  }
+}
+
 async function embeddedPostgres(): Promise<TestDatabase> {
-  const embedded = await startEmbeddedPostgres();
-  await migrate(embedded.pool);
+  const embedded = await startEmbeddedPostgres(undefined, await migratedCluster());
   return { url: embedded.url, pool: embedded.pool, drop: () => embedded.stop() };
 }
 

@@ -83,6 +83,8 @@ function requestBody(book: SchemaBook, contract: RouteContract) {
 }
 
 const errorResponse = { $ref: '#/components/responses/Error' };
+/** Every response carries one, errors and protocol-level rejections included. */
+const requestIdHeader = { 'x-request-id': { $ref: '#/components/headers/RequestId' } };
 
 function operation(book: SchemaBook, contract: RouteContract) {
   const responses: Record<string, unknown> = {};
@@ -92,17 +94,13 @@ function operation(book: SchemaBook, contract: RouteContract) {
       : response.contentType
         ? { [response.contentType]: { schema: {} } }
         : undefined;
-    const headers =
-      response.headers &&
-      Object.fromEntries(
-        Object.entries(response.headers).map(([name, description]) => [
-          name,
-          { description, schema: { type: 'string' } },
-        ]),
-      );
+    const headers = Object.entries(response.headers ?? {}).map(([name, description]) => [
+      name,
+      { description, schema: { type: 'string' } },
+    ]);
     responses[status] = {
       description: response.description,
-      ...(headers && { headers }),
+      headers: { ...requestIdHeader, ...Object.fromEntries(headers) },
       ...(content && { content }),
     };
   }
@@ -144,10 +142,18 @@ export function openApiDocument(routes: readonly AnyRoute[], info: { version: st
     paths,
     components: {
       schemas: book.components,
+      headers: {
+        RequestId: {
+          description: "The request's id, as in error bodies and the API's logs",
+          required: true,
+          schema: { type: 'string' },
+        },
+      },
       responses: {
         Error: {
           description:
             'Any failure: `{success: false, code, message, requestId}`, with `fields` for invalid input.',
+          headers: requestIdHeader,
           content: { 'application/json': { schema: error } },
         },
       },

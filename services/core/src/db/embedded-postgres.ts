@@ -7,6 +7,8 @@ export interface EmbeddedPostgres {
   url: string;
   /** The one pool that may use the database (see below). */
   pool: pg.Pool;
+  /** The database's files as a tarball, to start another database from (`from` below). */
+  dump(): Promise<Blob>;
   stop(): Promise<void>;
 }
 
@@ -19,9 +21,10 @@ export interface EmbeddedPostgres {
  * transaction owns the session until it ends.
  *
  * @param dataDir where the database lives; omit for a throw-away in-memory database.
+ * @param from a `dump()` to start from instead of a new cluster (initdb is most of PGlite's start-up).
  */
-export async function startEmbeddedPostgres(dataDir?: string): Promise<EmbeddedPostgres> {
-  const db = await PGlite.create(dataDir ?? 'memory://');
+export async function startEmbeddedPostgres(dataDir?: string, from?: Blob): Promise<EmbeddedPostgres> {
+  const db = await PGlite.create(dataDir ?? 'memory://', from && { loadDataDir: from });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
@@ -29,6 +32,7 @@ export async function startEmbeddedPostgres(dataDir?: string): Promise<EmbeddedP
   return {
     url,
     pool,
+    dump: () => db.dumpDataDir('none'),
     async stop() {
       await pool.end();
       await server.stop();

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
+
+describe('startEmbeddedPostgres', () => {
+  it("starts from another database's dump, as a copy that goes its own way", async () => {
+    const original = await startEmbeddedPostgres();
+    await original.pool.query('CREATE TABLE notes (body text)');
+    await original.pool.query("INSERT INTO notes VALUES ('before the dump')");
+    const files = await original.dump();
+    await original.pool.query("INSERT INTO notes VALUES ('after the dump')");
+
+    const copy = await startEmbeddedPostgres(undefined, files);
+    try {
+      await copy.pool.query("INSERT INTO notes VALUES ('only in the copy')");
+      const notes = async (db: typeof copy) =>
+        (await db.pool.query<{ body: string }>('SELECT body FROM notes ORDER BY body')).rows.map(
+          (r) => r.body,
+        );
+      assert.deepEqual(await notes(copy), ['before the dump', 'only in the copy']);
+      assert.deepEqual(await notes(original), ['after the dump', 'before the dump']);
+    } finally {
+      await copy.stop();
+      await original.stop();
+    }
+  });
+});
