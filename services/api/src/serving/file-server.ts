@@ -75,7 +75,11 @@ export class FileServer {
       ...servingHeaders({ ...object, filename: target.filename, isPublic: file.allowPublicAccess }),
       ...cors,
     };
-    if (notModified(request.conditions, object)) return { status: 304, headers };
+    if (notModified(request.conditions, object)) {
+      // A 304 has no body, so nothing to describe the type of (RFC 9110 §15.4.5).
+      const { 'content-type': _type, ...unchanged } = headers;
+      return { status: 304, headers: unchanged };
+    }
     const location = { bucket: tenant.storageBucket, key: objectKeyOf(target.bucket, object.key) };
     const url = await this.redirectUrl(object, location, headers);
     if (url) {
