@@ -19,7 +19,12 @@ export interface FileRecord {
   allowPublicAccess: boolean;
   variantStatus: VariantStatus;
   variants: Record<string, { status: string; size?: number }>;
+  /** A set, sorted. */
+  tags: string[];
+  metadata: Record<string, string>;
   createdAt: Date;
+  /** When the file was uploaded or last changed (by PATCH). */
+  updatedAt: Date;
 }
 
 interface FileRow {
@@ -34,7 +39,10 @@ interface FileRow {
   allow_public_access: boolean;
   variant_status: VariantStatus;
   variants: FileRecord['variants'];
+  tags: string[];
+  metadata: Record<string, string>;
   created_at: Date;
+  updated_at: Date;
 }
 
 const toFile = (row: FileRow): FileRecord => ({
@@ -49,7 +57,10 @@ const toFile = (row: FileRow): FileRecord => ({
   allowPublicAccess: row.allow_public_access,
   variantStatus: row.variant_status,
   variants: row.variants,
+  tags: row.tags,
+  metadata: row.metadata,
   createdAt: row.created_at,
+  updatedAt: row.updated_at,
 });
 
 export interface BucketSettings {
@@ -69,7 +80,7 @@ export async function getBucketSettings(db: Db, tenantId: string, name: string):
     : { publicDefault: true, allowedTypes: [] };
 }
 
-export type NewFile = Omit<FileRecord, 'createdAt' | 'variants'>;
+export type NewFile = Omit<FileRecord, 'createdAt' | 'updatedAt' | 'variants' | 'tags' | 'metadata'>;
 
 /**
  * Records a stored file (creating its logical bucket if needed) and, for images, a variant job in the
