@@ -40,6 +40,12 @@ const variantView = z.object({
 /** Each variant of an image, by name; absent for files that get none. */
 export const variantsView = z.record(z.string(), variantView).optional().meta({ id: 'Variants' });
 
+/** A tag of a file: what `tags` holds and `tag=` lists by. */
+export const fileTag = z
+  .string()
+  .regex(/^[a-z0-9._:-]{1,64}$/, 'a tag is 1-64 characters of a-z, 0-9, ".", "_", ":" and "-"')
+  .meta({ example: 'invoice' });
+
 /** A file as listed: the seed's fields, plus tags, metadata and when it last changed. */
 export const fileView = z
   .object({

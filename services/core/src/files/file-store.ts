@@ -144,63 +144,128 @@ export interface FilePage {
   nextCursor: string | null;
 }
 
+/** The type categories a listing filters on; the migration that adds `files.kind` defines them. */
+export const FILE_KINDS = ['image', 'video', 'audio', 'document', 'archive', 'other'] as const;
+export type FileKind = (typeof FILE_KINDS)[number];
+
+/** What a listing may be narrowed to: a file is listed if it matches every filter given. */
+export interface FileFilters {
+  /** A category (FILE_KINDS), a MIME pattern (`image/*`) or an exact MIME type. */
+  type?: string | undefined;
+  tag?: string | undefined;
+  /** Part of the original name, in any case. */
+  search?: string | undefined;
+  /** Uploaded or changed after this time. */
+  modifiedAfter?: Date | undefined;
+}
+
+export type ListOrder = 'asc' | 'desc';
+
 interface Cursor {
   /** created_at in microseconds since the epoch, as text: exact, unlike a JS Date. */
   t: string;
   id: string;
+  /** The order of the listing it continues; cursors from before there was a choice are `asc`. */
+  o?: ListOrder;
 }
 
-function decodeCursor(cursor: string): Cursor {
+function decodeCursor(cursor: string, order: ListOrder): Cursor {
+  let parsed: Partial<Cursor> | undefined;
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
-    // Microseconds since the epoch fit in 16 digits until the year 2286; more is not a cursor of ours.
-    if (
-      typeof parsed.t === 'string' &&
-      /^\d{1,16}$/.test(parsed.t) &&
-      typeof parsed.id === 'string' &&
-      isUuid(parsed.id)
-    ) {
-      return { t: parsed.t, id: parsed.id };
-    }
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
   } catch {
     // reported below
   }
-  throw badRequest('Invalid cursor');
+  // Microseconds since the epoch fit in 16 digits until the year 2286; more is not a cursor of ours.
+  if (
+    typeof parsed?.t !== 'string' ||
+    !/^\d{1,16}$/.test(parsed.t) ||
+    typeof parsed.id !== 'string' ||
+    !isUuid(parsed.id) ||
+    (parsed.o !== undefined && parsed.o !== 'asc' && parsed.o !== 'desc')
+  ) {
+    throw badRequest('Invalid cursor');
+  }
+  // A position means "after" in one order and "before" in the other: continuing the wrong way would
+  // answer a page that quietly overlaps or skips the one before.
+  const made = parsed.o ?? 'asc';
+  if (made !== order)
+    throw badRequest(`This cursor continues a listing in ${made} order: pass order=${made}`);
+  return { t: parsed.t, id: parsed.id };
+}
+
+const encodeCursor = (cursor: Cursor): string => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+
+/** `%`, `_` and the escape character itself, taken literally in a LIKE pattern. */
+const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** How the filter indexes spell a value of a bucket (see the migration that adds `files.kind`). */
+const scoped = (column: string) => `(tenant_id || '/' || bucket || '/' || ${column})`;
+
+/**
+ * The SQL conditions for `filters`, each written to use its index; `param` binds a value and answers
+ * its placeholder.
+ */
+function filterConditions(filters: FileFilters, scope: string, param: (value: unknown) => string): string[] {
+  const where: string[] = [];
+  const { type, tag, search, modifiedAfter } = filters;
+  if (type !== undefined) {
+    if ((FILE_KINDS as readonly string[]).includes(type)) where.push(`kind = ${param(type)}`);
+    else if (type.endsWith('/*'))
+      where.push(`${scoped('mimetype')} LIKE ${param(`${likeLiteral(scope + type.slice(0, -1))}%`)}`);
+    else where.push(`${scoped('mimetype')} = ${param(scope + type)}`);
+  }
+  if (tag !== undefined) {
+    where.push(`file_scoped_tags(tenant_id, bucket, tags) @> ARRAY[${param(scope + tag)}]::text[]`);
+  }
+  if (search !== undefined) {
+    where.push(`${scoped('original_name')} ILIKE ${param(`${likeLiteral(scope)}%${likeLiteral(search)}%`)}`);
+  }
+  if (modifiedAfter !== undefined) where.push(`updated_at > ${param(modifiedAfter)}`);
+  return where;
 }
 
 /**
- * A page of a bucket's files, oldest first, by keyset pagination (stable while files come and go), or
- * undefined when the bucket does not exist. The page hangs off the bucket's row, so one query tells both.
+ * A page of a bucket's files in creation order (oldest first, or newest with `desc`) that match the
+ * filters, by keyset pagination (stable while files come and go or change), or undefined when the
+ * bucket does not exist. The page hangs off the bucket's row, so one query tells both.
  */
 export async function listFiles(
   db: Db,
   tenantId: string,
   bucket: string,
-  options: { limit: number; cursor?: string | undefined },
+  options: FileFilters & { limit: number; cursor?: string | undefined; order?: ListOrder | undefined },
 ): Promise<FilePage | undefined> {
-  const after = options.cursor ? decodeCursor(options.cursor) : undefined;
+  const order = options.order ?? 'asc';
+  const params: unknown[] = [tenantId, bucket];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const where = ["tenant_id = $1 AND bucket = $2 AND status = 'ready'"];
+  where.push(...filterConditions(options, `${tenantId}/${bucket}/`, param));
+  if (options.cursor) {
+    const after = decodeCursor(options.cursor, order);
+    where.push(
+      `(created_at, id) ${order === 'asc' ? '>' : '<'} ` +
+        `('epoch'::timestamptz + ${param(after.t)}::bigint * interval '1 microsecond', ${param(after.id)}::uuid)`,
+    );
+  }
+  const direction = order === 'asc' ? 'ASC' : 'DESC';
   const { rows } = await db.query<FileRow & { created_us: string }>(
     `SELECT f.* FROM buckets b LEFT JOIN LATERAL (
        SELECT *, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us FROM files
-       WHERE tenant_id = $1 AND bucket = $2 AND status = 'ready'
-         AND ($3::bigint IS NULL OR (created_at, id) > ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::uuid))
-       ORDER BY created_at, id LIMIT $5
+       WHERE ${where.join(' AND ')}
+       ORDER BY created_at ${direction}, id ${direction} LIMIT ${param(options.limit + 1)}
      ) f ON true
      WHERE b.tenant_id = $1 AND b.name = $2
-     ORDER BY f.created_at, f.id`,
-    [tenantId, bucket, after?.t ?? null, after?.id ?? null, options.limit + 1],
+     ORDER BY f.created_at ${direction}, f.id ${direction}`,
+    params,
   );
   if (rows.length === 0) return undefined;
-  // An empty bucket is one row of nulls.
+  // An empty bucket, or one with nothing that matches, is one row of nulls.
   const found = rows.filter((row) => row.id !== null);
   const page = found.slice(0, options.limit);
   const last = page.at(-1);
   const nextCursor =
-    found.length > options.limit && last
-      ? Buffer.from(JSON.stringify({ t: last.created_us, id: last.id } satisfies Cursor)).toString(
-          'base64url',
-        )
-      : null;
+    found.length > options.limit && last ? encodeCursor({ t: last.created_us, id: last.id, o: order }) : null;
   return { files: page.map(toFile), nextCursor };
 }
 
