@@ -28,12 +28,14 @@ import { expressHandler, type AnyRoute } from './http/route.ts';
 import { serveFile } from './http/routes/serve-file.ts';
 import { putFile } from './http/routes/put-file.ts';
 import { uploadFile } from './http/routes/upload-file.ts';
+import { updateFile } from './http/routes/update-file.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
 function declaredRoutes(deps: ApiDeps): AnyRoute[] {
   const routes: AnyRoute[] = [
     listFiles(deps),
     getFile(deps),
+    updateFile(deps),
     deleteFile(deps),
     deleteBucket(deps),
     createSignedUrl(deps),

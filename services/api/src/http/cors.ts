@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { forbidden, knownOrigins } from '@stowage/core';
 import { TtlCache } from '../auth/ttl-cache.ts';
 
-const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, OPTIONS';
+const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, OPTIONS';
 const ALLOWED_HEADERS =
   'x-api-key, authorization, content-type, range, if-none-match, if-modified-since, x-request-id';
 const EXPOSED_HEADERS =

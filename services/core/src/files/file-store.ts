@@ -23,7 +23,7 @@ export interface FileRecord {
   tags: string[];
   metadata: Record<string, string>;
   createdAt: Date;
-  /** When the file was uploaded or last changed (by PATCH). */
+  /** When the file was uploaded or last changed (`updateFile`). */
   updatedAt: Date;
 }
 
@@ -267,6 +267,46 @@ export async function listFiles(
   const nextCursor =
     found.length > options.limit && last ? encodeCursor({ t: last.created_us, id: last.id, o: order }) : null;
   return { files: page.map(toFile), nextCursor };
+}
+
+/** What `updateFile` may change; what is left out stays as it is. */
+export interface FileChanges {
+  originalName?: string | undefined;
+  /** Replaces the file's tags: a set, stored sorted. */
+  tags?: string[] | undefined;
+  /** Replaces the file's metadata. */
+  metadata?: Record<string, string> | undefined;
+  allowPublicAccess?: boolean | undefined;
+}
+
+/**
+ * Changes a file's name, tags, metadata or visibility and marks it modified now; undefined if there is
+ * no such file. Serving reads the row on every request, so a change of visibility holds from the next.
+ */
+export async function updateFile(
+  db: Db,
+  tenantId: string,
+  bucket: string,
+  key: string,
+  changes: FileChanges,
+): Promise<FileRecord | undefined> {
+  const tags = changes.tags && [...new Set(changes.tags)].sort();
+  const { rows } = await db.query<FileRow>(
+    `UPDATE files SET original_name = coalesce($4, original_name), tags = coalesce($5, tags),
+       metadata = coalesce($6::jsonb, metadata), allow_public_access = coalesce($7, allow_public_access),
+       updated_at = now()
+     WHERE tenant_id = $1 AND bucket = $2 AND key = $3 AND status = 'ready' RETURNING *`,
+    [
+      tenantId,
+      bucket,
+      key,
+      changes.originalName ?? null,
+      tags ?? null,
+      changes.metadata ? JSON.stringify(changes.metadata) : null,
+      changes.allowPublicAccess ?? null,
+    ],
+  );
+  return rows[0] && toFile(rows[0]);
 }
 
 /** Removes a file's row and gives its bytes (original and variants) back to the tenant's usage. */
