@@ -19,6 +19,7 @@ import { createDirectUpload } from './http/routes/create-direct-upload.ts';
 import { createSignedUrl } from './http/routes/create-signed-url.ts';
 import { signUploadParts } from './http/routes/sign-upload-parts.ts';
 import { deleteFile } from './http/routes/delete-file.ts';
+import { deleteFiles } from './http/routes/delete-files.ts';
 import { getFile } from './http/routes/get-file.ts';
 import { getUsage } from './http/routes/get-usage.ts';
 import { getHealthz, getReadyz } from './http/routes/health.ts';
@@ -37,6 +38,7 @@ function declaredRoutes(deps: ApiDeps): AnyRoute[] {
     getFile(deps),
     updateFile(deps),
     deleteFile(deps),
+    deleteFiles(deps),
     deleteBucket(deps),
     createSignedUrl(deps),
     getUsage(deps),

@@ -269,6 +269,20 @@ export async function listFiles(
   return { files: page.map(toFile), nextCursor };
 }
 
+/** The files of a bucket that have these keys; keys of no file are left out. */
+export async function getFilesByKey(
+  db: Db,
+  tenantId: string,
+  bucket: string,
+  keys: string[],
+): Promise<FileRecord[]> {
+  const { rows } = await db.query<FileRow>(
+    "SELECT * FROM files WHERE tenant_id = $1 AND bucket = $2 AND key = ANY($3::text[]) AND status = 'ready'",
+    [tenantId, bucket, keys],
+  );
+  return rows.map(toFile);
+}
+
 /** What `updateFile` may change; what is left out stays as it is. */
 export interface FileChanges {
   originalName?: string | undefined;
@@ -309,19 +323,35 @@ export async function updateFile(
   return rows[0] && toFile(rows[0]);
 }
 
-/** Removes a file's row and gives its bytes (original and variants) back to the tenant's usage. */
-export async function deleteFileRecord(
+/** Gives the bytes of files just deleted (originals and variants) back to the tenant's usage. */
+async function returnUsage(
   client: pg.PoolClient,
   tenantId: string,
-  fileId: string,
+  gone: { bytes: string }[],
+): Promise<void> {
+  const bytes = gone.reduce((sum, r) => sum + Number(r.bytes), 0);
+  await client.query(
+    'UPDATE tenant_usage SET used_bytes = used_bytes - $2, file_count = file_count - $3 WHERE tenant_id = $1',
+    [tenantId, bytes, gone.length],
+  );
+}
+
+/**
+ * Removes file rows by id and gives their bytes (originals and variants) back to the tenant's usage,
+ * in the caller's transaction. Rows already gone are skipped, so two removals of the same file give
+ * its bytes back once.
+ */
+export async function deleteFileRecords(
+  client: pg.PoolClient,
+  tenantId: string,
+  fileIds: string[],
 ): Promise<void> {
   await lockTenantUsage(client, tenantId);
-  await client.query(
-    `WITH gone AS (DELETE FROM files WHERE id = $1 RETURNING tenant_id, size + variant_bytes AS bytes)
-     UPDATE tenant_usage u SET used_bytes = u.used_bytes - gone.bytes, file_count = u.file_count - 1
-     FROM gone WHERE u.tenant_id = gone.tenant_id`,
-    [fileId],
+  const { rows } = await client.query<{ bytes: string }>(
+    'DELETE FROM files WHERE tenant_id = $1 AND id = ANY($2::uuid[]) RETURNING size + variant_bytes AS bytes',
+    [tenantId, fileIds],
   );
+  await returnUsage(client, tenantId, rows);
 }
 
 /**
@@ -347,11 +377,7 @@ export async function deleteBucketRecords(
     'DELETE FROM files WHERE tenant_id = $1 AND bucket = $2 RETURNING id, key, size + variant_bytes AS bytes',
     [tenantId, bucket],
   );
-  const bytes = rows.reduce((sum, r) => sum + Number(r.bytes), 0);
-  await client.query(
-    'UPDATE tenant_usage SET used_bytes = used_bytes - $2, file_count = file_count - $3 WHERE tenant_id = $1',
-    [tenantId, bytes, rows.length],
-  );
+  await returnUsage(client, tenantId, rows);
   await client.query('DELETE FROM buckets WHERE tenant_id = $1 AND name = $2 AND NOT declared', [
     tenantId,
     bucket,
