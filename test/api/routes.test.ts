@@ -152,9 +152,12 @@ for (const backend of stackBackends) {
         'createdAt',
         'id',
         'key',
+        'metadata',
         'mimetype',
         'original',
         'size',
+        'tags',
+        'updatedAt',
         'url',
       ]);
       assert.equal(one.mimetype, 'text/plain');

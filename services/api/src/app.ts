@@ -19,6 +19,7 @@ import { createDirectUpload } from './http/routes/create-direct-upload.ts';
 import { createSignedUrl } from './http/routes/create-signed-url.ts';
 import { signUploadParts } from './http/routes/sign-upload-parts.ts';
 import { deleteFile } from './http/routes/delete-file.ts';
+import { deleteFiles } from './http/routes/delete-files.ts';
 import { getFile } from './http/routes/get-file.ts';
 import { getUsage } from './http/routes/get-usage.ts';
 import { getHealthz, getReadyz } from './http/routes/health.ts';
@@ -32,13 +33,16 @@ import { listKeys } from './http/routes/list-keys.ts';
 import { createKey } from './http/routes/create-key.ts';
 import { revokeKey } from './http/routes/revoke-key.ts';
 import { getTenant } from './http/routes/get-tenant.ts';
+import { updateFile } from './http/routes/update-file.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
 function declaredRoutes(deps: ApiDeps, auth: Authenticator): AnyRoute[] {
   const routes: AnyRoute[] = [
     listFiles(deps),
     getFile(deps),
+    updateFile(deps),
     deleteFile(deps),
+    deleteFiles(deps),
     deleteBucket(deps),
     createSignedUrl(deps),
     getUsage(deps),

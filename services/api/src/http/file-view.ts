@@ -26,7 +26,7 @@ export function variantsView(publicUrl: string, file: FileRecord): Record<string
   return Object.fromEntries(VARIANT_NAMES.map((name) => [name, view(name)]));
 }
 
-/** One file as listed by GET /files/:bucket (the seed's fields). */
+/** One file as listed by GET /files/:bucket (the seed's fields, plus tags, metadata and updatedAt). */
 export function fileView(publicUrl: string, file: FileRecord) {
   return {
     id: file.id,
@@ -38,6 +38,18 @@ export function fileView(publicUrl: string, file: FileRecord) {
     allowPublicAccess: file.allowPublicAccess,
     createdAt: file.createdAt.toISOString(),
     url: fileUrl(publicUrl, file, file.key),
+    tags: file.tags,
+    metadata: file.metadata,
+    updatedAt: file.updatedAt.toISOString(),
+  };
+}
+
+/** One file with its variants' status, as GET and PATCH /files/:bucket/:key answer it. */
+export function fileDetailView(publicUrl: string, file: FileRecord) {
+  return {
+    ...fileView(publicUrl, file),
+    variantStatus: file.variantStatus,
+    variants: variantsView(publicUrl, file),
   };
 }
 

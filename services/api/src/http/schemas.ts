@@ -42,7 +42,13 @@ const variantView = z.object({
 /** Each variant of an image, by name; absent for files that get none. */
 export const variantsView = z.record(z.string(), variantView).optional().meta({ id: 'Variants' });
 
-/** A file as listed (the seed's fields). */
+/** A tag of a file: what `tags` holds and `tag=` lists by. */
+export const fileTag = z
+  .string()
+  .regex(/^[a-z0-9._:-]{1,64}$/, 'a tag is 1-64 characters of a-z, 0-9, ".", "_", ":" and "-"')
+  .meta({ example: 'invoice' });
+
+/** A file as listed: the seed's fields, plus tags, metadata and when it last changed. */
 export const fileView = z
   .object({
     id: z.uuid(),
@@ -54,8 +60,24 @@ export const fileView = z
     allowPublicAccess: z.boolean(),
     createdAt: z.iso.datetime(),
     url: z.url(),
+    tags: z.array(z.string()).meta({ description: 'A set, sorted' }),
+    metadata: z.record(z.string(), z.string()),
+    updatedAt: z.iso.datetime().meta({ description: 'When the file was uploaded or last changed by PATCH' }),
   })
   .meta({ id: 'File' });
+
+/** One file with its variants' status, as GET and PATCH /files/:bucket/:key answer it. */
+export const oneFile = z.object({
+  success: z.literal(true),
+  file: fileView
+    .extend({
+      variantStatus: z
+        .enum(['none', 'pending', 'ready', 'failed'])
+        .meta({ description: 'Of the variants as a whole; `none` for files that get none' }),
+      variants: variantsView,
+    })
+    .meta({ id: 'FileDetail' }),
+});
 
 /** The answer to a successful upload: the seed's fields, plus id, key, bucket and variants. */
 export const uploadedFile = z

@@ -18,7 +18,10 @@ const file: FileRecord = {
   allowPublicAccess: false,
   variantStatus: 'none',
   variants: {},
+  tags: [],
+  metadata: {},
   createdAt: new Date(),
+  updatedAt: new Date(),
 };
 const APP = 'https://app.example.com';
 const key = (scopes: Scope[], tenantId = 'acme', allowedOrigins: string[] = []) => ({

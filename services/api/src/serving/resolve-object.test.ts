@@ -18,7 +18,10 @@ const photo: FileRecord = {
   allowPublicAccess: true,
   variantStatus: 'ready',
   variants: { thumb: { status: 'ready', size: 300 }, small: { status: 'failed' } },
+  tags: [],
+  metadata: {},
   createdAt,
+  updatedAt: createdAt,
 };
 const target = (filename: string) => parseServeTarget({ tenantId: 'acme', bucket: 'avatars', filename })!;
 const failsWith =

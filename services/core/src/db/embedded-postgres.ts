@@ -1,4 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
+import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 
@@ -24,7 +26,11 @@ export interface EmbeddedPostgres {
  * @param from a `dump()` to start from instead of a new cluster (initdb is most of PGlite's start-up).
  */
 export async function startEmbeddedPostgres(dataDir?: string, from?: Blob): Promise<EmbeddedPostgres> {
-  const db = await PGlite.create(dataDir ?? 'memory://', from && { loadDataDir: from });
+  // The extensions the migrations create (for the indexes behind listing filters) must be loaded here.
+  const db = await PGlite.create(dataDir ?? 'memory://', {
+    extensions: { btree_gin, pg_trgm },
+    ...(from && { loadDataDir: from }),
+  });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;

@@ -19,7 +19,12 @@ export interface FileRecord {
   allowPublicAccess: boolean;
   variantStatus: VariantStatus;
   variants: Record<string, { status: string; size?: number }>;
+  /** A set, sorted. */
+  tags: string[];
+  metadata: Record<string, string>;
   createdAt: Date;
+  /** When the file was uploaded or last changed (`updateFile`). */
+  updatedAt: Date;
 }
 
 interface FileRow {
@@ -34,7 +39,10 @@ interface FileRow {
   allow_public_access: boolean;
   variant_status: VariantStatus;
   variants: FileRecord['variants'];
+  tags: string[];
+  metadata: Record<string, string>;
   created_at: Date;
+  updated_at: Date;
 }
 
 const toFile = (row: FileRow): FileRecord => ({
@@ -49,7 +57,10 @@ const toFile = (row: FileRow): FileRecord => ({
   allowPublicAccess: row.allow_public_access,
   variantStatus: row.variant_status,
   variants: row.variants,
+  tags: row.tags,
+  metadata: row.metadata,
   createdAt: row.created_at,
+  updatedAt: row.updated_at,
 });
 
 export interface BucketSettings {
@@ -69,7 +80,7 @@ export async function getBucketSettings(db: Db, tenantId: string, name: string):
     : { publicDefault: true, allowedTypes: [] };
 }
 
-export type NewFile = Omit<FileRecord, 'createdAt' | 'variants'>;
+export type NewFile = Omit<FileRecord, 'createdAt' | 'updatedAt' | 'variants' | 'tags' | 'metadata'>;
 
 /**
  * Records a stored file (creating its logical bucket if needed) and, for images, a variant job in the
@@ -133,79 +144,214 @@ export interface FilePage {
   nextCursor: string | null;
 }
 
+/** The type categories a listing filters on; the migration that adds `files.kind` defines them. */
+export const FILE_KINDS = ['image', 'video', 'audio', 'document', 'archive', 'other'] as const;
+export type FileKind = (typeof FILE_KINDS)[number];
+
+/** What a listing may be narrowed to: a file is listed if it matches every filter given. */
+export interface FileFilters {
+  /** A category (FILE_KINDS), a MIME pattern (`image/*`) or an exact MIME type. */
+  type?: string | undefined;
+  tag?: string | undefined;
+  /** Part of the original name, in any case. */
+  search?: string | undefined;
+  /** Uploaded or changed after this time. */
+  modifiedAfter?: Date | undefined;
+}
+
+export type ListOrder = 'asc' | 'desc';
+
 interface Cursor {
   /** created_at in microseconds since the epoch, as text: exact, unlike a JS Date. */
   t: string;
   id: string;
+  /** The order of the listing it continues; cursors from before there was a choice are `asc`. */
+  o?: ListOrder;
 }
 
-function decodeCursor(cursor: string): Cursor {
+function decodeCursor(cursor: string, order: ListOrder): Cursor {
+  let parsed: Partial<Cursor> | undefined;
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
-    // Microseconds since the epoch fit in 16 digits until the year 2286; more is not a cursor of ours.
-    if (
-      typeof parsed.t === 'string' &&
-      /^\d{1,16}$/.test(parsed.t) &&
-      typeof parsed.id === 'string' &&
-      isUuid(parsed.id)
-    ) {
-      return { t: parsed.t, id: parsed.id };
-    }
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
   } catch {
     // reported below
   }
-  throw badRequest('Invalid cursor');
+  // Microseconds since the epoch fit in 16 digits until the year 2286; more is not a cursor of ours.
+  if (
+    typeof parsed?.t !== 'string' ||
+    !/^\d{1,16}$/.test(parsed.t) ||
+    typeof parsed.id !== 'string' ||
+    !isUuid(parsed.id) ||
+    (parsed.o !== undefined && parsed.o !== 'asc' && parsed.o !== 'desc')
+  ) {
+    throw badRequest('Invalid cursor');
+  }
+  // A position means "after" in one order and "before" in the other: continuing the wrong way would
+  // answer a page that quietly overlaps or skips the one before.
+  const made = parsed.o ?? 'asc';
+  if (made !== order)
+    throw badRequest(`This cursor continues a listing in ${made} order: pass order=${made}`);
+  return { t: parsed.t, id: parsed.id };
+}
+
+const encodeCursor = (cursor: Cursor): string => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+
+/** `%`, `_` and the escape character itself, taken literally in a LIKE pattern. */
+const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** How the filter indexes spell a value of a bucket (see the migration that adds `files.kind`). */
+const scoped = (column: string) => `(tenant_id || '/' || bucket || '/' || ${column})`;
+
+/**
+ * The SQL conditions for `filters`, each written to use its index; `param` binds a value and answers
+ * its placeholder.
+ */
+function filterConditions(filters: FileFilters, scope: string, param: (value: unknown) => string): string[] {
+  const where: string[] = [];
+  const { type, tag, search, modifiedAfter } = filters;
+  if (type !== undefined) {
+    if ((FILE_KINDS as readonly string[]).includes(type)) where.push(`kind = ${param(type)}`);
+    else if (type.endsWith('/*'))
+      where.push(`${scoped('mimetype')} LIKE ${param(`${likeLiteral(scope + type.slice(0, -1))}%`)}`);
+    else where.push(`${scoped('mimetype')} = ${param(scope + type)}`);
+  }
+  if (tag !== undefined) {
+    where.push(`file_scoped_tags(tenant_id, bucket, tags) @> ARRAY[${param(scope + tag)}]::text[]`);
+  }
+  if (search !== undefined) {
+    where.push(`${scoped('original_name')} ILIKE ${param(`${likeLiteral(scope)}%${likeLiteral(search)}%`)}`);
+  }
+  if (modifiedAfter !== undefined) where.push(`updated_at > ${param(modifiedAfter)}`);
+  return where;
 }
 
 /**
- * A page of a bucket's files, oldest first, by keyset pagination (stable while files come and go), or
- * undefined when the bucket does not exist. The page hangs off the bucket's row, so one query tells both.
+ * A page of a bucket's files in creation order (oldest first, or newest with `desc`) that match the
+ * filters, by keyset pagination (stable while files come and go or change), or undefined when the
+ * bucket does not exist. The page hangs off the bucket's row, so one query tells both.
  */
 export async function listFiles(
   db: Db,
   tenantId: string,
   bucket: string,
-  options: { limit: number; cursor?: string | undefined },
+  options: FileFilters & { limit: number; cursor?: string | undefined; order?: ListOrder | undefined },
 ): Promise<FilePage | undefined> {
-  const after = options.cursor ? decodeCursor(options.cursor) : undefined;
+  const order = options.order ?? 'asc';
+  const params: unknown[] = [tenantId, bucket];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const where = ["tenant_id = $1 AND bucket = $2 AND status = 'ready'"];
+  where.push(...filterConditions(options, `${tenantId}/${bucket}/`, param));
+  if (options.cursor) {
+    const after = decodeCursor(options.cursor, order);
+    where.push(
+      `(created_at, id) ${order === 'asc' ? '>' : '<'} ` +
+        `('epoch'::timestamptz + ${param(after.t)}::bigint * interval '1 microsecond', ${param(after.id)}::uuid)`,
+    );
+  }
+  const direction = order === 'asc' ? 'ASC' : 'DESC';
   const { rows } = await db.query<FileRow & { created_us: string }>(
     `SELECT f.* FROM buckets b LEFT JOIN LATERAL (
        SELECT *, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us FROM files
-       WHERE tenant_id = $1 AND bucket = $2 AND status = 'ready'
-         AND ($3::bigint IS NULL OR (created_at, id) > ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::uuid))
-       ORDER BY created_at, id LIMIT $5
+       WHERE ${where.join(' AND ')}
+       ORDER BY created_at ${direction}, id ${direction} LIMIT ${param(options.limit + 1)}
      ) f ON true
      WHERE b.tenant_id = $1 AND b.name = $2
-     ORDER BY f.created_at, f.id`,
-    [tenantId, bucket, after?.t ?? null, after?.id ?? null, options.limit + 1],
+     ORDER BY f.created_at ${direction}, f.id ${direction}`,
+    params,
   );
   if (rows.length === 0) return undefined;
-  // An empty bucket is one row of nulls.
+  // An empty bucket, or one with nothing that matches, is one row of nulls.
   const found = rows.filter((row) => row.id !== null);
   const page = found.slice(0, options.limit);
   const last = page.at(-1);
   const nextCursor =
-    found.length > options.limit && last
-      ? Buffer.from(JSON.stringify({ t: last.created_us, id: last.id } satisfies Cursor)).toString(
-          'base64url',
-        )
-      : null;
+    found.length > options.limit && last ? encodeCursor({ t: last.created_us, id: last.id, o: order }) : null;
   return { files: page.map(toFile), nextCursor };
 }
 
-/** Removes a file's row and gives its bytes (original and variants) back to the tenant's usage. */
-export async function deleteFileRecord(
+/** The files of a bucket that have these keys; keys of no file are left out. */
+export async function getFilesByKey(
+  db: Db,
+  tenantId: string,
+  bucket: string,
+  keys: string[],
+): Promise<FileRecord[]> {
+  const { rows } = await db.query<FileRow>(
+    "SELECT * FROM files WHERE tenant_id = $1 AND bucket = $2 AND key = ANY($3::text[]) AND status = 'ready'",
+    [tenantId, bucket, keys],
+  );
+  return rows.map(toFile);
+}
+
+/** What `updateFile` may change; what is left out stays as it is. */
+export interface FileChanges {
+  originalName?: string | undefined;
+  /** Replaces the file's tags: a set, stored sorted. */
+  tags?: string[] | undefined;
+  /** Replaces the file's metadata. */
+  metadata?: Record<string, string> | undefined;
+  allowPublicAccess?: boolean | undefined;
+}
+
+/**
+ * Changes a file's name, tags, metadata or visibility and marks it modified now; undefined if there is
+ * no such file. Serving reads the row on every request, so a change of visibility holds from the next.
+ */
+export async function updateFile(
+  db: Db,
+  tenantId: string,
+  bucket: string,
+  key: string,
+  changes: FileChanges,
+): Promise<FileRecord | undefined> {
+  const tags = changes.tags && [...new Set(changes.tags)].sort();
+  const { rows } = await db.query<FileRow>(
+    `UPDATE files SET original_name = coalesce($4, original_name), tags = coalesce($5, tags),
+       metadata = coalesce($6::jsonb, metadata), allow_public_access = coalesce($7, allow_public_access),
+       updated_at = now()
+     WHERE tenant_id = $1 AND bucket = $2 AND key = $3 AND status = 'ready' RETURNING *`,
+    [
+      tenantId,
+      bucket,
+      key,
+      changes.originalName ?? null,
+      tags ?? null,
+      changes.metadata ? JSON.stringify(changes.metadata) : null,
+      changes.allowPublicAccess ?? null,
+    ],
+  );
+  return rows[0] && toFile(rows[0]);
+}
+
+/** Gives the bytes of files just deleted (originals and variants) back to the tenant's usage. */
+async function returnUsage(
   client: pg.PoolClient,
   tenantId: string,
-  fileId: string,
+  gone: { bytes: string }[],
+): Promise<void> {
+  const bytes = gone.reduce((sum, r) => sum + Number(r.bytes), 0);
+  await client.query(
+    'UPDATE tenant_usage SET used_bytes = used_bytes - $2, file_count = file_count - $3 WHERE tenant_id = $1',
+    [tenantId, bytes, gone.length],
+  );
+}
+
+/**
+ * Removes file rows by id and gives their bytes (originals and variants) back to the tenant's usage,
+ * in the caller's transaction. Rows already gone are skipped, so two removals of the same file give
+ * its bytes back once.
+ */
+export async function deleteFileRecords(
+  client: pg.PoolClient,
+  tenantId: string,
+  fileIds: string[],
 ): Promise<void> {
   await lockTenantUsage(client, tenantId);
-  await client.query(
-    `WITH gone AS (DELETE FROM files WHERE id = $1 RETURNING tenant_id, size + variant_bytes AS bytes)
-     UPDATE tenant_usage u SET used_bytes = u.used_bytes - gone.bytes, file_count = u.file_count - 1
-     FROM gone WHERE u.tenant_id = gone.tenant_id`,
-    [fileId],
+  const { rows } = await client.query<{ bytes: string }>(
+    'DELETE FROM files WHERE tenant_id = $1 AND id = ANY($2::uuid[]) RETURNING size + variant_bytes AS bytes',
+    [tenantId, fileIds],
   );
+  await returnUsage(client, tenantId, rows);
 }
 
 /**
@@ -231,11 +377,7 @@ export async function deleteBucketRecords(
     'DELETE FROM files WHERE tenant_id = $1 AND bucket = $2 RETURNING id, key, size + variant_bytes AS bytes',
     [tenantId, bucket],
   );
-  const bytes = rows.reduce((sum, r) => sum + Number(r.bytes), 0);
-  await client.query(
-    'UPDATE tenant_usage SET used_bytes = used_bytes - $2, file_count = file_count - $3 WHERE tenant_id = $1',
-    [tenantId, bytes, rows.length],
-  );
+  await returnUsage(client, tenantId, rows);
   await client.query('DELETE FROM buckets WHERE tenant_id = $1 AND name = $2 AND NOT declared', [
     tenantId,
     bucket,

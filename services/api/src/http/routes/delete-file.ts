@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiDeps } from '../../deps.ts';
-import { removeFile } from '../../files/remove-file.ts';
+import { removeFiles } from '../../files/remove-files.ts';
 import { defineRoute } from '../route.ts';
 import { bucketName, fileKey } from '../schemas.ts';
 
@@ -19,7 +19,7 @@ export function deleteFile(deps: Pick<ApiDeps, 'pool' | 'store'>) {
     body: { json: z.object({ bucket: bucketName, key: fileKey }) },
     responses: { 200: { description: 'The file is gone', schema: deleted } },
   }).handle(async ({ body: { bucket, key }, caller }) => {
-    await removeFile(deps, caller.tenant, bucket, key);
+    await removeFiles(deps, caller.tenant, bucket, [key]);
     return { status: 200, body: { success: true, message: 'File deleted successfully', key } };
   });
 }

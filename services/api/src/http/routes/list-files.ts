@@ -1,9 +1,19 @@
 import { z } from 'zod';
+import { FILE_KINDS } from '@stowage/core';
 import type { ApiDeps } from '../../deps.ts';
 import { listBucket } from '../../files/list-bucket.ts';
 import { fileView } from '../file-view.ts';
 import { defineRoute } from '../route.ts';
-import { bucketName, errorBody, fileView as fileSchema } from '../schemas.ts';
+import { bucketName, errorBody, fileTag, fileView as fileSchema } from '../schemas.ts';
+
+/** A MIME type as files show it (`application/pdf`, `audio/ogg; codecs=opus`), or a pattern (`image/*`). */
+const mimeType = z
+  .string()
+  .max(255)
+  .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/(\*|[A-Za-z0-9][\w!#$&^.+-]*(; ?[\w.+-]+=[\w.+-]+)*)$/);
+
+const TYPE_HELP =
+  'use image, video, audio, document, archive, other, a MIME pattern such as image/* or a MIME type';
 
 const query = z.object({
   limit: z.coerce
@@ -13,7 +23,38 @@ const query = z.object({
     .max(1000, 'must be a whole number from 1 to 1000')
     .default(100)
     .meta({ description: 'Files per page (default 100)' }),
-  cursor: z.string().max(512).optional().meta({ description: 'The `nextCursor` of the previous page' }),
+  cursor: z
+    .string()
+    .max(512)
+    .optional()
+    .meta({ description: 'The `nextCursor` of the previous page, with the same `order` (and filters)' }),
+  order: z
+    .enum(['asc', 'desc'], { error: 'use asc or desc' })
+    .default('asc')
+    .meta({ description: 'By upload time: oldest first (`asc`, the default) or newest first' }),
+  type: z
+    .union([z.enum(FILE_KINDS), mimeType], { error: TYPE_HELP })
+    .optional()
+    .meta({
+      description:
+        'A category: `image`, `video`, `audio` (`image/*`, `video/*`, `audio/*`); `document` (`text/*`, ' +
+        'PDF, RTF, PostScript, XML, EPUB, Mobipocket, Word, Excel, PowerPoint and OpenDocument); ' +
+        '`archive` (zip, tar, gzip, bzip2, xz, zstd, 7z, rar, lz4, lzip, compress, cpio, arj, lzh, ace, ' +
+        'cab, ar); `other` (everything else). Or a pattern such as `image/*`, or a MIME type as files ' +
+        'show it, matched exactly.',
+    }),
+  tag: fileTag.optional().meta({ description: 'Only files that have this tag' }),
+  search: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(255, 'at most 255 characters')
+    .optional()
+    .meta({ description: 'Only files whose original name contains this, in any case' }),
+  modifiedAfter: z.iso
+    .datetime({ offset: true, error: 'an ISO 8601 time, e.g. 2025-01-31T12:00:00Z' })
+    .transform((time) => new Date(time))
+    .optional()
+    .meta({ description: 'Only files uploaded or changed (by PATCH) after this time: their `updatedAt`' }),
 });
 
 const page = z.object({
@@ -24,14 +65,18 @@ const page = z.object({
   hasMore: z.boolean(),
 });
 
-/** GET /files/:bucket — a page of the bucket's files, oldest first. */
+/** GET /files/:bucket — a page of the bucket's files, in upload order, optionally filtered. */
 export function listFiles(deps: Pick<ApiDeps, 'pool' | 'config'>) {
   return defineRoute({
     operationId: 'listFiles',
     method: 'get',
     path: '/files/:bucket',
     tag: 'Files',
-    summary: "A page of a bucket's files, oldest first",
+    summary: "A page of a bucket's files, oldest first unless asked otherwise",
+    description:
+      'Filters combine: a file is listed if it matches all of them. Pages follow each other by ' +
+      '`nextCursor`, which keeps its place while files come, go or change: passed back with the same ' +
+      'filters, every match is listed exactly once. A cursor works only with the `order` it was made in.',
     access: { scope: 'read', limit: 'list' },
     params: z.object({ bucket: bucketName }),
     query,
@@ -39,8 +84,8 @@ export function listFiles(deps: Pick<ApiDeps, 'pool' | 'config'>) {
       200: { description: 'A page of files', schema: page },
       404: { description: 'No such bucket', schema: errorBody },
     },
-  }).handle(async ({ params: { bucket }, query: { limit, cursor }, caller }) => {
-    const found = await listBucket(deps, caller.tenantId, bucket, { limit, cursor });
+  }).handle(async ({ params: { bucket }, query, caller }) => {
+    const found = await listBucket(deps, caller.tenantId, bucket, query);
     return {
       status: 200,
       body: {
