@@ -10,7 +10,7 @@ INTEGRATION_TESTS = $(shell find test -name '*.test.ts' | sort)
 # The route suites that cover both backends; test-fast runs them on the embedded one alone.
 ROUTE_SUITES = $(shell grep -l 'of stackBackends' test/api/*.test.ts | sort)
 
-.PHONY: help deps tools env test test-fast test-unit lint format build dev clean bench-upload-memory bench-variants bench-operator load-test bench
+.PHONY: help deps tools env test test-fast test-unit lint format build sdk-types dev clean bench-upload-memory bench-variants bench-operator load-test bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,10 @@ format: deps ## format every file
 
 build: deps ## compile TypeScript to dist/
 	@npm run --silent build
+
+sdk-types: deps ## write the API's OpenAPI document to services/sdk and generate the SDK's types from it
+	@node --conditions=source --import tsx scripts/openapi.ts > services/sdk/openapi.json
+	@npx openapi-typescript services/sdk/openapi.json -o services/sdk/src/generated/api.ts
 
 dev: deps ## run the whole platform on embedded defaults (PORT, STOWAGE_DATA_DIR)
 	@npm start --silent

@@ -30,7 +30,7 @@ import { putFile } from './http/routes/put-file.ts';
 import { uploadFile } from './http/routes/upload-file.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
-function declaredRoutes(deps: ApiDeps): AnyRoute[] {
+export function declaredRoutes(deps: ApiDeps): AnyRoute[] {
   const routes: AnyRoute[] = [listFiles(deps)];
   routes.push(getOpenapi(deps, () => routes));
   return routes;
