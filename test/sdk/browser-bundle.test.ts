@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
-import { builtinModules } from 'node:module';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { builtinModules, createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import vm from 'node:vm';
 import { build } from 'esbuild';
 import { embeddedBackend, type ApiStack } from '../support/api-stack.ts';
@@ -31,6 +36,12 @@ function browserGlobals() {
     ...{ setTimeout, clearTimeout, queueMicrotask },
   };
 }
+
+const tsc = (...args: string[]) =>
+  promisify(execFile)(process.execPath, [
+    createRequire(import.meta.url).resolve('typescript/bin/tsc'),
+    ...args,
+  ]);
 
 describe('@stowage/sdk in a browser', () => {
   let stack: ApiStack;
@@ -79,5 +90,31 @@ describe('@stowage/sdk in a browser', () => {
       listed: ['hello.txt'],
       error: ['StowageError', 'FILE_NOT_FOUND', 404],
     });
+  });
+
+  it("declares its types with a browser's alone: an app without Node's types compiles against them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-sdk-types-'));
+    try {
+      const declarations = ['--emitDeclarationOnly', '--composite', 'false', '--incremental', 'false'];
+      await tsc('-p', 'services/sdk/tsconfig.json', ...declarations, '--outDir', dir);
+      await writeFile(
+        join(dir, 'app.ts'),
+        `import { Stowage, StowageError } from './index.js';
+        const storage = new Stowage({ baseUrl: 'https://files.example.com', apiKey: 'key', bucket: 'b' });
+        export async function thumb(file: File, signal: AbortSignal): Promise<string> {
+          const result = await storage.uploadFile(file, { signal, onProgress: (p) => p.loaded });
+          return storage.variantUrls(result).thumb;
+        }
+        export const code = (e: unknown) => (e instanceof StowageError ? e.code : undefined);`,
+      );
+      const compilerOptions = {
+        ...{ strict: true, noEmit: true, module: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'] },
+        ...{ types: [], skipLibCheck: false },
+      };
+      await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['app.ts'] }));
+      await tsc('-p', dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
