@@ -245,6 +245,13 @@ for (const backend of stackBackends) {
       await rejectsWith(client().listFiles('Not A Bucket'), 'BAD_REQUEST', 400);
     });
 
+    it('sends its origin, for a tenant that allows only some', async () => {
+      const own = await stack.createTenant({ allowedOrigins: ['https://app.example'] });
+      const from = (origin: string) => new Stowage({ baseUrl: stack.url, apiKey: own.key, origin });
+      assert.equal((await from('https://app.example').getUsage()).success, true);
+      await rejectsWith(from('https://elsewhere.example').getUsage(), 'FORBIDDEN', 403);
+    });
+
     it('aborts an upload on its signal, leaving nothing behind', async () => {
       const controller = new AbortController();
       let pulls = 0;

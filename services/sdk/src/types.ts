@@ -78,7 +78,10 @@ export interface UploadOptions {
   multipartThreshold?: number;
   /** Overrides the client's `partConcurrency` for this upload. */
   partConcurrency?: number;
-  /** Continues the direct upload this state describes instead of starting one. */
+  /**
+   * Continues the direct upload this state describes instead of starting one. Pass the same file again,
+   * whole: the stored parts are skipped (a stream is read past them), the others sent.
+   */
   resume?: UploadState;
   /** Called with the new state each time a part of a direct upload is stored, e.g. to save it. */
   onState?: (state: UploadState) => void;
