@@ -168,5 +168,6 @@ describe('@stowage/sdk direct uploads to S3', () => {
     const again = await client.uploadFile(bytes, { resume: error.uploadState }).catch((err: unknown) => err);
     assert.ok(again instanceof StowageError);
     assert.equal(again.code, 'FILE_NOT_FOUND', 'an aborted upload cannot be resumed');
+    assert.equal(again.uploadState, undefined, 'and there is nothing left to resume');
   });
 });

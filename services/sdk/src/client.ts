@@ -72,38 +72,32 @@ export abstract class StowageClient<Source> {
     const bucket = this.bucketOf(options.bucket);
     const filename = options.filename ?? payload.name ?? 'file';
     const threshold = options.multipartThreshold ?? this.multipartThreshold;
-    if (this.directUploads && payload.size !== undefined && payload.size >= threshold) {
+    const large = payload.size !== undefined && payload.size >= threshold;
+    const state = large ? await this.startDirectUpload(bucket, filename, payload.size!, options) : undefined;
+    return state
+      ? this.sendParts(state, payload, options)
+      : this.putWhole(bucket, filename, payload, options);
+  }
+
+  /** A new direct upload, or undefined where the API's store has none. */
+  private async startDirectUpload(bucket: string, filename: string, size: number, options: UploadOptions) {
+    if (!this.directUploads) return undefined;
+    const { allowPublicAccess, signal } = options;
+    try {
       const state = await createDirectUpload(this.transport, {
         bucket,
         filename,
-        size: payload.size,
-        allowPublicAccess: options.allowPublicAccess,
-        signal: options.signal,
-      }).catch((err: unknown) => {
-        if (!noDirectUploads(err)) throw err;
-        this.directUploads = false;
-        return undefined;
+        size,
+        allowPublicAccess,
+        signal,
       });
-      if (state) {
-        options.onState?.(state);
-        return this.sendParts(state, payload, options);
-      }
+      options.onState?.(state);
+      return state;
+    } catch (err) {
+      if (!noDirectUploads(err)) throw err;
+      this.directUploads = false;
+      return undefined;
     }
-    const body = outgoing(
-      payload,
-      payload.size,
-      new Progress(payload.size, options.onProgress),
-      this.streamBodies,
-    );
-    const result = await this.transport.api<UploadResult>({
-      method: 'PUT',
-      path: `/upload/${enc(bucket)}/${enc(filename)}`,
-      query: { allowPublicAccess: options.allowPublicAccess },
-      body,
-      signal: options.signal,
-    });
-    body.settle();
-    return result;
   }
 
   private sendParts(state: UploadState, payload: Payload, options: UploadOptions) {
@@ -116,6 +110,21 @@ export abstract class StowageClient<Source> {
       signal: options.signal,
     };
     return sendParts(how, { ...state, parts: [...state.parts] }, payload);
+  }
+
+  /** Uploads a file in one request, its body streamed through the API to the store. */
+  private async putWhole(bucket: string, filename: string, payload: Payload, options: UploadOptions) {
+    const progress = new Progress(payload.size, options.onProgress);
+    const body = outgoing(payload, payload.size, progress, this.streamBodies);
+    const result = await this.transport.api<UploadResult>({
+      method: 'PUT',
+      path: `/upload/${enc(bucket)}/${enc(filename)}`,
+      query: { allowPublicAccess: options.allowPublicAccess },
+      body,
+      signal: options.signal,
+    });
+    body.settle();
+    return result;
   }
 
   /** One page of a bucket's files, oldest first; `files()` walks every page. */

@@ -57,7 +57,8 @@ const snapshot = (state: UploadState): UploadState => ({ ...state, parts: [...st
 
 /**
  * Sends the parts of `state` that are not stored yet, several at once, then completes the upload. If
- * anything fails first, the upload is still live: the thrown StowageError carries its state to resume.
+ * anything fails first, the upload is still live (unless it is gone): the thrown StowageError carries
+ * its state to resume.
  */
 export async function sendParts(
   how: PartSending,
@@ -79,7 +80,8 @@ export async function sendParts(
       how.onState?.(snapshot(state));
     });
   } catch (err) {
-    if (err instanceof StowageError) err.uploadState = snapshot(state);
+    // A 404 says the upload is gone (aborted, expired): nothing to resume.
+    if (err instanceof StowageError && err.status !== 404) err.uploadState = snapshot(state);
     throw err;
   }
   const parts = [...state.parts].sort((a, b) => a.partNumber - b.partNumber);

@@ -35,12 +35,14 @@ export class Transport {
     }
     const headers: Record<string, string> = { accept: 'application/json', 'x-api-key': this.options.apiKey };
     if (this.options.origin) headers.origin = this.options.origin;
+    if (call.json !== undefined) headers['content-type'] = 'application/json';
+    else if (call.body) headers['content-type'] = 'application/octet-stream';
     const body = call.json === undefined ? call.body : jsonBody(call.json);
-    if (body)
-      headers['content-type'] = call.json === undefined ? 'application/octet-stream' : 'application/json';
     return this.send(url, call.method, headers, body, call.signal, async (res) => {
+      // Read whole first: a connection lost while reading is a network error, and retried.
+      const text = await res.text();
       try {
-        return (await res.json()) as T;
+        return JSON.parse(text) as T;
       } catch (cause) {
         throw new StowageError({
           code: 'UNEXPECTED_RESPONSE',
@@ -57,6 +59,7 @@ export class Transport {
   putPart(url: string, body: Outgoing, signal: AbortSignal | undefined): Promise<string> {
     return this.send(new URL(url), 'PUT', {}, body, signal, async (res) => {
       const etag = res.headers.get('etag');
+      await res.body?.cancel();
       if (etag) return etag;
       throw new StowageError({
         code: 'UNEXPECTED_RESPONSE',
