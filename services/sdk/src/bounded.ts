@@ -16,7 +16,7 @@ export async function eachBounded<T>(
       const index = next++;
       try {
         const item = await iterator.next();
-        if (item.done) return;
+        if (item.done || failure) return;
         await task(item.value, index);
       } catch (error) {
         failure ??= { error };
