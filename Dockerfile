@@ -10,6 +10,7 @@ COPY package.json package-lock.json .npmrc ./
 COPY services/core/package.json services/core/
 COPY services/api/package.json services/api/
 COPY services/image-worker/package.json services/image-worker/
+COPY services/sdk/package.json services/sdk/
 COPY services/cli/package.json services/cli/
 COPY operator/package.json operator/
 RUN npm ci --no-audit --no-fund

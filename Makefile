@@ -7,12 +7,12 @@ TEST_ENV := node --import tsx scripts/test-env/main.ts
 NODE_TEST := node --conditions=source --import tsx --test --test-reporter=spec
 UNIT_TESTS = $(shell find services operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 INTEGRATION_TESTS = $(shell find test -name '*.test.ts' | sort)
-# The route suites that cover both backends and the contract checks that run no tool (the fuzzer
+# The route and SDK suites that cover both backends and the contract checks that run no tool (the fuzzer
 # does): test-fast runs them on the embedded backend alone, two files at a time.
-FAST_TESTS = $(shell grep -l 'of stackBackends' test/api/*.test.ts | sort) \
+FAST_TESTS = $(shell grep -l 'of stackBackends' test/api/*.test.ts test/sdk/*.test.ts | sort) \
 	$(shell grep -L 'runTool' test/contract/*.test.ts | sort)
 
-.PHONY: help deps tools env test test-fast test-unit lint format build dev clean bench-upload-memory bench-variants bench-operator load-test bench
+.PHONY: help deps tools env test test-fast test-unit lint format build sdk-types dev clean bench-upload-memory bench-variants bench-operator load-test bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,6 +46,10 @@ format: deps ## format every file
 
 build: deps ## compile TypeScript to dist/
 	@npm run --silent build
+
+sdk-types: deps ## write the API's OpenAPI document to services/sdk and generate the SDK's types from it
+	@node --conditions=source --import tsx scripts/openapi.ts > services/sdk/openapi.json
+	@npx openapi-typescript services/sdk/openapi.json -o services/sdk/src/generated/api.ts
 
 dev: deps ## run the whole platform on embedded defaults (PORT, STOWAGE_DATA_DIR)
 	@npm start --silent

@@ -36,7 +36,10 @@ import { getTenant } from './http/routes/get-tenant.ts';
 import { updateFile } from './http/routes/update-file.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
-function declaredRoutes(deps: ApiDeps, auth: Authenticator): AnyRoute[] {
+export function declaredRoutes(
+  deps: ApiDeps,
+  auth = new Authenticator(deps, deps.config.keyCacheTtlMs),
+): AnyRoute[] {
   const routes: AnyRoute[] = [
     listFiles(deps),
     getFile(deps),

@@ -1,4 +1,5 @@
-export { createApp } from './app.ts';
+export { createApp, declaredRoutes } from './app.ts';
+export { openApiDocument } from './http/openapi.ts';
 export type { ApiDeps } from './deps.ts';
 export { startApi, type RunningApi } from './server.ts';
 export { sweepOnce } from './uploads/sweeper.ts';

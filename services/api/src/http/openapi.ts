@@ -119,8 +119,11 @@ function operation(book: SchemaBook, contract: RouteContract) {
   };
 }
 
-/** The OpenAPI 3.1 document of the API, generated from the routes' contracts. */
-export function openApiDocument(routes: readonly AnyRoute[], info: { version: string; serverUrl: string }) {
+/** The API's version as the document states it. */
+const API_VERSION = '1.0.0';
+
+/** The OpenAPI 3.1 document of the API at `serverUrl`, generated from the routes' contracts. */
+export function openApiDocument(routes: readonly AnyRoute[], serverUrl: string) {
   const book = new SchemaBook();
   const paths: Record<string, Record<string, unknown>> = {};
   for (const { contract } of routes) {
@@ -133,12 +136,12 @@ export function openApiDocument(routes: readonly AnyRoute[], info: { version: st
     openapi: '3.1.0',
     info: {
       title: 'Stowage API',
-      version: info.version,
+      version: API_VERSION,
       description:
         'Multi-tenant file and image storage. Authenticate with an API key in `x-api-key`, ' +
         '`Authorization: Bearer <key>`, or HTTP Basic with the key as the user name and an empty password.',
     },
-    servers: [{ url: info.serverUrl }],
+    servers: [{ url: serverUrl }],
     paths,
     components: {
       schemas: book.components,

@@ -3,9 +3,6 @@ import type { ApiDeps } from '../../deps.ts';
 import { openApiDocument } from '../openapi.ts';
 import { defineRoute, type AnyRoute } from '../route.ts';
 
-/** The API's version as the document states it. */
-const API_VERSION = '1.0.0';
-
 /** GET /openapi.json — the OpenAPI 3.1 document of every route, generated from their contracts. */
 export function getOpenapi(deps: Pick<ApiDeps, 'config'>, routes: () => readonly AnyRoute[]) {
   let document: ReturnType<typeof openApiDocument> | undefined;
@@ -20,7 +17,7 @@ export function getOpenapi(deps: Pick<ApiDeps, 'config'>, routes: () => readonly
       200: { description: 'The OpenAPI 3.1 document', schema: z.looseObject({ openapi: z.string() }) },
     },
   }).handle(async () => {
-    document ??= openApiDocument(routes(), { version: API_VERSION, serverUrl: deps.config.http.publicUrl });
+    document ??= openApiDocument(routes(), deps.config.http.publicUrl);
     return { status: 200, body: document };
   });
 }
