@@ -38,7 +38,11 @@ const scripts: Script[] = [
   { name: 'mixed', tenant: { rateLimits: generous } },
   {
     name: 'rate-limit',
-    tenant: { rateLimits: { ...generous, list: rateLimit.list, upload: rateLimit.upload } },
+    tenant: {
+      rateLimits: { ...generous, list: rateLimit.list, upload: rateLimit.upload },
+      // Listed from the first request on, before any upload into it has landed.
+      buckets: [{ name: 'any' }],
+    },
     env: { LIST_LIMIT: String(rateLimit.list), UPLOAD_LIMIT: String(rateLimit.upload), DURATION: '10s' },
   },
   {

@@ -46,7 +46,7 @@ describe('rate limits shared through Redis by two API processes', () => {
       id: tenantId,
       owner: 'test',
       storageBucket: `stowage-${tenantId}`,
-      spec: storageTenantSpec.parse({ rateLimits: { usage: 5, list: 3 } }),
+      spec: storageTenantSpec.parse({ rateLimits: { usage: 5, list: 3 }, buckets: [{ name: 'b' }] }),
     });
     const env = {
       DATABASE_URL: db.url,

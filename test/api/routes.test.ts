@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { generateApiKey, getUsage } from '@stowage/core';
 import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
@@ -124,14 +125,6 @@ for (const backend of stackBackends) {
         'url',
       ]);
       assert.equal(one.mimetype, 'text/plain');
-      const empty = await call(stack.url, '/files/nothing-here', { key: t.key });
-      assert.deepEqual(empty.body, {
-        success: true,
-        bucket: 'nothing-here',
-        files: [],
-        nextCursor: null,
-        hasMore: false,
-      });
       for (const bad of ['?limit=0', '?limit=1001', '?limit=x', '?cursor=bm9wZQ']) {
         const res = await call(stack.url, `/files/pages${bad}`, { key: t.key });
         assert.equal(res.status, 400, bad);
@@ -287,6 +280,36 @@ for (const backend of stackBackends) {
       assert.equal((await sign({ key: missingId })).status, 404);
     });
 
+    it('serves a signed URL only as it was minted', async () => {
+      const { body } = await upload(stack.url, 'signed', 'exactly this', {
+        key: tenant.key,
+        fields: { allowPublicAccess: 'false' },
+      });
+      const signed = await call(stack.url, '/files/signed-url', {
+        method: 'POST',
+        key: tenant.key,
+        json: { bucket: 'signed', key: body.file.key },
+      });
+      const url = new URL(signed.body.url);
+      const expires = url.searchParams.get('expires')!;
+      const signature = url.searchParams.get('signature')!;
+      const served = (query: string) => fetch(`${stack.url}${url.pathname}?${query}`);
+      const genuine = await served(`expires=${expires}&signature=${signature}`);
+      assert.equal(genuine.status, 200);
+      assert.equal(await genuine.text(), 'exactly this');
+      for (const query of [
+        `expires=${expires}&signature=${signature}junk`,
+        `expires=${expires}&signature=${signature}%21`,
+        `expires=${expires}&signature=${signature}=`,
+        `expires=${expires}&signature=${signature.slice(0, 20)}.${signature.slice(20)}`,
+        `expires=0${expires}&signature=${signature}`,
+        `expires=${expires}&expires=${expires}&signature=${signature}`,
+        `expires=${expires}&signature=${signature}&signature=${signature}`,
+      ]) {
+        assert.equal((await served(query)).status, 404, query);
+      }
+    });
+
     it('serves active content as an attachment in a sandbox', async () => {
       const svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>';
       const { body } = await upload(stack.url, 'svg', svg, { key: tenant.key, filename: 'x.png' });
@@ -369,10 +392,60 @@ for (const backend of stackBackends) {
         bucket: 'old',
         filesDeleted: 3,
       });
-      assert.equal((await call(stack.url, '/files/old', { key: t.key })).body.files.length, 0);
+      assert.equal((await call(stack.url, '/files/old', { key: t.key })).status, 404, 'the bucket is gone');
       assert.equal((await call(stack.url, '/files/keep', { key: t.key })).body.files.length, 1);
       const usage = await getUsage(stack.db.pool, t.id);
       assert.deepEqual([usage?.usedBytes, usage?.fileCount], [5, 1]);
+    });
+
+    it('answers 404 for a bucket that does not exist', async () => {
+      const t = await stack.createTenant();
+      const list = (bucket: string) => call(stack.url, `/files/${bucket}`, { key: t.key });
+      const deleteBucket = (bucket: string) =>
+        call(stack.url, '/files/delete-bucket', { method: 'POST', key: t.key, json: { bucket } });
+      const notFound = { success: false, code: 'FILE_NOT_FOUND', message: 'File or bucket not found' };
+      for (const res of [await list('never-used'), await deleteBucket('never-used')]) {
+        assert.equal(res.status, 404);
+        const { requestId, ...rest } = res.body;
+        assert.deepEqual(rest, notFound);
+        assert.equal(requestId, res.headers.get('x-request-id'));
+      }
+      assert.equal(
+        (await call(stack.url, `/files/never-used/${randomUUID()}.txt`, { key: t.key })).status,
+        404,
+      );
+
+      // Emptied file by file, a bucket still exists: only deleting the bucket ends it.
+      const { body } = await upload(stack.url, 'emptied', 'one', { key: t.key });
+      await call(stack.url, '/files/delete', {
+        method: 'POST',
+        key: t.key,
+        json: { bucket: 'emptied', key: body.file.key },
+      });
+      assert.deepEqual((await list('emptied')).body.files, []);
+      assert.equal((await deleteBucket('emptied')).body.filesDeleted, 0);
+      assert.equal((await list('emptied')).status, 404);
+      assert.equal((await deleteBucket('emptied')).status, 404, 'a deleted bucket is gone');
+      assert.equal((await upload(stack.url, 'emptied', 'again', { key: t.key })).status, 201);
+      assert.equal((await list('emptied')).body.files.length, 1, 'an upload makes it again');
+    });
+
+    it('keeps a declared bucket, with its settings, when it is deleted', async () => {
+      const t = await stack.createTenant({ buckets: [{ name: 'declared', public: false }] });
+      const list = () => call(stack.url, '/files/declared', { key: t.key });
+      const deleteBucket = () =>
+        call(stack.url, '/files/delete-bucket', { method: 'POST', key: t.key, json: { bucket: 'declared' } });
+      const empty = await list();
+      assert.equal(empty.status, 200, 'declared, it exists before any upload');
+      assert.deepEqual(empty.body.files, []);
+      for (let i = 0; i < 2; i++) await upload(stack.url, 'declared', `file ${i}`, { key: t.key });
+      assert.equal((await deleteBucket()).body.filesDeleted, 2);
+      assert.deepEqual((await list()).body.files, []);
+      const again = await deleteBucket();
+      assert.equal(again.status, 200);
+      assert.equal(again.body.filesDeleted, 0);
+      const res = await upload(stack.url, 'declared', 'after', { key: t.key });
+      assert.equal(res.body.file.allowPublicAccess, false, "the declaration's default still applies");
     });
 
     it('reports usage in bytes', async () => {
@@ -446,7 +519,7 @@ for (const backend of stackBackends) {
         key: b.key,
         fields: { allowPublicAccess: 'false' },
       });
-      assert.deepEqual((await call(stack.url, '/files/shared', { key: a.key })).body.files, []);
+      assert.equal((await call(stack.url, '/files/shared', { key: a.key })).status, 404);
       assert.equal((await call(stack.url, `/files/shared/${body.file.key}`, { key: a.key })).status, 404);
       assert.equal((await call(stack.url, `/${b.id}/shared/${body.file.key}`, { key: a.key })).status, 404);
       await call(stack.url, '/files/delete', {

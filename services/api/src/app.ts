@@ -19,9 +19,9 @@ import { startDirectUpload } from './http/routes/create-direct-upload.ts';
 import { createSignedUrl } from './http/routes/create-signed-url.ts';
 import { signUploadParts } from './http/routes/sign-upload-parts.ts';
 import { deleteFile } from './http/routes/delete-file.ts';
-import { getFileMetadata } from './http/routes/get-file.ts';
-import { getTenantUsage } from './http/routes/get-usage.ts';
-import { liveness, readiness } from './http/routes/health.ts';
+import { getFile } from './http/routes/get-file.ts';
+import { getUsage } from './http/routes/get-usage.ts';
+import { getHealthz, getReadyz } from './http/routes/health.ts';
 import { listFiles } from './http/routes/list-files.ts';
 import { getOpenapi } from './http/routes/get-openapi.ts';
 import { expressHandler, type AnyRoute } from './http/route.ts';
@@ -31,7 +31,16 @@ import { uploadFile } from './http/routes/upload-file.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
 export function declaredRoutes(deps: ApiDeps): AnyRoute[] {
-  const routes: AnyRoute[] = [listFiles(deps)];
+  const routes: AnyRoute[] = [
+    listFiles(deps),
+    getFile(deps),
+    deleteFile(deps),
+    deleteBucket(deps),
+    createSignedUrl(deps),
+    getUsage(deps),
+    getHealthz(),
+    getReadyz(deps),
+  ];
   routes.push(getOpenapi(deps, () => routes));
   return routes;
 }
@@ -56,9 +65,6 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(corsPreflight(deps.pool));
 
-  app.get('/healthz', liveness);
-  app.get('/readyz', readiness(deps));
-
   app.post('/upload/:bucket', caller('write', 'upload'), uploadFile(deps));
   app.put('/upload/:bucket/:filename', caller('write', 'upload'), putFile(deps));
   app.post('/uploads/:bucket', caller('write', 'upload'), json, startDirectUpload(deps));
@@ -79,11 +85,6 @@ export function createApp(deps: ApiDeps): express.Express {
       expressHandler(route),
     );
   }
-  app.get('/files/:bucket/:key', caller('read', 'list'), getFileMetadata(deps));
-  app.post('/files/signed-url', caller('read', 'list'), json, createSignedUrl(deps));
-  app.post('/files/delete', caller('write', 'delete'), json, deleteFile(deps));
-  app.post('/files/delete-bucket', caller('admin', 'delete'), json, deleteBucket(deps));
-  app.get('/usage', caller('read', 'usage'), getTenantUsage(deps));
   app.get(
     '/:tenantId/:bucket/:filename',
     limitPerClient(limits, deps.config.serveRateLimit),

@@ -78,3 +78,5 @@ export const rangeNotSatisfiable = (size: number) =>
 export const routeNotFound = () => new AppError('FILE_NOT_FOUND', 'Not found');
 export const internalError = (cause?: unknown) =>
   new AppError('INTERNAL_SERVER_ERROR', 'Internal server error', { cause });
+/** The seed's words for a bucket that was never declared or used, or was deleted. */
+export const bucketNotFound = () => new AppError('FILE_NOT_FOUND', 'File or bucket not found');

@@ -1,4 +1,4 @@
-import { VARIANT_NAMES, variantFilename, type FileRecord } from '@stowage/core';
+import { VARIANT_NAMES, variantFilename, type FileRecord, type VariantName } from '@stowage/core';
 
 /** The public URL of a file (or of one of its variants). */
 export function fileUrl(
@@ -9,19 +9,21 @@ export function fileUrl(
   return `${publicUrl}/${encodeURIComponent(file.tenantId)}/${encodeURIComponent(file.bucket)}/${encodeURIComponent(filename)}`;
 }
 
+interface VariantView {
+  url: string;
+  status: 'pending' | 'ready' | 'failed';
+}
+
 /** The variants of an image file as the API shows them: each URL with its status. */
-export function variantsView(publicUrl: string, file: FileRecord) {
-  if (file.variantStatus === 'none') return undefined;
-  return Object.fromEntries(
-    VARIANT_NAMES.map((name) => [
-      name,
-      {
-        url: fileUrl(publicUrl, file, variantFilename(file.id, name)),
-        status:
-          file.variants[name]?.status ?? (file.variantStatus === 'pending' ? 'pending' : file.variantStatus),
-      },
-    ]),
-  );
+export function variantsView(publicUrl: string, file: FileRecord): Record<string, VariantView> | undefined {
+  const overall = file.variantStatus;
+  if (overall === 'none') return undefined;
+  const view = (name: VariantName): VariantView => ({
+    url: fileUrl(publicUrl, file, variantFilename(file.id, name)),
+    // The worker records each variant it made as ready; the others share the file's status.
+    status: file.variants[name]?.status === 'ready' ? 'ready' : overall,
+  });
+  return Object.fromEntries(VARIANT_NAMES.map((name) => [name, view(name)]));
 }
 
 /** One file as listed by GET /files/:bucket (the seed's fields). */

@@ -18,9 +18,3 @@ export function bucketName(value: unknown): string {
   }
   return value;
 }
-
-/** A stored file key from a path or body, or 400. */
-export function fileKey(value: unknown): string {
-  if (typeof value !== 'string' || !FILE_KEY.test(value)) throw badRequest('Invalid file key');
-  return value;
-}

@@ -40,4 +40,28 @@ describe('signed URLs', () => {
       assert.equal(verifySignedQuery(secret, target, bad), false);
     }
   });
+
+  it('accept only the form they were minted in', () => {
+    const sig = query.signature!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // 32 bytes take 43 characters; the last one's lowest 2 bits decode to nothing.
+    const sameBytes = sig.slice(0, -1) + alphabet[alphabet.indexOf(sig.at(-1)!) ^ 1];
+    assert.deepEqual(Buffer.from(sameBytes, 'base64url'), Buffer.from(sig, 'base64url'));
+    const altered = [
+      { ...query, signature: `${sig}junk` },
+      { ...query, signature: `${sig}!~*` },
+      { ...query, signature: `${sig}=` },
+      { ...query, signature: `${sig.slice(0, 10)}.${sig.slice(10)}` },
+      { ...query, signature: ` ${sig}` },
+      { ...query, signature: sameBytes },
+      { ...query, signature: Buffer.from(sig, 'base64url').toString('base64') },
+      { ...query, expires: `0${expires}` },
+      { ...query, expires: `+${expires}` },
+      { ...query, expires: `${expires}.0` },
+      { ...query, signature: [sig, sig] },
+      { ...query, expires: [String(expires), String(expires)] },
+    ];
+    const accepted = altered.filter((q) => verifySignedQuery(secret, target, q));
+    assert.deepEqual(accepted, []);
+  });
 });

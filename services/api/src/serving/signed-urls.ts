@@ -18,7 +18,15 @@ export function signQuery(secret: string, target: SignedTarget, expires: number)
   return `expires=${expires}&signature=${signature(secret, target, expires).toString('base64url')}`;
 }
 
-/** Whether a request's `expires` and `signature` are genuine for this file and not yet expired. */
+/** `expires` as signQuery writes it: seconds since the epoch, in decimal without leading zeros. */
+const EXPIRES = /^[1-9]\d{0,11}$/;
+
+/**
+ * Whether a request's `expires` and `signature` are genuine for this file and not yet expired. Only the
+ * exact text signQuery wrote is accepted: a lenient base64 decoder would take many spellings of one
+ * signature (padding, stray characters, unused trailing bits), so the encoded strings are compared.
+ * Each parameter must appear once (a repeated one arrives as an array).
+ */
 export function verifySignedQuery(
   secret: string,
   target: SignedTarget,
@@ -26,7 +34,8 @@ export function verifySignedQuery(
   now = Date.now(),
 ): boolean {
   const { expires, signature: given } = query;
-  if (typeof expires !== 'string' || !/^\d{1,12}$/.test(expires) || typeof given !== 'string') return false;
+  if (typeof expires !== 'string' || !EXPIRES.test(expires) || typeof given !== 'string') return false;
   if (Number(expires) * 1000 <= now) return false;
-  return hashesEqual(Buffer.from(given, 'base64url'), signature(secret, target, Number(expires)));
+  const expected = signature(secret, target, Number(expires)).toString('base64url');
+  return hashesEqual(Buffer.from(given), Buffer.from(expected));
 }

@@ -157,25 +157,35 @@ function decodeCursor(cursor: string): Cursor {
   throw badRequest('Invalid cursor');
 }
 
-/** A page of a bucket's files, oldest first, by keyset pagination (stable while files come and go). */
+/**
+ * A page of a bucket's files, oldest first, by keyset pagination (stable while files come and go), or
+ * undefined when the bucket does not exist. The page hangs off the bucket's row, so one query tells both.
+ */
 export async function listFiles(
   db: Db,
   tenantId: string,
   bucket: string,
   options: { limit: number; cursor?: string | undefined },
-): Promise<FilePage> {
+): Promise<FilePage | undefined> {
   const after = options.cursor ? decodeCursor(options.cursor) : undefined;
   const { rows } = await db.query<FileRow & { created_us: string }>(
-    `SELECT *, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us FROM files
-     WHERE tenant_id = $1 AND bucket = $2 AND status = 'ready'
-       AND ($3::bigint IS NULL OR (created_at, id) > ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::uuid))
-     ORDER BY created_at, id LIMIT $5`,
+    `SELECT f.* FROM buckets b LEFT JOIN LATERAL (
+       SELECT *, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us FROM files
+       WHERE tenant_id = $1 AND bucket = $2 AND status = 'ready'
+         AND ($3::bigint IS NULL OR (created_at, id) > ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::uuid))
+       ORDER BY created_at, id LIMIT $5
+     ) f ON true
+     WHERE b.tenant_id = $1 AND b.name = $2
+     ORDER BY f.created_at, f.id`,
     [tenantId, bucket, after?.t ?? null, after?.id ?? null, options.limit + 1],
   );
-  const page = rows.slice(0, options.limit);
+  if (rows.length === 0) return undefined;
+  // An empty bucket is one row of nulls.
+  const found = rows.filter((row) => row.id !== null);
+  const page = found.slice(0, options.limit);
   const last = page.at(-1);
   const nextCursor =
-    rows.length > options.limit && last
+    found.length > options.limit && last
       ? Buffer.from(JSON.stringify({ t: last.created_us, id: last.id } satisfies Cursor)).toString(
           'base64url',
         )
@@ -200,20 +210,23 @@ export async function deleteFileRecord(
 
 /**
  * Removes every file row of a logical bucket, and the bucket itself unless the spec declares it, giving
- * their bytes back; resolves to the files removed, whose objects the caller then deletes. The bucket row
- * is locked first, so an upload committing into the bucket meanwhile waits and then lands in a fresh
- * bucket with its bytes counted, instead of being swept away with them uncounted.
+ * their bytes back; resolves to the files removed, whose objects the caller then deletes, or to undefined
+ * when the bucket does not exist. The bucket row is locked first, so an upload committing into the bucket
+ * meanwhile waits and then lands in a fresh bucket with its bytes counted, instead of being swept away
+ * with them uncounted.
  */
 export async function deleteBucketRecords(
   client: pg.PoolClient,
   tenantId: string,
   bucket: string,
-): Promise<{ id: string; key: string }[]> {
+): Promise<{ id: string; key: string }[] | undefined> {
   await lockTenantUsage(client, tenantId);
-  await client.query('SELECT 1 FROM buckets WHERE tenant_id = $1 AND name = $2 FOR UPDATE', [
+  const locked = await client.query('SELECT 1 FROM buckets WHERE tenant_id = $1 AND name = $2 FOR UPDATE', [
     tenantId,
     bucket,
   ]);
+  // Files hang off their bucket's row: without it there are none.
+  if (locked.rowCount === 0) return undefined;
   const { rows } = await client.query<{ id: string; key: string; bytes: string }>(
     'DELETE FROM files WHERE tenant_id = $1 AND bucket = $2 RETURNING id, key, size + variant_bytes AS bytes',
     [tenantId, bucket],

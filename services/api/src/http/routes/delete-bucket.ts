@@ -1,25 +1,38 @@
-import type { Request, Response } from 'express';
-import { deleteBucketRecords, fileObjectKeys, withTransaction } from '@stowage/core';
+import { z } from 'zod';
 import type { ApiDeps } from '../../deps.ts';
-import { callerOf } from '../caller.ts';
-import { bucketName } from '../names.ts';
-import { jsonBody } from '../json-body.ts';
+import { removeBucket } from '../../files/remove-bucket.ts';
+import { defineRoute } from '../route.ts';
+import { bucketName, errorBody } from '../schemas.ts';
 
-/**
- * POST /files/delete-bucket `{bucket}` — removes every file of a logical bucket, with its variants. The
- * rows go first, in one transaction, and then exactly their objects: an upload that commits into the
- * bucket meanwhile keeps both its row and its object.
- */
-export function deleteBucket(deps: ApiDeps) {
-  return async (req: Request, res: Response) => {
-    const caller = callerOf(res);
-    const bucket = bucketName(jsonBody(req).bucket);
-    const files = await withTransaction(deps.pool, (client) =>
-      deleteBucketRecords(client, caller.tenantId, bucket),
-    );
-    // The store deletes in batches of what it takes at once.
-    const keys = files.flatMap((file) => fileObjectKeys(bucket, file));
-    await deps.store.delete({ bucket: caller.tenant.storageBucket, keys });
-    res.json({ success: true, message: 'Bucket deleted successfully', bucket, filesDeleted: files.length });
-  };
+const deleted = z.object({
+  success: z.literal(true),
+  message: z.string(),
+  bucket: z.string(),
+  filesDeleted: z.number().int().nonnegative(),
+});
+
+/** POST /files/delete-bucket `{bucket}` — removes every file of a bucket, with its variants. */
+export function deleteBucket(deps: Pick<ApiDeps, 'pool' | 'store'>) {
+  return defineRoute({
+    operationId: 'deleteBucket',
+    method: 'post',
+    path: '/files/delete-bucket',
+    tag: 'Files',
+    summary: 'Delete a bucket with every file in it',
+    description:
+      'A bucket declared in the StorageTenant is emptied but stays, with its settings; any other bucket ' +
+      'is gone until something is uploaded into it again.',
+    access: { scope: 'admin', limit: 'delete' },
+    body: { json: z.object({ bucket: bucketName }) },
+    responses: {
+      200: { description: 'The files deleted', schema: deleted },
+      404: { description: 'No such bucket', schema: errorBody },
+    },
+  }).handle(async ({ body: { bucket }, caller }) => {
+    const filesDeleted = await removeBucket(deps, caller.tenant, bucket);
+    return {
+      status: 200,
+      body: { success: true, message: 'Bucket deleted successfully', bucket, filesDeleted },
+    };
+  });
 }

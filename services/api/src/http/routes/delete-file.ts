@@ -1,25 +1,25 @@
-import type { Request, Response } from 'express';
-import { deleteFileRecord, fileObjectKeys, getFile, withTransaction } from '@stowage/core';
+import { z } from 'zod';
 import type { ApiDeps } from '../../deps.ts';
-import { callerOf } from '../caller.ts';
-import { jsonBody } from '../json-body.ts';
-import { bucketName, fileKey } from '../names.ts';
+import { removeFile } from '../../files/remove-file.ts';
+import { defineRoute } from '../route.ts';
+import { bucketName, fileKey } from '../schemas.ts';
 
-/**
- * POST /files/delete `{bucket, key}` — removes the original and every variant. Idempotent: deleting a
- * file that is already gone succeeds. Objects go first, so a failure leaves the row to retry with.
- */
-export function deleteFile(deps: ApiDeps) {
-  return async (req: Request, res: Response) => {
-    const caller = callerOf(res);
-    const body = jsonBody(req);
-    const bucket = bucketName(body.bucket);
-    const key = fileKey(body.key);
-    const file = await getFile(deps.pool, caller.tenantId, bucket, key);
-    if (file) {
-      await deps.store.delete({ bucket: caller.tenant.storageBucket, keys: fileObjectKeys(bucket, file) });
-      await withTransaction(deps.pool, (client) => deleteFileRecord(client, caller.tenantId, file.id));
-    }
-    res.json({ success: true, message: 'File deleted successfully', key });
-  };
+const deleted = z.object({ success: z.literal(true), message: z.string(), key: z.string() });
+
+/** POST /files/delete `{bucket, key}` — removes the original and every variant; idempotent. */
+export function deleteFile(deps: Pick<ApiDeps, 'pool' | 'store'>) {
+  return defineRoute({
+    operationId: 'deleteFile',
+    method: 'post',
+    path: '/files/delete',
+    tag: 'Files',
+    summary: 'Delete a file with all its variants',
+    description: 'Idempotent: deleting a file that is already gone succeeds.',
+    access: { scope: 'write', limit: 'delete' },
+    body: { json: z.object({ bucket: bucketName, key: fileKey }) },
+    responses: { 200: { description: 'The file is gone', schema: deleted } },
+  }).handle(async ({ body: { bucket, key }, caller }) => {
+    await removeFile(deps, caller.tenant, bucket, key);
+    return { status: 200, body: { success: true, message: 'File deleted successfully', key } };
+  });
 }

@@ -1,25 +1,46 @@
-import type { Request, Response } from 'express';
-import { getUsage, unauthorized } from '@stowage/core';
+import { z } from 'zod';
 import type { ApiDeps } from '../../deps.ts';
-import { callerOf } from '../caller.ts';
+import { tenantUsage } from '../../files/tenant-usage.ts';
+import { defineRoute } from '../route.ts';
 
-/** GET /usage — the tenant's quota and what is stored, in bytes. Bytes of uploads in flight are not "used". */
-export function getTenantUsage(deps: ApiDeps) {
-  return async (_req: Request, res: Response) => {
-    const caller = callerOf(res);
-    const usage = await getUsage(deps.pool, caller.tenantId);
-    // The tenant was deleted while its key was still in this process's key cache.
-    if (!usage) throw unauthorized();
-    const percent = usage.quotaBytes === 0 ? 100 : (usage.usedBytes / usage.quotaBytes) * 100;
-    res.json({
-      success: true,
-      data: {
-        totalQuota: usage.quotaBytes,
-        usedQuota: usage.usedBytes,
-        remainingQuota: Math.max(0, usage.quotaBytes - usage.usedBytes),
-        percentUsed: Math.round(percent * 100) / 100,
-        fileCount: usage.fileCount,
+const bytes = z.number().int().nonnegative();
+
+const usage = z.object({
+  success: z.literal(true),
+  data: z.object({
+    totalQuota: bytes.meta({ description: 'The quota, in bytes' }),
+    usedQuota: bytes.meta({ description: 'Bytes stored: originals and variants' }),
+    remainingQuota: bytes,
+    percentUsed: z.number().nonnegative().meta({ description: 'Of the quota, to two decimals' }),
+    fileCount: z.number().int().nonnegative(),
+  }),
+});
+
+/** GET /usage — the tenant's quota and what is stored, in bytes. */
+export function getUsage(deps: Pick<ApiDeps, 'pool'>) {
+  return defineRoute({
+    operationId: 'getUsage',
+    method: 'get',
+    path: '/usage',
+    tag: 'Usage',
+    summary: "The tenant's quota and what it stores, in bytes",
+    description: 'Bytes of uploads still in flight are not counted as used.',
+    access: { scope: 'read', limit: 'usage' },
+    responses: { 200: { description: 'Usage against the quota', schema: usage } },
+  }).handle(async ({ caller }) => {
+    const report = await tenantUsage(deps, caller.tenantId);
+    return {
+      status: 200,
+      body: {
+        success: true,
+        data: {
+          totalQuota: report.quotaBytes,
+          usedQuota: report.usedBytes,
+          remainingQuota: report.remainingBytes,
+          percentUsed: report.percentUsed,
+          fileCount: report.fileCount,
+        },
       },
-    });
-  };
+    };
+  });
 }

@@ -1,33 +1,54 @@
-import type { Request, Response } from 'express';
+import { z } from 'zod';
 import type { ApiDeps } from '../../deps.ts';
+import { checkReadiness } from '../../health/readiness.ts';
+import { defineRoute } from '../route.ts';
 
 /** GET /healthz — the process is up. */
-export function liveness(_req: Request, res: Response) {
-  res.json({ status: 'ok' });
+export function getHealthz() {
+  return defineRoute({
+    operationId: 'getHealthz',
+    method: 'get',
+    path: '/healthz',
+    tag: 'Meta',
+    summary: 'Liveness: the process is up',
+    access: 'public',
+    responses: { 200: { description: 'Up', schema: z.object({ status: z.literal('ok') }) } },
+  }).handle(async () => ({ status: 200, body: { status: 'ok' } }));
 }
 
-/** A valid bucket name no tenant can have (tenant ids have no dots); asking for it proves the store answers. */
-const PROBE_BUCKET = 'stowage-readiness.probe';
+const failing = z
+  .array(z.enum(['database', 'objectStore']))
+  .meta({ description: 'Dependencies that do not answer' });
+const degraded = z
+  .array(z.literal('redis'))
+  .meta({ description: 'Down without making the API unready: rate limits fall back to each process' });
 
 /**
- * GET /readyz — 200 when the database and the object store answer, else 503 naming those that do not.
- * Redis is reported as `degraded` but does not make the process unready: without it the API still
- * serves, with rate limits per process (taking every replica out of service would be worse).
+ * GET /readyz — 200 when the database and the object store answer, else 503 naming those that do not;
+ * Redis being down is reported as `degraded` either way.
  */
-export function readiness(deps: ApiDeps) {
-  return async (_req: Request, res: Response) => {
-    const signal = AbortSignal.timeout(2000);
-    const checks = {
-      database: deps.pool.query('SELECT 1').then(() => true),
-      objectStore: deps.store.bucketExists(PROBE_BUCKET, { signal }).then(() => true),
-    };
-    const results = await Promise.all(
-      Object.entries(checks).map(async ([name, check]) => [name, await check.catch(() => false)] as const),
-    );
-    const failing = results.filter(([, ok]) => !ok).map(([name]) => name);
-    const degraded = deps.redis && deps.redis.status !== 'ready' ? ['redis'] : [];
-    res
-      .status(failing.length ? 503 : 200)
-      .json({ status: failing.length ? 'unavailable' : 'ok', failing, degraded });
-  };
+export function getReadyz(deps: Pick<ApiDeps, 'pool' | 'store' | 'redis'>) {
+  return defineRoute({
+    operationId: 'getReadyz',
+    method: 'get',
+    path: '/readyz',
+    tag: 'Meta',
+    summary: 'Readiness: the database and the object store answer',
+    access: 'public',
+    responses: {
+      200: {
+        description: 'Ready for traffic',
+        schema: z.object({ status: z.literal('ok'), failing: failing.max(0), degraded }),
+      },
+      503: {
+        description: 'Not ready: a dependency does not answer',
+        schema: z.object({ status: z.literal('unavailable'), failing: failing.min(1), degraded }),
+      },
+    },
+  }).handle(async () => {
+    const { failing, degraded } = await checkReadiness(deps);
+    return failing.length
+      ? { status: 503, body: { status: 'unavailable', failing, degraded } }
+      : { status: 200, body: { status: 'ok', failing, degraded } };
+  });
 }

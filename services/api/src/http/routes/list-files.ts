@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { listFiles as listFileRecords } from '@stowage/core';
 import type { ApiDeps } from '../../deps.ts';
+import { listBucket } from '../../files/list-bucket.ts';
 import { fileView } from '../file-view.ts';
 import { defineRoute } from '../route.ts';
-import { bucketName, fileView as fileSchema } from '../schemas.ts';
+import { bucketName, errorBody, fileView as fileSchema } from '../schemas.ts';
 
 const query = z.object({
   limit: z.coerce
@@ -35,9 +35,12 @@ export function listFiles(deps: Pick<ApiDeps, 'pool' | 'config'>) {
     access: { scope: 'read', limit: 'list' },
     params: z.object({ bucket: bucketName }),
     query,
-    responses: { 200: { description: 'A page of files', schema: page } },
+    responses: {
+      200: { description: 'A page of files', schema: page },
+      404: { description: 'No such bucket', schema: errorBody },
+    },
   }).handle(async ({ params: { bucket }, query: { limit, cursor }, caller }) => {
-    const found = await listFileRecords(deps.pool, caller.tenantId, bucket, { limit, cursor });
+    const found = await listBucket(deps, caller.tenantId, bucket, { limit, cursor });
     return {
       status: 200,
       body: {

@@ -1,0 +1,33 @@
+import {
+  bucketNotFound,
+  deleteBucketRecords,
+  fileObjectKeys,
+  withTransaction,
+  type Tenant,
+} from '@stowage/core';
+import type { ApiDeps } from '../deps.ts';
+
+/**
+ * Deletes a bucket: every file in it, with its variants; resolves to how many files went. A bucket that
+ * does not exist (never declared nor uploaded into, or deleted) is 404 FILE_NOT_FOUND.
+ *
+ * A bucket the StorageTenant declares is emptied but stays: it keeps its declared settings and still
+ * exists afterwards (an empty listing; deleting it again deletes 0 files). The declaration belongs to
+ * whoever owns the StorageTenant, not to an API key, and the operator's next reconcile would bring the
+ * bucket back anyway. Dropped from the spec, it becomes an ordinary bucket that deleting ends.
+ *
+ * The rows go first, in one transaction, and then exactly their objects: an upload that commits into
+ * the bucket meanwhile keeps both its row and its object.
+ */
+export async function removeBucket(
+  deps: Pick<ApiDeps, 'pool' | 'store'>,
+  tenant: Pick<Tenant, 'id' | 'storageBucket'>,
+  bucket: string,
+): Promise<number> {
+  const files = await withTransaction(deps.pool, (client) => deleteBucketRecords(client, tenant.id, bucket));
+  if (!files) throw bucketNotFound();
+  // The store deletes in batches of what it takes at once.
+  const keys = files.flatMap((file) => fileObjectKeys(bucket, file));
+  await deps.store.delete({ bucket: tenant.storageBucket, keys });
+  return files.length;
+}
