@@ -1,8 +1,13 @@
 import { StowageClient } from './client.ts';
-import type { UploadSource } from './types.ts';
+import { webPayload } from './payload.ts';
+import type { UploadOptions, UploadSource } from './types.ts';
 
 /** The Stowage API client for any runtime with `fetch`: Node.js 20+, browsers, Deno, Bun, workers. */
-export class Stowage extends StowageClient<UploadSource> {}
+export class Stowage extends StowageClient<UploadSource> {
+  protected override async payload(source: UploadSource, options: UploadOptions) {
+    return webPayload(source, options);
+  }
+}
 
 export { StowageClient, type CallOptions } from './client.ts';
 export { StowageError, type ClientErrorCode, type ErrorCode } from './errors.ts';

@@ -107,12 +107,15 @@ export interface BatchUploadOptions extends Omit<
   onProgress?: (progress: UploadProgress & { index: number }) => void;
 }
 
-/** One file of a batch: its upload's answer, or why it failed. Results keep the order of the files. */
-export type BatchUploadResult = UploadResult | { success: false; error: StowageError };
+/**
+ * One file of a batch: its upload's answer, or why it failed (a StowageError, or the file's own error,
+ * e.g. a path that cannot be read). Results keep the order of the files.
+ */
+export type BatchUploadResult = UploadResult | { success: false; error: Error };
 
-/** One key of a batch delete. */
+/** One key of a batch delete. Results keep the order of the keys. */
 export type BatchDeleteResult =
-  { key: string; success: true } | { key: string; success: false; error: StowageError };
+  { key: string; success: true } | { key: string; success: false; error: Error };
 
 /** A replacement: the new file's upload, and what became of the file it replaces. */
 export type ReplaceResult = UploadResult & {
