@@ -17,7 +17,7 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 
 const HELP_AFTER = `
 Log in once with \`stw login\` (or set STOWAGE_URL and STOWAGE_API_KEY).
-Exit codes: 0 ok, 1 the API (or the network) refused, 2 the command was given wrongly.`;
+Exit codes: 0 ok, 1 the API refused (or the network or a disk failed), 2 the command was given wrongly.`;
 
 /**
  * Runs stw with these arguments (as `process.argv` has them) and gives its exit code. Errors end here:

@@ -14,6 +14,8 @@ export interface Progress {
   start(name: string, total: number): Transfer;
   /** A line of the answer, above the bars while they run. */
   log(text: string): void;
+  /** A line about a failure: above the bars too, else on stderr. */
+  problem(text: string): void;
   stop(): void;
 }
 
@@ -34,7 +36,12 @@ export function progressFor(output: Output, totals: Totals): Progress {
 
 /** Finished files as lines, no bars: for a pipe, a file, or when stdout carries the bytes themselves. */
 export function plainLines(output: Output): Progress {
-  return { start: () => ({ update() {}, end() {} }), log: (text) => output.line(text), stop() {} };
+  return {
+    start: () => ({ update() {}, end() {} }),
+    log: (text) => output.line(text),
+    problem: (text) => output.problem(text),
+    stop() {},
+  };
 }
 
 function terminalBars(stream: NodeJS.WriteStream, totals: Totals): Progress {
@@ -87,6 +94,8 @@ function terminalBars(stream: NodeJS.WriteStream, totals: Totals): Progress {
       return transfer;
     },
     log: (text) => bars.log(`${text}\n`),
+    // stderr would land in the middle of the bars on the same terminal.
+    problem: (text) => bars.log(`${text}\n`),
     stop() {
       bars.update(); // writes the lines logged since the last frame
       bars.stop();

@@ -17,8 +17,8 @@ export interface LoginFlags {
  * only then keeps URL and key in the credentials file.
  */
 export async function login(flags: LoginFlags, { settings, output }: Context): Promise<void> {
-  const url = flags.url ?? (await ask('Stowage URL: '));
-  const apiKey = flags.key ?? (await ask('API key: ', { hidden: true }));
+  const { url, apiKey } =
+    flags.url && flags.key ? { url: flags.url, apiKey: flags.key } : await askFor(flags);
   if (!/^https?:\/\/[^/]/i.test(url) || !URL.canParse(url))
     throw new UsageError(`not an http(s) URL: "${url}"`);
   if (!apiKey) throw new UsageError('no API key given');
@@ -38,24 +38,42 @@ export async function login(flags: LoginFlags, { settings, output }: Context): P
   output.line(`The key is kept in ${settings.credentialsFile}, readable by you alone.`);
 }
 
-/** One line from the person at the terminal (or from a pipe); a hidden answer is not echoed. */
-async function ask(question: string, { hidden = false } = {}): Promise<string> {
+/** Asks for what the flags leave out. */
+async function askFor(flags: LoginFlags): Promise<{ url: string; apiKey: string }> {
+  const prompt = prompter();
+  try {
+    const url = flags.url ?? (await prompt.ask('Stowage URL: '));
+    const apiKey = flags.key ?? (await prompt.ask('API key: ', { hidden: true }));
+    return { url, apiKey };
+  } finally {
+    prompt.close();
+  }
+}
+
+/**
+ * Asks for lines, from the person at the terminal or from a pipe (then one line per question); an
+ * answer asked for as hidden is not echoed. A question the input ends before answers ''.
+ */
+function prompter() {
   let muted = false;
-  // What readline echoes goes through here, so a key being typed is not shown.
+  // What readline echoes of the typing goes through here, so a key is not shown as it is typed.
   const echo = new Writable({
     write(chunk: Buffer, _encoding, done) {
       if (!muted) process.stderr.write(chunk);
       done();
     },
   });
-  const prompt = createInterface({ input: process.stdin, output: echo, terminal: process.stdin.isTTY });
-  try {
-    const answer = prompt.question(question);
-    muted = hidden;
-    const text = (await answer).trim();
-    if (hidden) process.stderr.write('\n');
-    return text;
-  } finally {
-    prompt.close();
-  }
+  const input = createInterface({ input: process.stdin, output: echo, terminal: process.stdin.isTTY });
+  const lines = input[Symbol.asyncIterator]();
+  return {
+    async ask(question: string, { hidden = false } = {}): Promise<string> {
+      process.stderr.write(question);
+      muted = hidden;
+      const line = await lines.next();
+      muted = false;
+      if (hidden || line.done) process.stderr.write('\n');
+      return line.done ? '' : String(line.value).trim();
+    },
+    close: () => input.close(),
+  };
 }

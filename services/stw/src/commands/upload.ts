@@ -85,11 +85,9 @@ async function uploadOne(run: Run, file: LocalFile): Promise<Outcome> {
     run.progress.log(`uploaded  ${file.shown}  ${formatBytes(file.size)}  ${result.url}`);
     return { status: 'uploaded', result };
   } catch (error) {
-    if (error instanceof StowageError && error.uploadState) {
-      run.journal.saveState(file, run.bucket, error.uploadState);
-    }
+    // Where a direct upload stands is saved already (onState), for the next run to continue.
     if (run.signal.aborted) return { status: 'interrupted' };
-    run.progress.log(`failed    ${file.shown}  ${describeError(error)}`);
+    run.progress.problem(`failed    ${file.shown}  ${describeError(error)}`);
     return { status: 'failed', error };
   } finally {
     transfer.end();
@@ -119,8 +117,7 @@ async function send(run: Run, file: LocalFile, transfer: Transfer): Promise<Uplo
     return await attempt(saved);
   } catch (error) {
     // The upload the state describes is gone (aborted, or swept): start this file afresh.
-    if (!(error instanceof StowageError && error.code === 'FILE_NOT_FOUND' && !error.uploadState))
-      throw error;
+    if (!(error instanceof StowageError && error.code === 'FILE_NOT_FOUND')) throw error;
     journal.dropState(file, bucket);
     return attempt(undefined);
   }
