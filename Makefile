@@ -7,8 +7,8 @@ TEST_ENV := node --import tsx scripts/test-env/main.ts
 NODE_TEST := node --conditions=source --import tsx --test --test-reporter=spec
 UNIT_TESTS = $(shell find services operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 INTEGRATION_TESTS = $(shell find test -name '*.test.ts' | sort)
-# The route suites that cover both backends; test-fast runs them on the embedded one alone.
-ROUTE_SUITES = $(shell grep -l 'of stackBackends' test/api/*.test.ts | sort)
+# The route (and SDK) suites that cover both backends; test-fast runs them on the embedded one alone.
+ROUTE_SUITES = $(shell grep -l 'of stackBackends' test/api/*.test.ts test/sdk/*.test.ts | sort)
 
 .PHONY: help deps tools env test test-fast test-unit lint format build sdk-types dev clean bench-upload-memory bench-variants bench-operator load-test bench
 

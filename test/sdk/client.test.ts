@@ -10,7 +10,7 @@ import { Stowage as NodeStowage } from '@stowage/sdk/node';
 import { embeddedBackend, stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { PNG_1X1 } from '../support/http.ts';
 import { eventually } from '../support/poll.ts';
-import { holdings, MiB, onStack, recordingFetch, served, sha256 } from './support.ts';
+import { holdings, MiB, onStack, recordingFetch, rejectsWith, served, sha256 } from './support.ts';
 
 /** A web stream of `bytes` in chunks of `chunk` bytes, pulled one at a time. */
 function chunked(bytes: Uint8Array, chunk = 64 * 1024): ReadableStream<Uint8Array> {
@@ -22,17 +22,6 @@ function chunked(bytes: Uint8Array, chunk = 64 * 1024): ReadableStream<Uint8Arra
       offset += chunk;
     },
   });
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: string, status: number) {
-  const error = await promise.then(
-    () => assert.fail(`expected ${code}`),
-    (err: unknown) => err,
-  );
-  assert.ok(error instanceof StowageError, String(error));
-  assert.equal(error.code, code, error.message);
-  assert.equal(error.status, status);
-  return error;
 }
 
 for (const backend of stackBackends) {
@@ -281,15 +270,14 @@ for (const backend of stackBackends) {
   });
 }
 
-// What does not depend on the backend runs on the embedded one alone.
-describe('@stowage/sdk against one embedded API', () => {
+describe('@stowage/sdk where the store has no direct uploads (embedded)', () => {
   let stack: ApiStack;
   before(async () => {
     stack = await embeddedBackend.create();
   });
   after(() => stack.close());
 
-  it('streams a large file in one request where the store has no direct uploads, asking once', async () => {
+  it('streams a large file in one request instead, and asks only once', async () => {
     const tenant = await stack.createTenant();
     const { fetch, sent } = recordingFetch();
     const sdk = new Stowage({ baseUrl: stack.url, apiKey: tenant.key, fetch, multipartThreshold: MiB });
@@ -303,25 +291,5 @@ describe('@stowage/sdk against one embedded API', () => {
     for (const upload of [first, second]) {
       assert.equal(sha256(await served(onStack(stack, upload.url))), sha256(bytes));
     }
-  });
-
-  it('waits out a 429 for its Retry-After, unless that is longer than it may wait', async () => {
-    const tenant = await stack.createTenant({ rateLimits: { usage: 2 } });
-    const { fetch, sent } = recordingFetch();
-    const sdk = (retry = {}) => new Stowage({ baseUrl: stack.url, apiKey: tenant.key, fetch, retry });
-    await sdk().getUsage();
-    await sdk().getUsage();
-
-    const limited = await rejectsWith(sdk({ maxRetryAfterMs: 1000 }).getUsage(), 'RATE_LIMIT_EXCEEDED', 429);
-    assert.ok(limited.retryAfterMs! > 1000, `Retry-After ${limited.retryAfterMs} ms`);
-    assert.match(limited.requestId ?? '', /\S/);
-
-    // The window is a minute long: this waits out the rest of it.
-    const usage = await sdk().getUsage();
-    assert.equal(usage.success, true);
-    assert.deepEqual(
-      sent.map((s) => s.status),
-      [200, 200, 429, 429, 200],
-    );
   });
 });

@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { getUsage } from '@stowage/core';
+import { StowageError } from '@stowage/sdk';
 import type { ApiStack, TestTenant } from '../support/api-stack.ts';
 
 export const MiB = 1024 * 1024;
@@ -59,4 +61,16 @@ export async function holdings(stack: ApiStack, tenant: TestTenant) {
     reserved: usage.reservedBytes,
     files: usage.fileCount,
   };
+}
+
+/** The StowageError a call fails with, checked for its code and status. */
+export async function rejectsWith(promise: Promise<unknown>, code: string, status: number) {
+  const error = await promise.then(
+    () => assert.fail(`expected ${code}`),
+    (err: unknown) => err,
+  );
+  assert.ok(error instanceof StowageError, String(error));
+  assert.equal(error.code, code, error.message);
+  assert.equal(error.status, status);
+  return error;
 }

@@ -20,7 +20,7 @@ export function webPayload(source: UploadSource, options: Pick<UploadOptions, 's
 }
 
 /** Bytes [start, end) of data that can be read again, without copying them. */
-export const sliceOf = (data: Blob | Uint8Array, start: number, end: number) =>
+export const sliceOf = (data: Blob | Uint8Array, start: number, end: number): Blob | Uint8Array =>
   data instanceof Blob ? data.slice(start, end) : data.subarray(start, end);
 
 /** Sums what the parts of an upload have sent and tells `onProgress` each time it changes. */
