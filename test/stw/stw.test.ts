@@ -163,6 +163,10 @@ for (const backend of [realBackend]) {
       ]);
       const human = await stw(user, ['ls', bucket]);
       assert.equal(human.stdout.trim().split('\n').length, 3);
+
+      const forced = await stw(user, ['upload', 'docs', '--bucket', bucket, '--force']);
+      assertExit(forced, 0);
+      assert.match(forced.stdout, /^3 uploaded, 0 skipped$/m, '--force uploads what an earlier run did');
     });
 
     it('uploads what the API takes and exits 1 naming what it refused, and why', async () => {
