@@ -46,6 +46,7 @@ export async function upload(
   const { client, credentials } = await connect(settings);
   const bucket = bucketOf(flags.bucket, credentials);
   const journal = new UploadJournal(settings.uploadsDir);
+  // A file counts as not finished until its upload ends one way or the other.
   const outcomes: Outcome[] = files.map((file) => {
     const result = flags.force ? undefined : journal.finished(file, bucket);
     return result ? { status: 'skipped', result } : { status: 'interrupted' };
