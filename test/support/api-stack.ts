@@ -102,7 +102,8 @@ async function startStack(db: TestDatabase, config: Config, backend: Backend): P
   };
 }
 
-function testConfig(env: NodeJS.ProcessEnv): Config {
+/** The test defaults over `env`; a suite's own `settings` win over both (e.g. a PORT and a PUBLIC_URL on it). */
+function testConfig(env: NodeJS.ProcessEnv, settings: NodeJS.ProcessEnv): Config {
   return loadConfig({
     ...env,
     HOST: '127.0.0.1',
@@ -110,6 +111,7 @@ function testConfig(env: NodeJS.ProcessEnv): Config {
     METRICS_PORT: '0',
     PUBLIC_URL: 'http://files.test',
     SIGNING_SECRET: 'test-signing-secret-of-at-least-32-characters',
+    ...settings,
   });
 }
 
@@ -121,7 +123,7 @@ export async function leaveStaleMultipartUpload(s3: S3Client, Bucket: string, Ke
 
 /** Real PostgreSQL and MinIO from the test environment; `env` adds settings. */
 async function realStack(env: NodeJS.ProcessEnv = {}): Promise<ApiStack> {
-  const config = testConfig({ ...process.env, ...env });
+  const config = testConfig(process.env, env);
   const s3 = createS3Client(config.s3);
   return startStack(await databaseBackends[0].create(), config, {
     store: S3ObjectStore.fromConfig(config.s3, s3),
@@ -141,7 +143,7 @@ async function realStack(env: NodeJS.ProcessEnv = {}): Promise<ApiStack> {
 /** The embedded defaults: PGlite and the filesystem store, no S3 settings at all. */
 async function embeddedStack(env: NodeJS.ProcessEnv = {}): Promise<ApiStack> {
   const dir = await mkdtemp(join(tmpdir(), 'stowage-api-test-'));
-  const config = testConfig({ ...env, STOWAGE_DATA_DIR: dir });
+  const config = testConfig({}, { ...env, STOWAGE_DATA_DIR: dir });
   const root = join(dir, 'objects');
   return startStack(await databaseBackends[1].create(), config, {
     store: new FilesystemObjectStore(root),
