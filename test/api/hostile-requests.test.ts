@@ -12,6 +12,7 @@ import { createApiMetrics, getUsage } from '@stowage/core';
 import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { call } from '../support/http.ts';
 import { eventually } from '../support/poll.ts';
+import { uploadReserving } from '../support/tenant.ts';
 
 const MiB = 1024 * 1024;
 
@@ -253,10 +254,7 @@ for (const backend of stackBackends) {
         req.on('error', () => {}); // destroyed on purpose
         req.write(preamble);
         for (let i = 0; i < 20; i++) req.write(randomBytes(256 * 1024));
-        await eventually(async () => {
-          const usage = await getUsage(stack.db.pool, tenant.id);
-          return usage && usage.reservedBytes > 0 ? true : undefined;
-        }, 'the upload to reserve quota');
+        await uploadReserving(stack.db.pool, tenant.id);
         req.destroy();
         await eventually(async () => {
           const usage = await getUsage(stack.db.pool, tenant.id);

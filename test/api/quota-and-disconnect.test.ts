@@ -6,6 +6,7 @@ import { getUsage } from '@stowage/core';
 import { stackBackends, type ApiStack } from '../support/api-stack.ts';
 import { call, upload } from '../support/http.ts';
 import { eventually } from '../support/poll.ts';
+import { uploadReserving } from '../support/tenant.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -119,11 +120,7 @@ for (const backend of stackBackends) {
           'Content-Type: application/octet-stream\r\n\r\n',
       );
       for (let i = 0; i < 20; i++) req.write(randomBytes(256 * KiB));
-      // Wait until the server is demonstrably mid-upload: quota reserved for the bytes it has seen.
-      await eventually(async () => {
-        const usage = await getUsage(stack.db.pool, tenant.id);
-        return usage && usage.reservedBytes > 0 ? true : undefined;
-      }, 'the upload to reserve quota');
+      await uploadReserving(stack.db.pool, tenant.id);
       req.destroy();
 
       await eventually(async () => {

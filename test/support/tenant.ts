@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { applyTenant, mintKey, storageTenantSpec, type ObjectStore } from '@stowage/core';
+import { applyTenant, getUsage, mintKey, storageTenantSpec, type ObjectStore } from '@stowage/core';
+import { eventually } from './poll.ts';
 
 /**
  * A tenant straight in the database, the way the operator would make it, with its store bucket; resolves
@@ -21,4 +22,12 @@ export async function provisionTenant(
     mode: 'test',
   });
   return key.raw;
+}
+
+/** Resolves once an upload of the tenant is demonstrably in flight: quota is reserved for its bytes. */
+export function uploadReserving(pool: pg.Pool, tenantId: string): Promise<true> {
+  return eventually(async () => {
+    const usage = await getUsage(pool, tenantId);
+    return usage && usage.reservedBytes > 0 ? true : undefined;
+  }, 'the upload to reserve quota');
 }
