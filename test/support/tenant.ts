@@ -1,10 +1,18 @@
 import type pg from 'pg';
-import { applyTenant, getUsage, mintKey, storageTenantSpec, type ObjectStore } from '@stowage/core';
+import { randomUUID } from 'node:crypto';
+import {
+  applyTenant,
+  generateApiKey,
+  getUsage,
+  registerKey,
+  storageTenantSpec,
+  type ObjectStore,
+} from '@stowage/core';
 import { eventually } from './poll.ts';
 
 /**
  * A tenant straight in the database, the way the operator would make it, with its store bucket; resolves
- * to the raw value of one key holding every scope.
+ * to the raw value of one declared key holding every scope.
  */
 export async function provisionTenant(
   pool: pg.Pool,
@@ -15,13 +23,18 @@ export async function provisionTenant(
   const applied = await applyTenant(pool, { id, owner, storageBucket, spec: storageTenantSpec.parse(spec) });
   if (applied.outcome === 'conflict') throw new Error(`tenant id ${id} is taken`);
   await store.ensureBucket(storageBucket);
-  const key = await mintKey(pool, {
+  // Registered as the operator registers a declared key, so no request through the API can revoke it.
+  const { raw } = generateApiKey('test');
+  await registerKey(pool, {
+    id: randomUUID(),
+    raw,
+    source: 'resource',
     tenantId: id,
     name: 'every-scope',
     scopes: ['read', 'write', 'admin'],
     mode: 'test',
   });
-  return key.raw;
+  return raw;
 }
 
 /** Resolves once an upload of the tenant is demonstrably in flight: quota is reserved for its bytes. */

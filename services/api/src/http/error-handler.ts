@@ -69,7 +69,8 @@ export function errorHandler(logger: Logger) {
       return;
     }
     res.status(error.status).set(error.headers);
-    if (req.method === 'HEAD') res.end();
+    // A HEAD answer says what its GET would send: the error body's type, without the body.
+    if (req.method === 'HEAD') res.type('json').end();
     else res.json(errorBody(error, requestId));
   };
 }
