@@ -216,9 +216,7 @@ for (const backend of stackBackends) {
       const keys = results.flatMap((r) => (r.success ? [r.file.key] : []));
       assert.ok(results.every((r) => !r.success || !r.file.allowPublicAccess));
 
-      const deleted = await sdk.deleteMultipleFiles([keys[0]!, 'not-a-key', keys[1]!, keys[2]!], 'docs', {
-        concurrency: 3,
-      });
+      const deleted = await sdk.deleteMultipleFiles([keys[0]!, 'not-a-key', keys[1]!, keys[2]!], 'docs');
       assert.deepEqual(
         deleted.map((d) => [d.key, d.success]),
         [

@@ -7,6 +7,8 @@ import type {
   BatchDeleteResult,
   BatchUploadOptions,
   BatchUploadResult,
+  Download,
+  DownloadOptions,
   ListOptions,
   ReplaceResult,
   SignedUrlOptions,
@@ -16,18 +18,28 @@ import type {
   VariantUrls,
 } from './types.ts';
 import type {
+  CreateKeyResult,
   DeleteBucketResult,
   DeleteFileResult,
+  DeleteFilesResult,
+  FileChanges,
   FileDetails,
   FileInfo,
   ListFilesResult,
+  ListKeysResult,
+  NewKey,
+  RevokeKeyResult,
   SignedUrlResult,
+  TenantResult,
+  UpdateFileResult,
   UploadResult,
   UsageResult,
   Variants,
 } from './wire.ts';
 
 const MiB = 1024 * 1024;
+/** The most keys POST /files/delete-many takes at once. */
+const DELETE_BATCH = 1000;
 const enc = encodeURIComponent;
 
 /** What every call may take besides its arguments. */
@@ -127,18 +139,28 @@ export abstract class StowageClient<Source> {
     return result;
   }
 
-  /** One page of a bucket's files, oldest first; `files()` walks every page. */
+  /**
+   * One page of a bucket's files, oldest first unless `order` is `desc`, only those that match the
+   * filters given; `files()` walks every page.
+   */
   listFiles(bucket?: string, options: ListOptions & CallOptions = {}): Promise<ListFilesResult> {
+    const { signal, ...query } = options;
     return this.transport.api({
       method: 'GET',
       path: `/files/${enc(this.bucketOf(bucket))}`,
-      query: { limit: options.limit, cursor: options.cursor },
-      signal: options.signal,
+      query,
+      signal,
     });
   }
 
-  /** Every file of a bucket, oldest first, fetching page after page as the loop goes on. */
-  async *files(bucket?: string, options: { limit?: number } & CallOptions = {}): AsyncGenerator<FileInfo> {
+  /**
+   * Every file of a bucket that matches the filters, in their order, fetching page after page (each with
+   * the same filters and order) as the loop goes on.
+   */
+  async *files(
+    bucket?: string,
+    options: Omit<ListOptions, 'cursor'> & CallOptions = {},
+  ): AsyncGenerator<FileInfo> {
     let cursor: string | undefined;
     do {
       const page = await this.listFiles(bucket, { ...options, cursor });
@@ -154,6 +176,50 @@ export abstract class StowageClient<Source> {
       path: `/files/${enc(this.bucketOf(bucket))}/${enc(key)}`,
       signal: options.signal,
     });
+  }
+
+  /**
+   * Changes a file's original name, tags, metadata or visibility: only the fields given; `tags` and
+   * `metadata` replace the whole set (`[]` and `{}` clear them). Answers the file as it is now.
+   */
+  updateFile(
+    key: string,
+    changes: FileChanges,
+    bucket?: string,
+    options: CallOptions = {},
+  ): Promise<UpdateFileResult> {
+    return this.transport.api({
+      method: 'PATCH',
+      path: `/files/${enc(this.bucketOf(bucket))}/${enc(key)}`,
+      json: changes,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Starts downloading a file: a key (of `options.bucket`), through a short-lived signed URL, or a URL as
+   * it is; the API key goes only to the API's own origin. Answers the bytes as they come, with their
+   * count when the server gives it; `onProgress` follows them as the body is read.
+   */
+  async download(keyOrUrl: string, options: DownloadOptions = {}): Promise<Download> {
+    const { signal, onProgress } = options;
+    const url = isUrl(keyOrUrl)
+      ? new URL(keyOrUrl)
+      : new URL((await this.signedUrl(keyOrUrl, { bucket: options.bucket, expiresIn: 300, signal })).url);
+    const res = await this.transport.getFile(url, signal);
+    if (!res.body)
+      throw new StowageError({ code: 'UNEXPECTED_RESPONSE', status: res.status, message: 'No body' });
+    const length = res.headers.get('content-length');
+    const size = length === null ? undefined : Number(length);
+    const progress = onProgress && new Progress(size, onProgress);
+    const counted = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        progress?.add(chunk.byteLength);
+        controller.enqueue(chunk);
+      },
+    });
+    const name = decodeURIComponent(url.pathname.split('/').at(-1) ?? '');
+    return { body: res.body.pipeThrough(counted), size, name };
   }
 
   /** Deletes a file and its variants; deleting a file that is gone succeeds too. */
@@ -209,29 +275,74 @@ export abstract class StowageClient<Source> {
     );
   }
 
-  /** Deletes files, `concurrency` at a time; one result per key, in their order, failures included. */
-  deleteMultipleFiles(
+  /**
+   * Deletes files of a bucket, up to 1000 in each request; one result per key, in their order. A key
+   * fails alone when the API refuses it (a malformed key), or with the rest of its request when that
+   * request fails; files already gone count as deleted.
+   */
+  async deleteMultipleFiles(
     keys: string[],
     bucket?: string,
-    options: { concurrency?: number } & CallOptions = {},
+    options: CallOptions = {},
   ): Promise<BatchDeleteResult[]> {
-    // One request per key until the API takes many at once (POST /files/delete-many).
     const name = this.bucketOf(bucket);
-    return batch<string, BatchDeleteResult>(
-      keys,
-      options.concurrency ?? 4,
-      options.signal,
-      async (key) => {
-        await this.removeFile(key, name, options);
-        return { key, success: true };
-      },
-      (key, error) => ({ key, success: false, error }),
-    );
+    const results: BatchDeleteResult[] = [];
+    for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+      const some = keys.slice(start, start + DELETE_BATCH);
+      results.push(...(await this.deleteBatch(name, some, options.signal)));
+    }
+    return results;
+  }
+
+  private async deleteBatch(bucket: string, keys: string[], signal: AbortSignal | undefined) {
+    let answer: DeleteFilesResult;
+    try {
+      answer = await this.transport.api({
+        method: 'POST',
+        path: '/files/delete-many',
+        json: { bucket, keys },
+        signal,
+      });
+    } catch (error) {
+      if (signal?.aborted || !(error instanceof StowageError)) throw error;
+      return keys.map((key): BatchDeleteResult => ({ key, success: false, error }));
+    }
+    const failed = new Map(answer.failed.map((f) => [f.key, f]));
+    return keys.map((key): BatchDeleteResult => {
+      const failure = failed.get(key);
+      if (!failure) return { key, success: true };
+      // The API fails a key alone only for what it refuses in it: the 400 the key would get on its own.
+      const error = new StowageError({ code: failure.code, status: 400, message: failure.message });
+      return { key, success: false, error };
+    });
   }
 
   /** The tenant's quota and what is stored, in bytes. */
   getUsage(options: CallOptions = {}): Promise<UsageResult> {
     return this.transport.api({ method: 'GET', path: '/usage', signal: options.signal });
+  }
+
+  /** The calling key's tenant: its quota, rate limits, allowed origins and declared buckets. */
+  getTenant(options: CallOptions = {}): Promise<TenantResult> {
+    return this.transport.api({ method: 'GET', path: '/tenant', signal: options.signal });
+  }
+
+  /** The tenant's API keys, oldest first, without their secrets; revoked keys are not listed. */
+  listKeys(options: CallOptions = {}): Promise<ListKeysResult> {
+    return this.transport.api({ method: 'GET', path: '/keys', signal: options.signal });
+  }
+
+  /**
+   * Mints a key (needs a key with the `admin` scope, and gives no scope the caller lacks). Its secret,
+   * `apiKey`, is in this answer only.
+   */
+  createKey(key: NewKey, options: CallOptions = {}): Promise<CreateKeyResult> {
+    return this.transport.api({ method: 'POST', path: '/keys', json: key, signal: options.signal });
+  }
+
+  /** Revokes a key minted through the API (those declared in the StorageTenant are the cluster's). */
+  revokeKey(id: string, options: CallOptions = {}): Promise<RevokeKeyResult> {
+    return this.transport.api({ method: 'DELETE', path: `/keys/${enc(id)}`, signal: options.signal });
   }
 
   /** A URL that serves the file (and its variants) to whoever holds it, until it expires. */
@@ -273,12 +384,14 @@ export abstract class StowageClient<Source> {
 
   /** The bucket and key of a file's URL (`…/:tenantId/:bucket/:key`), or of a key in `bucket`. */
   private locate(urlOrKey: string, bucket: string | undefined) {
-    if (!/^[a-z][a-z\d+.-]*:\/\//i.test(urlOrKey)) return { bucket: this.bucketOf(bucket), key: urlOrKey };
+    if (!isUrl(urlOrKey)) return { bucket: this.bucketOf(bucket), key: urlOrKey };
     const path = new URL(urlOrKey).pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (path.length < 3) throw new TypeError(`Not the URL of a file: ${urlOrKey}`);
     return { bucket: path.at(-2)!, key: path.at(-1)! };
   }
 }
+
+const isUrl = (keyOrUrl: string) => /^[a-z][a-z\d+.-]*:\/\//i.test(keyOrUrl);
 
 /**
  * Runs `run` on each item, `concurrency` at once: one result per item, in their order, a failure being

@@ -31,6 +31,7 @@ export class Stowage extends StowageClient<NodeUploadSource> {
   }
 }
 
+export { eachBounded } from './bounded.ts';
 export { StowageClient, type CallOptions } from './client.ts';
 export { StowageError, type ClientErrorCode, type ErrorCode } from './errors.ts';
 export type * from './types.ts';

@@ -6,7 +6,7 @@ import type { StowageOptions } from './types.ts';
 export type Query = Record<string, string | number | boolean | undefined>;
 
 export interface ApiCall {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   query?: Query;
   json?: unknown;
@@ -33,8 +33,7 @@ export class Transport {
     for (const [name, value] of Object.entries(call.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
-    const headers: Record<string, string> = { accept: 'application/json', 'x-api-key': this.options.apiKey };
-    if (this.options.origin) headers.origin = this.options.origin;
+    const headers: Record<string, string> = { accept: 'application/json', ...this.keyHeaders() };
     if (call.json !== undefined) headers['content-type'] = 'application/json';
     else if (call.body) headers['content-type'] = 'application/octet-stream';
     const body = call.json === undefined ? call.body : jsonBody(call.json);
@@ -55,6 +54,23 @@ export class Transport {
     });
   }
 
+  /**
+   * GETs a file, its body unread. The key goes only with a request to the API's own origin (a signed URL
+   * needs none); a redirect from there, e.g. to the object store, is followed without it.
+   */
+  async getFile(url: URL, signal: AbortSignal | undefined): Promise<Response> {
+    for (let hops = 0; hops < MAX_REDIRECTS; hops++) {
+      const own = url.origin === new URL(this.baseUrl).origin && !url.searchParams.has('signature');
+      const headers = own ? this.keyHeaders() : {};
+      const res = await this.send(url, 'GET', headers, undefined, signal, async (r) => r, own);
+      const location = res.headers.get('location');
+      if (!own || location === null) return res;
+      await res.body?.cancel();
+      url = new URL(location, url);
+    }
+    throw new StowageError({ code: 'UNEXPECTED_RESPONSE', status: 0, message: 'Too many redirects' });
+  }
+
   /** PUTs a part of a direct upload to its presigned URL and answers the ETag the store gave it. */
   putPart(url: string, body: Outgoing, signal: AbortSignal | undefined): Promise<string> {
     return this.send(new URL(url), 'PUT', {}, body, signal, async (res) => {
@@ -70,7 +86,16 @@ export class Transport {
     });
   }
 
-  /** One request, sent again as `retryDelayMs` allows; `read` takes a successful answer apart. */
+  private keyHeaders(): Record<string, string> {
+    const headers: Record<string, string> = { 'x-api-key': this.options.apiKey };
+    if (this.options.origin) headers.origin = this.options.origin;
+    return headers;
+  }
+
+  /**
+   * One request, sent again as `retryDelayMs` allows; `read` takes a successful answer apart, and a
+   * redirect too when `redirects` are the caller's to follow.
+   */
   private async send<T>(
     url: URL,
     method: string,
@@ -78,6 +103,7 @@ export class Transport {
     body: Outgoing | undefined,
     signal: AbortSignal | undefined,
     read: (res: Response) => Promise<T>,
+    redirects = false,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       let error: StowageError;
@@ -87,8 +113,9 @@ export class Transport {
           headers: withLength(headers, body),
           ...opened(body, signal),
           signal,
+          redirect: redirects ? 'manual' : 'follow',
         });
-        if (res.ok) return await read(res);
+        if (res.ok || (redirects && isRedirect(res))) return await read(res);
         error = await errorFromResponse(res);
       } catch (err) {
         if (signal?.aborted) throw abortedError(signal);
@@ -101,6 +128,14 @@ export class Transport {
     }
   }
 }
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * A redirect to follow by hand. Browsers hide where a redirect goes (`opaqueredirect`): there it is an
+ * unexpected answer, and a signed URL is the way to download.
+ */
+const isRedirect = (res: Response) => res.status >= 300 && res.status < 400 && res.headers.has('location');
 
 function jsonBody(value: unknown): Outgoing {
   const text = JSON.stringify(value);

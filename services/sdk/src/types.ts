@@ -1,5 +1,5 @@
 import type { StowageError } from './errors.ts';
-import type { UploadResult } from './wire.ts';
+import type { ListFilesQuery, UploadResult } from './wire.ts';
 
 /**
  * What an upload takes in any runtime: a Blob or File, bytes (a Node Buffer is a Uint8Array), or a web
@@ -87,12 +87,12 @@ export interface UploadOptions {
   onState?: (state: UploadState) => void;
 }
 
-export interface ListOptions {
-  /** Files per page, 1 to 1000 (the API's default is 100). */
-  limit?: number;
-  /** The `nextCursor` of the previous page. */
-  cursor?: string;
-}
+/**
+ * Which files a listing shows and which page: `limit` (1 to 1000, default 100), `cursor` (the
+ * `nextCursor` of the previous page), `order` (`asc`, oldest first, or `desc`), and the filters `type`,
+ * `tag`, `search` and `modifiedAfter`, which a page after the first must repeat with its cursor.
+ */
+export type ListOptions = ListFilesQuery;
 
 export interface SignedUrlOptions {
   bucket?: string;
@@ -133,4 +133,22 @@ export interface VariantUrls {
   large: string;
   small: string;
   thumb: string;
+}
+
+export interface DownloadOptions {
+  /** The bucket of a key (default: the client's). */
+  bucket?: string;
+  signal?: AbortSignal;
+  /** How many bytes of the body were read; `total` is unknown when the server does not say. */
+  onProgress?: (progress: UploadProgress) => void;
+}
+
+/** A download under way. */
+export interface Download {
+  /** The file's bytes, as they come. */
+  body: ReadableStream<Uint8Array>;
+  /** From `Content-Length`, when the server sent it. */
+  size: number | undefined;
+  /** The last part of the file's URL (its key, or a variant's name): a name to save it under. */
+  name: string;
 }

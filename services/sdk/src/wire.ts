@@ -8,6 +8,14 @@ type JsonOf<R> = R extends { content: { 'application/json': infer J } } ? J : ne
 type Success<Id extends keyof operations> = operations[Id] extends { responses: infer R }
   ? JsonOf<R[Extract<keyof R, 200 | 201 | 202>]>
   : never;
+/** The JSON body an operation takes. */
+type Body<Id extends keyof operations> = operations[Id] extends {
+  requestBody: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+/** The query parameters an operation takes. */
+type Query<Id extends keyof operations> = NonNullable<operations[Id]['parameters']['query']>;
 
 /** What went wrong, as the API says it (`code` of every error answer). */
 export type ApiErrorCode = Schemas['Error']['code'];
@@ -43,3 +51,31 @@ export type SignedUrlResult = Success<'createSignedUrl'>;
 export type DirectUploadCreated = Success<'createDirectUpload'>;
 
 export type SignedParts = Success<'signUploadParts'>;
+
+/** The file as it is after a change (`updateFile`). */
+export type UpdateFileResult = Success<'updateFile'>;
+
+/** What `updateFile` changes: only the fields given; `tags` and `metadata` replace the whole set. */
+export type FileChanges = Body<'updateFile'>;
+
+/** Which files a listing shows, in which order, and which page of them. */
+export type ListFilesQuery = Query<'listFiles'>;
+
+/** The answer of a delete of many files: what is gone, and what failed and why. */
+export type DeleteFilesResult = Success<'deleteFiles'>;
+
+/** An API key as listed, without its secret. */
+export type ApiKeyInfo = Schemas['ApiKey'];
+
+export type ListKeysResult = Success<'listKeys'>;
+
+/** What a new key is: its name, scopes and mode, and optionally its origins and expiry. */
+export type NewKey = Body<'createKey'>;
+
+/** A new key, with its secret (`apiKey`), shown this once. */
+export type CreateKeyResult = Success<'createKey'>;
+
+export type RevokeKeyResult = Success<'revokeKey'>;
+
+/** The calling key's tenant: its quota, rate limits, origins and declared buckets. */
+export type TenantResult = Success<'getTenant'>;

@@ -1,11 +1,14 @@
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import { get } from './commands/get.ts';
-import { list } from './commands/list.ts';
+import { createKey, listKeys, revokeKey, type CreateKeyFlags } from './commands/keys.ts';
+import { list, type ListFlags } from './commands/list.ts';
 import { login, type LoginFlags } from './commands/login.ts';
 import { removeBucket } from './commands/remove-bucket.ts';
 import { remove } from './commands/remove.ts';
 import { sign } from './commands/sign.ts';
+import { tag } from './commands/tag.ts';
+import { tenant } from './commands/tenant.ts';
 import { upload, type UploadFlags } from './commands/upload.ts';
 import { usage } from './commands/usage.ts';
 import type { Context } from './context.ts';
@@ -63,16 +66,28 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
 
   program
     .command('ls')
-    .description("list a bucket's files, oldest first")
+    .description("list a bucket's files, oldest first (or newest, --order desc)")
     .argument('[bucket]', 'default: the one of `stw login`')
     .addOption(
       new Option('--page-size <n>', 'files asked for per request, up to 1000')
         .argParser(parseCount)
         .default(1000),
     )
+    .option('--tag <tag>', 'only files with this tag')
+    .option('--search <text>', 'only files whose name contains this, in any case')
+    .option('--type <type>', 'image, video, audio, document, archive, other, or a MIME type or image/*')
+    .addOption(new Option('--order <order>', 'by upload time').choices(['asc', 'desc']))
+    .action(action((context, bucket: string | undefined, flags: ListFlags) => list(bucket, flags, context)));
+
+  program
+    .command('tag')
+    .description("set a file's tags (replacing the ones it has)")
+    .argument('<file>', '<bucket>/<key>')
+    .argument('[tags...]')
+    .option('--clear', 'remove every tag')
     .action(
-      action((context, bucket: string | undefined, flags: { pageSize: number }) =>
-        list(bucket, flags.pageSize, context),
+      action((context, target: string, tags: string[], flags: { clear?: boolean }) =>
+        tag(target, tags, flags, context),
       ),
     );
 
@@ -101,6 +116,35 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     .command('usage')
     .description("the tenant's quota and what it stores")
     .action(action((context) => usage(context)));
+
+  program
+    .command('tenant')
+    .description('the tenant: quota, rate limits, origins and declared buckets')
+    .action(action((context) => tenant(context)));
+
+  const keys = program.command('keys').description("the tenant's API keys");
+  keys
+    .command('ls')
+    .description('list the keys, without their secrets')
+    .action(action((context) => listKeys(context)));
+  keys
+    .command('create')
+    .description('mint a key (needs an admin key); its secret is printed this once')
+    .argument('<name>')
+    .addOption(
+      new Option('--scopes <scopes>', 'read, write, admin, comma-separated')
+        .argParser((value) => value.split(',') as CreateKeyFlags['scopes'])
+        .makeOptionMandatory(),
+    )
+    .addOption(new Option('--mode <mode>').choices(['live', 'test']).makeOptionMandatory())
+    .option('--expires <time>', 'when it stops working (ISO 8601)')
+    .option('--origin <origin...>', 'origins browsers may use it from')
+    .action(action((context, name: string, flags: CreateKeyFlags) => createKey(name, flags, context)));
+  keys
+    .command('revoke')
+    .description('revoke a key minted through the API')
+    .argument('<id>')
+    .action(action((context, id: string) => revokeKey(id, context)));
 
   program
     .command('sign')

@@ -3,11 +3,12 @@ import { rm, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { randomBytes } from 'node:crypto';
+import type { Stowage } from '@stowage/sdk/node';
 import { connect } from '../connection.ts';
 import type { Context } from '../context.ts';
-import { download } from '../download.ts';
-import { formatBytes } from '../format.ts';
+import { formatBytes, parseTarget } from '../format.ts';
 import { plainLines, progressFor, type Transfer } from '../progress.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -21,20 +22,28 @@ export async function get(
   { settings, output }: Context,
 ): Promise<void> {
   if (out === '-' && output.json) throw new UsageError('--json prints on stdout: give -o a file, not -');
-  const connection = await connect(settings);
-  const { body, size, name } = await download(target, connection);
+  const { client } = await connect(settings);
+  const { body, size, name } = await start(client, target);
   const path = out === '-' ? out : await destination(out, name);
   const progress = out === '-' ? plainLines(output) : progressFor(output, { bytes: size ?? 0, files: 1 });
   const transfer = progress.start(basename(path), size ?? 0);
   let written: number;
   try {
-    written = out === '-' ? await copy(body, process.stdout, transfer) : await save(body, path, transfer);
+    const bytes = Readable.fromWeb(body as WebReadableStream<Uint8Array>);
+    written = out === '-' ? await copy(bytes, process.stdout, transfer) : await save(bytes, path, transfer);
   } finally {
     transfer.end();
     progress.stop();
   }
   output.document({ success: true, path, size: written });
   if (out !== '-') output.line(`saved ${path}  ${formatBytes(written)}`);
+}
+
+/** A URL as it is; `bucket/key` through the SDK's signed URL. */
+function start(client: Stowage, target: string) {
+  if (/^https?:\/\//i.test(target)) return client.download(target);
+  const { bucket, key } = parseTarget(target);
+  return client.download(key, { bucket });
 }
 
 /** `-o`'s file, or the file's own name in `-o`'s folder or the current one. */

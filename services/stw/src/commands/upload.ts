@@ -1,7 +1,12 @@
-import { StowageError, type Stowage, type UploadResult, type UploadState } from '@stowage/sdk/node';
+import {
+  eachBounded,
+  StowageError,
+  type Stowage,
+  type UploadResult,
+  type UploadState,
+} from '@stowage/sdk/node';
 import { bucketOf, connect } from '../connection.ts';
 import type { Context } from '../context.ts';
-import { eachConcurrently } from '../each-concurrently.ts';
 import { formatBytes } from '../format.ts';
 import { localFiles } from '../local-files.ts';
 import { describeError, errorDocument, EXIT_API_ERROR, EXIT_OK, type Output } from '../output.ts';
@@ -67,7 +72,7 @@ export async function upload(
   process.once('SIGINT', stop);
   try {
     const run: Run = { client, journal, bucket, flags, progress, signal: interrupt.signal };
-    await eachConcurrently(files, flags.concurrency, async (file, i) => {
+    await eachBounded(files, flags.concurrency, async (file, i) => {
       if (outcomes[i]!.status !== 'skipped' && !interrupt.signal.aborted)
         outcomes[i] = await uploadOne(run, file);
     });
