@@ -187,6 +187,22 @@ for (const backend of stackBackends) {
         'must be in the future',
       );
       assert.equal((await mint(tenant.key, { name: 'x', scopes: [], mode: 'test' })).status, 400);
+      // Found by the fuzzer: a NUL in an origin reached the database and answered 500.
+      for (const origin of [
+        'http://a\u0000b',
+        'https://\u00e9t\u00e9.example',
+        'https://a b',
+        'https://a/b',
+      ]) {
+        const odd = await mint(tenant.key, {
+          name: 'x',
+          scopes: ['read'],
+          mode: 'test',
+          allowedOrigins: [origin],
+        });
+        assert.equal(odd.status, 400, JSON.stringify(origin));
+        assert.equal(odd.body.fields[0].path, 'body.allowedOrigins.0');
+      }
 
       const request = { name: uniqueName('dup'), scopes: ['read'], mode: 'test' };
       assert.equal((await mint(tenant.key, request)).status, 201);

@@ -8,8 +8,11 @@ export const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,53}[a-z0-9])?$/;
 export const BUCKET_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /** API key names, declared or minted: DNS-label-like, as a declared key's Secret is named after it. */
 export const KEY_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-/** An origin a tenant or key allows: `scheme://host[:port]`, as browsers send it. */
-export const ORIGIN = /^https?:\/\/[^/\s]+$/;
+/**
+ * An origin a tenant or key allows: `scheme://host[:port]`, as browsers send it (hosts in punycode, so
+ * printable ASCII but "/"; no control character ever reaches the database).
+ */
+export const ORIGIN = /^https?:\/\/[!-.0-~]+$/;
 
 const byteQuantity = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const bytes = parseByteQuantity(value);
