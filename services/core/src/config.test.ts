@@ -24,6 +24,7 @@ describe('loadConfig', () => {
     assert.equal(config.maxFileSizeLimit, 10 * 2 ** 30);
     assert.equal(config.downloadRedirectBytes, undefined);
     assert.equal(config.dataDir, '.stowage');
+    assert.equal(config.testFileTtlSeconds, 24 * 3600);
   });
 
   it('reads every setting', () => {
@@ -43,6 +44,7 @@ describe('loadConfig', () => {
       DOWNLOAD_REDIRECT_SIZE: '64Mi',
       KEY_CACHE_TTL_MS: '500',
       STOWAGE_DATA_DIR: '/var/lib/stowage',
+      TEST_FILE_TTL: '90m',
     });
     assert.equal(config.databaseUrl, 'postgres://u@127.0.0.1:5432/db');
     assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
@@ -60,6 +62,8 @@ describe('loadConfig', () => {
     assert.equal(config.downloadRedirectBytes, 64 * 2 ** 20);
     assert.equal(config.keyCacheTtlMs, 500);
     assert.equal(config.dataDir, '/var/lib/stowage');
+    assert.equal(config.testFileTtlSeconds, 5400);
+    assert.equal(loadConfig({ TEST_FILE_TTL: '3600' }).testFileTtlSeconds, 3600, 'or plain seconds');
   });
 
   it('treats empty variables as unset', () => {
@@ -76,6 +80,8 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ MAX_FILE_SIZE_LIMIT: '10GB' }), /MAX_FILE_SIZE_LIMIT/);
     assert.throws(() => loadConfig({ KEY_CACHE_TTL_MS: '5000' }), /KEY_CACHE_TTL_MS/);
     assert.throws(() => loadConfig({ DOWNLOAD_REDIRECT_SIZE: '0' }), /DOWNLOAD_REDIRECT_SIZE/);
+    assert.throws(() => loadConfig({ TEST_FILE_TTL: '1 day' }), /TEST_FILE_TTL/);
+    assert.throws(() => loadConfig({ TEST_FILE_TTL: '0' }), /TEST_FILE_TTL/);
   });
 
   it('rejects half a set of S3 credentials', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from './tenants/duration.ts';
 import { parseByteQuantity } from './tenants/quantity.ts';
 
 /** Thrown when an environment variable is missing or malformed; the message names the variable. */
@@ -17,6 +18,15 @@ const byteQuantity = (min: number) =>
     return parsed;
   });
 const bytes = byteQuantity(1);
+/** A whole number of seconds, or a duration such as `90m` or `24h`; in seconds. */
+const seconds = z.string().transform((value, ctx) => {
+  const parsed = /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : parseDuration(value);
+  if (parsed === undefined) {
+    ctx.addIssue({ code: 'custom', message: `not a number of seconds nor a duration like 24h: ${value}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
 
 const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
@@ -52,6 +62,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[\w-]{1,64}$/)
     .default('stowage'),
+  TEST_FILE_TTL: seconds.default(24 * 3600),
   KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(2000).default(1000),
   POD_NAME: z.string().min(1).optional(),
   POD_NAMESPACE: z.string().min(1).default('default'),
@@ -134,6 +145,8 @@ export interface Config {
   };
   /** How long an API process may trust a key lookup; revocation reaches every replica within this. */
   keyCacheTtlMs: number;
+  /** Seconds a file uploaded with a test key lives; the sweeper deletes it after that. */
+  testFileTtlSeconds: number;
   dataDir: string;
   logLevel: string;
 }
@@ -196,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keyRotationGraceMs: e.KEY_ROTATION_GRACE_SECONDS * 1000,
     },
     keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
+    testFileTtlSeconds: e.TEST_FILE_TTL,
     dataDir: e.STOWAGE_DATA_DIR,
     logLevel: e.LOG_LEVEL,
   };

@@ -7,6 +7,7 @@ export { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-post
 export * from './keys/api-key.ts';
 export * from './keys/key-store.ts';
 export * from './quotas/reservations.ts';
+export * from './tenants/duration.ts';
 export * from './tenants/quantity.ts';
 export * from './tenants/storage-tenant.ts';
 export * from './tenants/tenant-store.ts';
