@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { hashApiKey, mintKey, storageTenantSpec, type Scope } from '@stowage/core';
+import { hashApiKey, mintKey, storageTenantSpec } from '@stowage/core';
 import { provisionTenant } from '@stowage/operator';
 import { FileKeyVault } from '../../services/cli/src/file-key-vault.ts';
 import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
@@ -49,9 +49,6 @@ for (const backend of stackBackends) {
         'the revoked key to be refused',
         REVOCATION_BOUND_MS + POLL_SLACK_MS,
       );
-    /** A live key holding `scopes`, minted straight in the database (the suite's tenants hold test keys). */
-    const liveKey = async (t: TestTenant, scopes: Scope[]) =>
-      (await mintKey(stack.db.pool, { tenantId: t.id, name: uniqueName('live'), scopes, mode: 'live' })).raw;
     /** A tenant declared the way the operator and dev mode declare one, with its keys in a vault. */
     const declaredTenant = async (apiKeys: Record<string, unknown>[]) => {
       const id = uniqueName('decl');
@@ -220,7 +217,8 @@ for (const backend of stackBackends) {
       const byReader = await mint(reader, { name: uniqueName('r'), scopes: ['read'], mode: 'test' });
       assert.equal(byReader.status, 403, 'minting takes the admin scope');
 
-      const live = await mint(tenant.key, { name: uniqueName('l'), scopes: ['read'], mode: 'live' });
+      const tester = await tenant.mintKey(['admin'], { mode: 'test' });
+      const live = await mint(tester, { name: uniqueName('l'), scopes: ['read'], mode: 'live' });
       assert.equal(live.status, 403);
       assert.deepEqual(
         { message: live.body.message, suggestion: live.body.suggestion },
@@ -229,7 +227,7 @@ for (const backend of stackBackends) {
           suggestion: 'Mint live keys with a live key that has the admin scope.',
         },
       );
-      const admin = await liveKey(tenant, ['admin']);
+      const admin = await tenant.mintKey(['admin']);
       const byLive = await mint(admin, {
         name: uniqueName('l'),
         scopes: ['read', 'write', 'admin'],
@@ -359,12 +357,12 @@ for (const backend of stackBackends) {
     it('describes the tenant, byte quantities in bytes', async () => {
       const t = await stack.createTenant({
         displayName: 'Acme Inc.',
-        quota: { storage: '1Gi', maxFileSize: '100Mi' },
+        quota: { storage: '1Gi', maxFileSize: '100Mi', testStorage: '10Mi' },
         rateLimits: { upload: 7 },
         allowedOrigins: ['https://app.acme.com'],
         buckets: [
           { name: 'avatars', public: true, allowedTypes: ['image/*'] },
-          { name: 'contracts', public: false },
+          { name: 'contracts', public: false, expireAfter: '30d' },
         ],
       });
       await upload(stack.url, 'made-by-upload', 'x', { key: t.key });
@@ -376,12 +374,12 @@ for (const backend of stackBackends) {
         tenant: {
           tenantId: t.id,
           displayName: 'Acme Inc.',
-          quota: { storage: 2 ** 30, maxFileSize: 100 * 2 ** 20 },
+          quota: { storage: 2 ** 30, maxFileSize: 100 * 2 ** 20, testStorage: 10 * 2 ** 20 },
           rateLimits: { upload: 7, list: 120, delete: 50, usage: 100 },
           allowedOrigins: ['https://app.acme.com'],
           buckets: [
-            { name: 'avatars', public: true, allowedTypes: ['image/*'] },
-            { name: 'contracts', public: false, allowedTypes: [] },
+            { name: 'avatars', public: true, allowedTypes: ['image/*'], expireAfter: null },
+            { name: 'contracts', public: false, allowedTypes: [], expireAfter: 30 * 86_400 },
           ],
           storage: 'managed',
         },

@@ -15,7 +15,7 @@ describe('allowed origins and CORS', () => {
     // A database of its own, so no other tenant's "any origin" widens what preflights accept.
     stack = await realBackend.create();
     tenant = await stack.createTenant({ allowedOrigins: [APP] });
-    partnerKey = await tenant.mintKey(['read', 'write'], [PARTNER]); // the key's own list replaces the tenant's
+    partnerKey = await tenant.mintKey(['read', 'write'], { allowedOrigins: [PARTNER] }); // the key's own list replaces the tenant's
   });
   after(() => stack.close());
 

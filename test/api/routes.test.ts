@@ -39,6 +39,8 @@ for (const backend of stackBackends) {
           mimetype: 'image/png', // from the bytes, not the claimed image/jpeg
           size: PNG_1X1.length,
           allowPublicAccess: true,
+          mode: 'live',
+          expiresAt: null,
         },
         variants: Object.fromEntries(
           ['large', 'small', 'thumb'].map((v) => [
@@ -150,10 +152,12 @@ for (const backend of stackBackends) {
         'allowPublicAccess',
         'bucket',
         'createdAt',
+        'expiresAt',
         'id',
         'key',
         'metadata',
         'mimetype',
+        'mode',
         'original',
         'size',
         'tags',
@@ -545,7 +549,14 @@ for (const backend of stackBackends) {
       assert.equal(res.status, 200);
       assert.deepEqual(res.body, {
         success: true,
-        data: { totalQuota: 1000, usedQuota: 250, remainingQuota: 750, percentUsed: 25, fileCount: 1 },
+        data: {
+          mode: 'live',
+          totalQuota: 1000,
+          usedQuota: 250,
+          remainingQuota: 750,
+          percentUsed: 25,
+          fileCount: 1,
+        },
       });
     });
 

@@ -18,7 +18,13 @@ for (const backend of stackBackends) {
       const dead = 'docs/11111111-1111-4111-8111-111111111111.bin';
       const alive = 'docs/22222222-2222-4222-8222-222222222222.bin';
       // The crashed writer: its reservation expired, a half-written object and an unfinished upload remain.
-      await reserveQuota(stack.db.pool, { tenantId: tenant.id, bytes: 5000, objectKey: dead, ttlMs: -1 });
+      await reserveQuota(stack.db.pool, {
+        tenantId: tenant.id,
+        mode: 'live',
+        bytes: 5000,
+        objectKey: dead,
+        ttlMs: -1,
+      });
       await stack.store.put({
         bucket: tenant.storageBucket,
         key: dead,
@@ -27,7 +33,13 @@ for (const backend of stackBackends) {
       });
       await stack.leaveStaleUpload(tenant.storageBucket, dead);
       // A live writer: its reservation is being renewed and its upload is in progress.
-      await reserveQuota(stack.db.pool, { tenantId: tenant.id, bytes: 700, objectKey: alive, ttlMs: 60_000 });
+      await reserveQuota(stack.db.pool, {
+        tenantId: tenant.id,
+        mode: 'live',
+        bytes: 700,
+        objectKey: alive,
+        ttlMs: 60_000,
+      });
       await stack.leaveStaleUpload(tenant.storageBucket, alive);
 
       const swept = await sweepOnce(stack.deps);

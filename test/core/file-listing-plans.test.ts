@@ -79,7 +79,7 @@ async function listWithPlan(
     await client.query(`SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on;
       SET auto_explain.log_timing = off; SET auto_explain.log_format = 'json';
       SET auto_explain.log_level = 'notice'`);
-    const page = await listFiles(client, 'plans', 'big', options);
+    const page = await listFiles(client, 'plans', 'big', { ...options, mode: 'live' });
     assert.equal(plans.length, 1, 'one query, one plan');
     return { page: page!, plan: plans[0]! };
   } finally {

@@ -53,11 +53,12 @@ for (const backend of databaseBackends) {
       const first = created(await applyTenant(db.pool, { ...input, spec: storageTenantSpec.parse({}) }));
       assert.equal(first.outcome, 'created');
       assert.equal(first.tenant.quotaBytes, 10 * 2 ** 30);
+      assert.equal(first.tenant.testQuotaBytes, 2 ** 30);
       assert.deepEqual(first.tenant.rateLimits, { upload: 120, list: 120, delete: 50, usage: 100 });
 
       const spec = storageTenantSpec.parse({
         displayName: 'Acme',
-        quota: { storage: '1Gi', maxFileSize: '100Mi' },
+        quota: { storage: '1Gi', maxFileSize: '100Mi', testStorage: '10Mi' },
         rateLimits: { upload: 5 },
         allowedOrigins: ['https://app.acme.com'],
       });
@@ -69,6 +70,7 @@ for (const backend of databaseBackends) {
         displayName: 'Acme',
         storageBucket: `stowage-${id}`,
         quotaBytes: 2 ** 30,
+        testQuotaBytes: 10 * 2 ** 20,
         maxFileSize: 100 * 2 ** 20,
         rateLimits: { upload: 5, list: 120, delete: 50, usage: 100 },
         allowedOrigins: ['https://app.acme.com'],
@@ -97,7 +99,8 @@ for (const backend of databaseBackends) {
       const buckets = async () =>
         (
           await db.pool.query(
-            'SELECT name, public_default, allowed_types, declared FROM buckets WHERE tenant_id = $1 ORDER BY name',
+            `SELECT name, public_default, allowed_types, expire_after_seconds::int AS expire_after, declared
+             FROM buckets WHERE tenant_id = $1 ORDER BY name`,
             [id],
           )
         ).rows;
@@ -106,21 +109,33 @@ for (const backend of databaseBackends) {
         spec: storageTenantSpec.parse({
           buckets: [
             { name: 'avatars', public: true, allowedTypes: ['image/*'] },
-            { name: 'private', public: false },
+            { name: 'private', public: false, expireAfter: '30d' },
           ],
         }),
       });
       assert.deepEqual(await buckets(), [
-        { name: 'avatars', public_default: true, allowed_types: ['image/*'], declared: true },
-        { name: 'private', public_default: false, allowed_types: [], declared: true },
+        {
+          name: 'avatars',
+          public_default: true,
+          allowed_types: ['image/*'],
+          expire_after: null,
+          declared: true,
+        },
+        {
+          name: 'private',
+          public_default: false,
+          allowed_types: [],
+          expire_after: 30 * 86_400,
+          declared: true,
+        },
       ]);
       await applyTenant(db.pool, {
         ...input,
         spec: storageTenantSpec.parse({ buckets: [{ name: 'avatars' }] }),
       });
       assert.deepEqual(await buckets(), [
-        { name: 'avatars', public_default: true, allowed_types: [], declared: true },
-        { name: 'private', public_default: true, allowed_types: [], declared: false },
+        { name: 'avatars', public_default: true, allowed_types: [], expire_after: null, declared: true },
+        { name: 'private', public_default: true, allowed_types: [], expire_after: null, declared: false },
       ]);
     });
 
@@ -237,7 +252,13 @@ for (const backend of databaseBackends) {
       const tenant = await newTenant({ quota: { storage: 1000 } });
       const attempts = await Promise.allSettled(
         Array.from({ length: 25 }, () =>
-          reserveQuota(db.pool, { tenantId: tenant.id, bytes: 90, objectKey: null, ttlMs: 60_000 }),
+          reserveQuota(db.pool, {
+            tenantId: tenant.id,
+            mode: 'live',
+            bytes: 90,
+            objectKey: null,
+            ttlMs: 60_000,
+          }),
         ),
       );
       const granted = attempts.filter((a) => a.status === 'fulfilled');
@@ -251,6 +272,7 @@ for (const backend of databaseBackends) {
       const tenant = await newTenant({ quota: { storage: 100 } });
       const r = await reserveQuota(db.pool, {
         tenantId: tenant.id,
+        mode: 'live',
         bytes: 40,
         objectKey: 'a',
         ttlMs: 60_000,
@@ -277,6 +299,7 @@ for (const backend of databaseBackends) {
 
       const other = await reserveQuota(db.pool, {
         tenantId: tenant.id,
+        mode: 'live',
         bytes: 30,
         objectKey: 'b',
         ttlMs: 60_000,
@@ -291,6 +314,7 @@ for (const backend of databaseBackends) {
       const tenant = await newTenant({ quota: { storage: 100 } });
       const gone = await reserveQuota(db.pool, {
         tenantId: tenant.id,
+        mode: 'live',
         bytes: 10,
         objectKey: null,
         ttlMs: 60_000,
@@ -306,6 +330,7 @@ for (const backend of databaseBackends) {
 
       const full = await reserveQuota(db.pool, {
         tenantId: tenant.id,
+        mode: 'live',
         bytes: 100,
         objectKey: null,
         ttlMs: 60_000,
@@ -323,12 +348,14 @@ for (const backend of databaseBackends) {
       const tenant = await newTenant({ quota: { storage: 100 } });
       const live = await reserveQuota(db.pool, {
         tenantId: tenant.id,
+        mode: 'live',
         bytes: 10,
         objectKey: 'live',
         ttlMs: 60_000,
       });
       const dead = await reserveQuota(db.pool, {
         tenantId: tenant.id,
+        mode: 'live',
         bytes: 20,
         objectKey: 'dead',
         ttlMs: -1,
@@ -340,6 +367,33 @@ for (const backend of databaseBackends) {
       ]);
       assert.equal((await getUsage(db.pool, tenant.id))?.reservedBytes, 10);
       await releaseReservation(db.pool, live.id);
+    });
+
+    it('keeps the test quota and the live quota apart', async () => {
+      const tenant = await newTenant({ quota: { storage: 100, testStorage: 50 } });
+      const reserve = (mode: 'live' | 'test', bytes: number) =>
+        reserveQuota(db.pool, { tenantId: tenant.id, mode, bytes, objectKey: null, ttlMs: 60_000 });
+      const test = await reserve('test', 40);
+      await assert.rejects(reserve('test', 11), {
+        code: 'QUOTA_EXCEEDED',
+        message: 'Test storage quota exceeded',
+      });
+      await assert.rejects(extendReservation(db.pool, test, 11, 60_000), { code: 'QUOTA_EXCEEDED' });
+      const live = await reserve('live', 100);
+      assert.equal(await withTransaction(db.pool, (client) => settleReservation(client, test, 30, 1)), true);
+      await releaseReservation(db.pool, live.id);
+      assert.deepEqual(await getUsage(db.pool, tenant.id, 'test'), {
+        quotaBytes: 50,
+        usedBytes: 30,
+        reservedBytes: 0,
+        fileCount: 1,
+      });
+      assert.deepEqual(await getUsage(db.pool, tenant.id), {
+        quotaBytes: 100,
+        usedBytes: 0,
+        reservedBytes: 0,
+        fileCount: 0,
+      });
     });
   });
 }

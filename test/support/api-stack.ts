@@ -18,6 +18,7 @@ import {
   loadConfig,
   mintKey,
   type Config,
+  type KeyMode,
   type ObjectStore,
   type Scope,
 } from '@stowage/core';
@@ -31,9 +32,10 @@ import { provisionTenant } from './tenant.ts';
 export interface TestTenant {
   id: string;
   storageBucket: string;
-  /** A key with every scope. */
+  /** A live key with every scope. */
   key: string;
-  mintKey(scopes: Scope[], allowedOrigins?: string[]): Promise<string>;
+  /** A key of the tenant: live unless `mode` says test. */
+  mintKey(scopes: Scope[], options?: { allowedOrigins?: string[]; mode?: KeyMode }): Promise<string>;
 }
 
 /** A running API on one database and object store, in this process, on free ports. */
@@ -79,16 +81,8 @@ async function startStack(db: TestDatabase, config: Config, backend: Backend): P
       const id = uniqueName('t');
       const storageBucket = `${config.s3.bucketPrefix}${id}`;
       const key = await provisionTenant(db.pool, store, { id, owner: 'test', storageBucket, spec });
-      const mint = async (scopes: Scope[], allowedOrigins?: string[]) =>
-        (
-          await mintKey(db.pool, {
-            tenantId: id,
-            name: uniqueName('k'),
-            scopes,
-            mode: 'test',
-            allowedOrigins,
-          })
-        ).raw;
+      const mint: TestTenant['mintKey'] = async (scopes, { allowedOrigins, mode = 'live' } = {}) =>
+        (await mintKey(db.pool, { tenantId: id, name: uniqueName('k'), scopes, mode, allowedOrigins })).raw;
       return { id, storageBucket, key, mintKey: mint };
     },
     storedObjects: (bucket) => backend.storedObjects(bucket),

@@ -12,7 +12,7 @@ import { eventually } from './poll.ts';
 
 /**
  * A tenant straight in the database, the way the operator would make it, with its store bucket; resolves
- * to the raw value of one declared key holding every scope.
+ * to the raw value of one declared live key holding every scope.
  */
 export async function provisionTenant(
   pool: pg.Pool,
@@ -32,7 +32,7 @@ export async function provisionTenant(
     tenantId: id,
     name: 'every-scope',
     scopes: ['read', 'write', 'admin'],
-    mode: 'test',
+    mode: 'live',
   });
   return raw;
 }

@@ -12,7 +12,7 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Starts the API, its metrics endpoint (on a port of its own) and the upload sweeper. */
+/** Starts the API, its metrics endpoint (on a port of its own) and the sweeper (expired files, abandoned uploads). */
 export async function startApi(
   deps: ApiDeps,
   options: { sweepIntervalMs?: number } = {},

@@ -96,3 +96,10 @@ export const requestTimeout = () =>
   new AppError('REQUEST_TIMEOUT', 'The request headers did not arrive in time');
 /** An API key id that is not one of the caller's tenant's keys (or does not exist at all). */
 export const keyNotFound = () => new AppError('FILE_NOT_FOUND', 'API key not found');
+/** A test-mode upload past quota.testStorage: the sandbox has a quota of its own. */
+export const testQuotaExceeded = () =>
+  new AppError('QUOTA_EXCEEDED', 'Test storage quota exceeded', {
+    suggestion:
+      'Files uploaded with test keys count against quota.testStorage until they are deleted, at the latest ' +
+      'TEST_FILE_TTL (a day by default) after upload; delete some, or raise quota.testStorage',
+  });

@@ -1,14 +1,14 @@
-import { fileNotFound, getFile, type FileRecord } from '@stowage/core';
+import { fileNotFound, getFile, type FileOwner, type FileRecord } from '@stowage/core';
 import type { ApiDeps } from '../deps.ts';
 
-/** A stored file of the tenant, or 404 FILE_NOT_FOUND. */
+/** A stored file of the owner (its tenant's, in its mode, not expired), or 404 FILE_NOT_FOUND. */
 export async function findFile(
   deps: Pick<ApiDeps, 'pool'>,
-  tenantId: string,
+  owner: FileOwner,
   bucket: string,
   key: string,
 ): Promise<FileRecord> {
-  const file = await getFile(deps.pool, tenantId, bucket, key);
+  const file = await getFile(deps.pool, owner, bucket, key);
   if (!file) throw fileNotFound();
   return file;
 }

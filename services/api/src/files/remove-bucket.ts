@@ -1,15 +1,14 @@
-import {
-  bucketNotFound,
-  deleteBucketRecords,
-  fileObjectKeys,
-  withTransaction,
-  type Tenant,
-} from '@stowage/core';
+import { bucketNotFound, deleteBucketRecords, fileObjectKeys, withTransaction } from '@stowage/core';
+import type { Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 
 /**
- * Deletes a bucket: every file in it, with its variants; resolves to how many files went. A bucket that
- * does not exist (never declared nor uploaded into, or deleted) is 404 FILE_NOT_FOUND.
+ * Deletes a bucket: every file in it of the caller's mode, with its variants; resolves to how many files
+ * went. A bucket that does not exist (never declared nor uploaded into, or deleted) is 404 FILE_NOT_FOUND.
+ *
+ * Buckets are the tenant's, files are a mode's: a live key deletes the live files and a test key the
+ * test files, neither touches the other's. The bucket itself goes with the last of its files, so a bucket
+ * that still holds files of the other mode stays (for both modes, with an empty listing for this one).
  *
  * A bucket the StorageTenant declares is emptied but stays: it keeps its declared settings and still
  * exists afterwards (an empty listing; deleting it again deletes 0 files). The declaration belongs to
@@ -21,13 +20,13 @@ import type { ApiDeps } from '../deps.ts';
  */
 export async function removeBucket(
   deps: Pick<ApiDeps, 'pool' | 'store'>,
-  tenant: Pick<Tenant, 'id' | 'storageBucket'>,
+  caller: Pick<Caller, 'tenantId' | 'mode' | 'tenant'>,
   bucket: string,
 ): Promise<number> {
-  const files = await withTransaction(deps.pool, (client) => deleteBucketRecords(client, tenant.id, bucket));
+  const files = await withTransaction(deps.pool, (client) => deleteBucketRecords(client, caller, bucket));
   if (!files) throw bucketNotFound();
   // The store deletes in batches of what it takes at once.
   const keys = files.flatMap((file) => fileObjectKeys(bucket, file));
-  await deps.store.delete({ bucket: tenant.storageBucket, keys });
+  await deps.store.delete({ bucket: caller.tenant.storageBucket, keys });
   return files.length;
 }

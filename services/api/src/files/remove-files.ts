@@ -1,15 +1,11 @@
-import {
-  deleteFileRecords,
-  fileObjectKeys,
-  getFilesByKey,
-  withTransaction,
-  type Tenant,
-} from '@stowage/core';
+import { deleteFileRecords, fileObjectKeys, getFilesByKey, withTransaction } from '@stowage/core';
+import type { Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 
 /**
- * Removes the files of a bucket that have these keys, each with every variant, and gives their bytes
- * back to the quota. Idempotent: keys of files already gone (or never there) are no error.
+ * Removes the caller's files (of its key's mode) in a bucket that have these keys, each with every
+ * variant, and gives their bytes back to the quota of that mode. Idempotent: keys of files already gone
+ * (or never there, or of the other mode) are no error.
  *
  * The objects go first, in the store's batches, then every row in one transaction. If the store fails
  * partway, all the rows are still there and the same call can be retried; the other way round, rows
@@ -19,20 +15,20 @@ import type { ApiDeps } from '../deps.ts';
  */
 export async function removeFiles(
   deps: Pick<ApiDeps, 'pool' | 'store'>,
-  tenant: Pick<Tenant, 'id' | 'storageBucket'>,
+  caller: Pick<Caller, 'tenantId' | 'mode' | 'tenant'>,
   bucket: string,
   keys: string[],
 ): Promise<void> {
-  const files = await getFilesByKey(deps.pool, tenant.id, bucket, keys);
+  const files = await getFilesByKey(deps.pool, caller, bucket, keys);
   if (files.length === 0) return;
   await deps.store.delete({
-    bucket: tenant.storageBucket,
+    bucket: caller.tenant.storageBucket,
     keys: files.flatMap((file) => fileObjectKeys(bucket, file)),
   });
   await withTransaction(deps.pool, (client) =>
     deleteFileRecords(
       client,
-      tenant.id,
+      caller,
       files.map((file) => file.id),
     ),
   );

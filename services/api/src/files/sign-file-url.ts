@@ -1,4 +1,4 @@
-import { serviceUnavailable, type FileRecord } from '@stowage/core';
+import { serviceUnavailable, type FileOwner, type FileRecord } from '@stowage/core';
 import type { ApiDeps } from '../deps.ts';
 import { signQuery } from '../serving/signed-urls.ts';
 import { findFile } from './find-file.ts';
@@ -11,19 +11,19 @@ export interface SignedFile {
 }
 
 /**
- * Signs a stored file for `seconds`: protected or not, the file and its variants serve to whoever holds
- * the URL until it expires. It cannot be revoked before then.
+ * Signs a stored file of the owner's mode for `seconds`: protected or not, the file and its variants
+ * serve to whoever holds the URL until it expires (or the file does). It cannot be revoked before then.
  */
 export async function signFileUrl(
   deps: Pick<ApiDeps, 'pool' | 'config'>,
-  tenantId: string,
+  owner: FileOwner,
   bucket: string,
   key: string,
   seconds: number,
 ): Promise<SignedFile> {
   const secret = deps.config.signingSecret;
   if (!secret) throw serviceUnavailable('Signed URLs are not configured on this server (SIGNING_SECRET)', 60);
-  const file = await findFile(deps, tenantId, bucket, key);
+  const file = await findFile(deps, owner, bucket, key);
   const expires = Math.floor(Date.now() / 1000) + seconds;
   const query = signQuery(secret, { tenantId: file.tenantId, bucket, fileId: file.id }, expires);
   return { file, query, expiresAt: new Date(expires * 1000) };

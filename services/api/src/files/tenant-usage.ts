@@ -1,7 +1,9 @@
-import { getUsage, unauthorized } from '@stowage/core';
+import { getUsage, unauthorized, type FileOwner, type KeyMode } from '@stowage/core';
 import type { ApiDeps } from '../deps.ts';
 
 export interface UsageReport {
+  /** Whose quota: live files' (quota.storage), or the test sandbox's (quota.testStorage). */
+  mode: KeyMode;
   quotaBytes: number;
   usedBytes: number;
   remainingBytes: number;
@@ -10,13 +12,18 @@ export interface UsageReport {
   fileCount: number;
 }
 
-/** What a tenant stores against its quota, in bytes. Bytes of uploads in flight are not "used". */
-export async function tenantUsage(deps: Pick<ApiDeps, 'pool'>, tenantId: string): Promise<UsageReport> {
-  const usage = await getUsage(deps.pool, tenantId);
+/**
+ * What a tenant stores against the quota of the owner's mode, in bytes: a live key sees quota.storage
+ * and live files, a test key quota.testStorage and the sandbox's files. Bytes of uploads in flight are
+ * not "used".
+ */
+export async function tenantUsage(deps: Pick<ApiDeps, 'pool'>, owner: FileOwner): Promise<UsageReport> {
+  const usage = await getUsage(deps.pool, owner.tenantId, owner.mode);
   // The tenant was deleted while its key was still in this process's key cache.
   if (!usage) throw unauthorized();
   const percent = usage.quotaBytes === 0 ? 100 : (usage.usedBytes / usage.quotaBytes) * 100;
   return {
+    mode: owner.mode,
     quotaBytes: usage.quotaBytes,
     usedBytes: usage.usedBytes,
     remainingBytes: Math.max(0, usage.quotaBytes - usage.usedBytes),

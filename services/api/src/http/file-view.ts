@@ -26,7 +26,8 @@ export function variantsView(publicUrl: string, file: FileRecord): Record<string
   return Object.fromEntries(VARIANT_NAMES.map((name) => [name, view(name)]));
 }
 
-/** One file as listed by GET /files/:bucket (the seed's fields, plus tags, metadata and updatedAt). */
+/** One file as listed by GET /files/:bucket (the seed's fields, plus tags, metadata, updatedAt, mode and
+ * expiresAt). */
 export function fileView(publicUrl: string, file: FileRecord) {
   return {
     id: file.id,
@@ -41,6 +42,8 @@ export function fileView(publicUrl: string, file: FileRecord) {
     tags: file.tags,
     metadata: file.metadata,
     updatedAt: file.updatedAt.toISOString(),
+    mode: file.mode,
+    expiresAt: file.expiresAt?.toISOString() ?? null,
   };
 }
 
@@ -67,6 +70,8 @@ export function uploadedView(publicUrl: string, file: FileRecord) {
       mimetype: file.mimetype,
       size: file.size,
       allowPublicAccess: file.allowPublicAccess,
+      mode: file.mode,
+      expiresAt: file.expiresAt?.toISOString() ?? null,
     },
     variants: variantsView(publicUrl, file),
   };

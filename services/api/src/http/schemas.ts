@@ -48,7 +48,22 @@ export const fileTag = z
   .regex(/^[a-z0-9._:-]{1,64}$/, 'a tag is 1-64 characters of a-z, 0-9, ".", "_", ":" and "-"')
   .meta({ example: 'invoice' });
 
-/** A file as listed: the seed's fields, plus tags, metadata and when it last changed. */
+const fileMode = z.enum(['live', 'test']).meta({
+  description:
+    'The mode of the key that uploaded it: `test` files are seen only by test keys (and served by URL like any ' +
+    'file), count against quota.testStorage and are deleted TEST_FILE_TTL (a day by default) after upload',
+});
+
+const fileExpiresAt = z.iso
+  .datetime()
+  .nullable()
+  .meta({
+    description:
+      "When the file is deleted: the soonest of the upload's expiresIn, its bucket's expireAfter and, for a test " +
+      'file, TEST_FILE_TTL; null: kept until deleted',
+  });
+
+/** A file as listed: the seed's fields, plus tags, metadata, when it last changed, its mode and expiry. */
 export const fileView = z
   .object({
     id: z.uuid(),
@@ -63,6 +78,8 @@ export const fileView = z
     tags: z.array(z.string()).meta({ description: 'A set, sorted' }),
     metadata: z.record(z.string(), z.string()),
     updatedAt: z.iso.datetime().meta({ description: 'When the file was uploaded or last changed by PATCH' }),
+    mode: fileMode,
+    expiresAt: fileExpiresAt,
   })
   .meta({ id: 'File' });
 
@@ -93,6 +110,8 @@ export const uploadedFile = z
       mimetype: z.string(),
       size: z.number().int().nonnegative(),
       allowPublicAccess: z.boolean(),
+      mode: fileMode,
+      expiresAt: fileExpiresAt,
     }),
     variants: variantsView,
   })
@@ -137,3 +156,24 @@ export const apiKeyView = z
       }),
   })
   .meta({ id: 'ApiKey' });
+
+const MAX_EXPIRES_IN = 999_999_999;
+const expiresInProblem = `must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN}`;
+const expiresInDescription =
+  "Seconds until the file is deleted (at most 999999999); its bucket's expireAfter and, for a test key, " +
+  'TEST_FILE_TTL still apply if sooner';
+
+/** The lifetime an upload asks for its file, in seconds, in a JSON body. */
+export const expiresIn = z
+  .number({ error: expiresInProblem })
+  .int(expiresInProblem)
+  .min(1, expiresInProblem)
+  .max(MAX_EXPIRES_IN, expiresInProblem)
+  .meta({ description: expiresInDescription });
+
+/** The same as text: a form field or a query parameter. */
+export const expiresInText = z
+  .string()
+  .regex(/^[1-9][0-9]{0,8}$/, expiresInProblem)
+  .transform(Number)
+  .meta({ description: expiresInDescription });

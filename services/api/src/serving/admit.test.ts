@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AppError, type FileRecord, type Scope } from '@stowage/core';
+import { AppError, type FileRecord, type KeyMode, type Scope } from '@stowage/core';
 import { admit, type Credentials } from './admit.ts';
 import { signQuery } from './signed-urls.ts';
 
@@ -22,10 +22,13 @@ const file: FileRecord = {
   metadata: {},
   createdAt: new Date(),
   updatedAt: new Date(),
+  mode: 'live',
+  expiresAt: null,
 };
 const APP = 'https://app.example.com';
-const key = (scopes: Scope[], tenantId = 'acme', allowedOrigins: string[] = []) => ({
+const key = (scopes: Scope[], tenantId = 'acme', allowedOrigins: string[] = [], mode: KeyMode = 'live') => ({
   tenantId,
+  mode,
   scopes,
   allowedOrigins,
 });
@@ -89,5 +92,15 @@ describe('admit', () => {
       credentials({ query: { ...signed, signature: 'AAAA' } }),
     ];
     for (const { presented } of others) await assert.rejects(admit(file, presented, secret), hidden);
+  });
+
+  it('lets a key see only protected files of its own mode', async () => {
+    const testFile = { ...file, mode: 'test' as const };
+    const tester = credentials({ caller: key(['read'], 'acme', [], 'test') }).presented;
+    assert.deepEqual(await admit(testFile, tester, secret), {});
+    await assert.rejects(admit(file, tester, secret), hidden, 'a test key, a live file');
+    const liveReader = credentials({ caller: key(['read']) }).presented;
+    await assert.rejects(admit(testFile, liveReader, secret), hidden, 'a live key, a test file');
+    assert.deepEqual(await admit(testFile, credentials({ query: signed }).presented, secret), {});
   });
 });

@@ -8,7 +8,7 @@ export interface Credentials {
   /** A signed URL's query parameters, if it is one. */
   query: { expires?: string | undefined; signature?: string | undefined };
   /** The caller behind the request's API key; looked up only for a protected file without a signature. */
-  identify: () => Promise<Pick<Caller, 'tenantId' | 'scopes' | 'allowedOrigins'> | undefined>;
+  identify: () => Promise<Pick<Caller, 'tenantId' | 'mode' | 'scopes' | 'allowedOrigins'> | undefined>;
   /** The origin of the page that sent the request, if a page did. */
   origin: string | undefined;
 }
@@ -24,13 +24,15 @@ async function admission(
     return { by: 'signature' };
   }
   const caller = await credentials.identify();
-  if (!caller || caller.tenantId !== file.tenantId || !grants(caller.scopes, 'read')) throw fileNotFound();
+  const sees = caller && caller.tenantId === file.tenantId && caller.mode === file.mode;
+  if (!sees || !grants(caller.scopes, 'read')) throw fileNotFound();
   return { by: 'key', caller };
 }
 
 /**
  * Lets a request see a file: a public file to anyone; a protected one with a valid signed URL, or with a
- * read key of its own tenant used from an origin the key allows. Anything else is 404, the same as a
+ * read key of its own tenant and mode (a test key for a test file, a live key for a live one) used from
+ * an origin the key allows. Anything else is 404, the same as a
  * file that does not exist, so nobody learns which protected files exist. Resolves to the answer's CORS
  * headers.
  */

@@ -22,6 +22,8 @@ const photo: FileRecord = {
   metadata: {},
   createdAt,
   updatedAt: createdAt,
+  mode: 'live',
+  expiresAt: null,
 };
 const target = (filename: string) => parseServeTarget({ tenantId: 'acme', bucket: 'avatars', filename })!;
 const failsWith =

@@ -58,7 +58,7 @@ async function liveUpload(
   claim = false,
 ): Promise<DirectUpload> {
   const find = claim ? claimDirectUpload : getDirectUpload;
-  const upload = isUuid(id) ? await find(deps.pool, caller.tenantId, id) : undefined;
+  const upload = isUuid(id) ? await find(deps.pool, caller, id) : undefined;
   if (!upload) throw fileNotFound();
   return upload;
 }
@@ -67,7 +67,9 @@ export interface NewDirectUpload {
   /** The client's name for the file: metadata, and where the stored key's extension comes from. */
   filename: string;
   size: number;
-  allowPublicAccess: boolean | undefined;
+  allowPublicAccess?: boolean | undefined;
+  /** Seconds the file should live once complete; undefined: as long as its bucket keeps files. */
+  expiresIn?: number | undefined;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function startDirectUpload(
   const objectKey = objectKeyOf(bucket, fileKey);
   const reservation = await reserveQuota(deps.pool, {
     tenantId: caller.tenantId,
+    mode: caller.mode,
     bytes: input.size,
     objectKey,
     ttlMs: UPLOAD_LIFETIME_MS,
@@ -116,6 +119,8 @@ export async function startDirectUpload(
       partSize: partSizeFor(input.size),
       allowPublicAccess: input.allowPublicAccess ?? settings.publicDefault,
       expiresAt: new Date(Date.now() + UPLOAD_LIFETIME_MS),
+      mode: caller.mode,
+      expiresIn: input.expiresIn,
     };
     await insertDirectUpload(deps.pool, upload);
     return upload;
@@ -214,7 +219,12 @@ export async function finishDirectUpload(
     if (!typeAllowed(type.mimetype, settings.allowedTypes)) {
       throw unsupportedMediaType(`Bucket ${upload.bucket} does not accept ${type.mimetype}`);
     }
-    const reservation = { id: upload.reservationId, tenantId: caller.tenantId, bytes: upload.declaredSize };
+    const reservation = {
+      id: upload.reservationId,
+      tenantId: caller.tenantId,
+      mode: upload.mode,
+      bytes: upload.declaredSize,
+    };
     return await recordFile(deps, {
       id: upload.fileKey.slice(0, 36),
       tenantId: caller.tenantId,
@@ -224,6 +234,8 @@ export async function finishDirectUpload(
       mimetype: type.mimetype,
       originalName: upload.originalName,
       allowPublicAccess: upload.allowPublicAccess,
+      mode: upload.mode,
+      expiresIn: upload.expiresIn,
       quota: { settle: (client, size) => settleReservation(client, reservation, size, 1) },
     });
   } catch (err) {

@@ -7,6 +7,7 @@ import {
   reserveQuota,
   settleReservation,
   type ApiMetrics,
+  type KeyMode,
   type Reservation,
 } from '@stowage/core';
 
@@ -47,10 +48,11 @@ export class QuotaGuard {
   static async open(
     pool: pg.Pool,
     metrics: ApiMetrics,
-    input: { tenantId: string; objectKey: string; expectedBytes: number },
+    input: { tenantId: string; mode: KeyMode; objectKey: string; expectedBytes: number },
   ): Promise<QuotaGuard> {
     const reservation = await reserveQuota(pool, {
       tenantId: input.tenantId,
+      mode: input.mode,
       bytes: input.expectedBytes,
       objectKey: input.objectKey,
       ttlMs: RESERVATION_TTL_MS,

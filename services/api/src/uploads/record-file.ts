@@ -1,5 +1,12 @@
 import type pg from 'pg';
-import { insertFile, serviceUnavailable, withTransaction, type FileRecord } from '@stowage/core';
+import {
+  getBucketSettings,
+  insertFile,
+  serviceUnavailable,
+  withTransaction,
+  type FileRecord,
+  type KeyMode,
+} from '@stowage/core';
 import type { ApiDeps } from '../deps.ts';
 import { hasVariants } from './sniff.ts';
 
@@ -25,13 +32,28 @@ export interface StoredFile {
   mimetype: string;
   originalName: string;
   allowPublicAccess: boolean;
+  /** The mode of the key that uploaded it: test files live in their tenant's sandbox. */
+  mode: KeyMode;
+  /** Seconds the upload asked the file to live (`expiresIn`); undefined: it did not ask. */
+  expiresIn: number | undefined;
   quota: HeldQuota;
 }
 
 /**
+ * How long a file lives, in seconds from its upload: the shortest of the lifetimes that apply (the
+ * upload's expiresIn, its bucket's expireAfter, TEST_FILE_TTL for a test file); undefined: kept until
+ * deleted. The shortest, so that an upload may end its file sooner than its bucket would but never keep
+ * it longer than the bucket's owner allows, nor a test file past the sandbox's limit.
+ */
+function lifetimeOf(lifetimes: (number | null | undefined)[]): number | undefined {
+  const set = lifetimes.filter((seconds): seconds is number => typeof seconds === 'number');
+  return set.length ? Math.min(...set) : undefined;
+}
+
+/**
  * Records a stored file, however it was uploaded: settles its quota and inserts its row (and, for
- * images, its variant job) in one transaction, so that either both happen or neither. A caller whose
- * recording fails still owns the stored bytes and must discard them.
+ * images, its variant job) in one transaction, so that either both happen or neither, with its mode and
+ * when it expires. A caller whose recording fails still owns the stored bytes and must discard them.
  */
 export async function recordFile(
   deps: Pick<ApiDeps, 'pool' | 'config' | 'metrics'>,
@@ -39,6 +61,8 @@ export async function recordFile(
 ): Promise<FileRecord> {
   const recorded = await withTransaction(deps.pool, async (client) => {
     if (!(await stored.quota.settle(client, stored.size))) return undefined;
+    const bucket = await getBucketSettings(client, stored.tenantId, stored.bucket);
+    const testFileTtl = stored.mode === 'test' ? deps.config.testFileTtlSeconds : undefined;
     return insertFile(client, {
       id: stored.id,
       tenantId: stored.tenantId,
@@ -50,6 +74,8 @@ export async function recordFile(
       etag: `"${stored.id}"`,
       allowPublicAccess: stored.allowPublicAccess,
       variantStatus: hasVariants(stored.mimetype, deps.config.variants.rasteriseSvg) ? 'pending' : 'none',
+      mode: stored.mode,
+      expiresIn: lifetimeOf([stored.expiresIn, bucket.expireAfter, testFileTtl]),
     });
   });
   // Only a process stalled past the reservation's lifetime gets here; the upload can be sent again.

@@ -16,7 +16,7 @@ import { sniffType, SNIFF_BYTES, typeAllowed } from './sniff.ts';
 import { UploadMeter } from './upload-meter.ts';
 
 /** An upload whose bytes are stored and whose quota is reserved, waiting for its name and access. */
-export interface StoredUpload extends Omit<StoredFile, 'originalName' | 'allowPublicAccess'> {
+export interface StoredUpload extends Omit<StoredFile, 'originalName' | 'allowPublicAccess' | 'expiresIn'> {
   objectKey: string;
   quota: QuotaGuard;
 }
@@ -92,6 +92,7 @@ export async function storeUpload(
   }
   const quota = await QuotaGuard.open(deps.pool, deps.metrics, {
     tenantId: caller.tenantId,
+    mode: caller.mode,
     objectKey,
     expectedBytes: Math.max(expectedBytes, head.length),
   }).catch(async (err: unknown) => {
@@ -120,6 +121,7 @@ export async function storeUpload(
   return {
     id,
     tenantId: caller.tenantId,
+    mode: caller.mode,
     bucket,
     key,
     objectKey,

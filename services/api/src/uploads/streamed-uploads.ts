@@ -20,12 +20,14 @@ const MULTIPART_OVERHEAD = 2048;
 
 /** A boolean form field, read from its text. */
 type FlagField = z.ZodOptional<z.ZodType<boolean, string>>;
+/** A number of seconds in a form field, read from its text. */
+type SecondsField = z.ZodOptional<z.ZodType<number, string>>;
 
 export interface MultipartUpload {
   headers: IncomingHttpHeaders;
   body: Readable;
   /** The form's fields besides the file, as the route declares them. */
-  fields: z.ZodObject<{ allowPublicAccess: FlagField; waitForVariants: FlagField }>;
+  fields: z.ZodObject<{ allowPublicAccess: FlagField; waitForVariants: FlagField; expiresIn: SecondsField }>;
   /** What Content-Length says the whole form holds (0 if it does not say): a hint, never a limit. */
   declaredBytes: number;
   signal: AbortSignal;
@@ -33,8 +35,9 @@ export interface MultipartUpload {
 
 /**
  * Stores the file of a multipart/form-data upload as the form streams in, then records it: public
- * unless `allowPublicAccess` (or the bucket's default) says otherwise; with `waitForVariants`, once its
- * variants are made or failed, within a bound. A failure leaves nothing behind.
+ * unless `allowPublicAccess` (or the bucket's default) says otherwise, expiring after `expiresIn` if
+ * set; with `waitForVariants`, once its variants are made or failed, within a bound. A failure leaves
+ * nothing behind.
  */
 export async function uploadMultipart(
   deps: Deps,
@@ -69,6 +72,7 @@ export async function uploadMultipart(
         ...stored!,
         originalName,
         allowPublicAccess: fields.allowPublicAccess ?? settings.publicDefault,
+        expiresIn: fields.expiresIn,
       }),
     }))
     .catch(async (err: unknown) => {
@@ -83,7 +87,9 @@ export interface RawUpload {
   body: Readable;
   /** The client's name for it: metadata only. */
   filename: string;
-  allowPublicAccess: boolean | undefined;
+  allowPublicAccess?: boolean | undefined;
+  /** Seconds the file should live; undefined: as long as its bucket keeps files. */
+  expiresIn?: number | undefined;
   /** The body's length, when the request states it (Content-Length). */
   length: number | undefined;
   signal: AbortSignal;
@@ -112,6 +118,7 @@ export async function uploadRaw(
       ...stored,
       originalName,
       allowPublicAccess: upload.allowPublicAccess ?? settings.publicDefault,
+      expiresIn: upload.expiresIn,
     });
   } catch (err) {
     await discardUpload(deps, caller, stored);

@@ -1,5 +1,6 @@
 import { every, listStorageBuckets, releaseExpiredReservations } from '@stowage/core';
 import type { ApiDeps } from '../deps.ts';
+import { expireFiles } from '../files/expire-files.ts';
 
 /**
  * Store uploads older than this are aborted whatever they are: longer than any writer keeps one (a
@@ -8,16 +9,18 @@ import type { ApiDeps } from '../deps.ts';
 const STALE_UPLOAD_MS = 25 * 60 * 60 * 1000;
 
 /**
- * One pass of clean-up after crashed writers: releases reservations nobody renews any more, removes the
- * objects they were writing, and aborts store uploads left unfinished. Safe to run on every replica at
- * once: expired reservations are claimed with SKIP LOCKED, and the rest is idempotent.
- * Resolves to how many reservations and uploads it cleaned.
+ * One pass of clean-up: deletes files past their expiry (test files after TEST_FILE_TTL) and, after
+ * crashed writers, releases reservations nobody renews any more, removes the objects they were writing,
+ * and aborts store uploads left unfinished. Safe to run on every replica at once: expired reservations
+ * are claimed with SKIP LOCKED, and the rest is idempotent.
+ * Resolves to how many files, reservations and uploads it cleaned.
  */
 export async function sweepOnce(
   deps: Pick<ApiDeps, 'pool' | 'store'>,
-): Promise<{ reservations: number; uploads: number }> {
-  const expired = await releaseExpiredReservations(deps.pool);
-  for (const r of expired) {
+): Promise<{ expired: number; reservations: number; uploads: number }> {
+  const files = await expireFiles(deps);
+  const released = await releaseExpiredReservations(deps.pool);
+  for (const r of released) {
     if (r.objectKey === null) continue;
     await deps.store.delete({ bucket: r.storageBucket, keys: [r.objectKey] });
     await deps.store.abortStaleUploads({ bucket: r.storageBucket, key: r.objectKey, olderThan: new Date() });
@@ -29,7 +32,7 @@ export async function sweepOnce(
       olderThan: new Date(Date.now() - STALE_UPLOAD_MS),
     });
   }
-  return { reservations: expired.length, uploads };
+  return { expired: files, reservations: released.length, uploads };
 }
 
 /** Runs sweepOnce every `intervalMs` until stopped; failures are logged and retried next time. */
@@ -38,7 +41,8 @@ export function startSweeper(deps: ApiDeps, intervalMs = 30_000): () => Promise<
     intervalMs,
     async () => {
       const swept = await sweepOnce(deps);
-      if (swept.reservations || swept.uploads) deps.logger.info(swept, 'swept abandoned uploads');
+      if (swept.expired || swept.reservations || swept.uploads)
+        deps.logger.info(swept, 'swept expired files and abandoned uploads');
     },
     (err) => deps.logger.warn({ err }, 'sweep failed'),
   );

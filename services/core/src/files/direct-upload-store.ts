@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import type { KeyMode } from '../keys/api-key.ts';
+import type { FileOwner } from './file-store.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -14,6 +16,10 @@ export interface DirectUpload {
   partSize: number;
   allowPublicAccess: boolean;
   expiresAt: Date;
+  /** The mode of the key that started it, which the file will be in. */
+  mode: KeyMode;
+  /** The file's lifetime in seconds, as the upload asked for it; undefined: none asked. */
+  expiresIn: number | undefined;
 }
 
 interface Row {
@@ -28,6 +34,8 @@ interface Row {
   part_size: string;
   allow_public_access: boolean;
   expires_at: Date;
+  mode: KeyMode;
+  expires_in: string | null;
 }
 
 const toUpload = (r: Row): DirectUpload => ({
@@ -42,13 +50,15 @@ const toUpload = (r: Row): DirectUpload => ({
   partSize: Number(r.part_size),
   allowPublicAccess: r.allow_public_access,
   expiresAt: r.expires_at,
+  mode: r.mode,
+  expiresIn: r.expires_in === null ? undefined : Number(r.expires_in),
 });
 
 export async function insertDirectUpload(db: Db, u: DirectUpload): Promise<void> {
   await db.query(
     `INSERT INTO direct_uploads (id, tenant_id, reservation_id, bucket, file_key, s3_upload_id, original_name,
-       declared_size, part_size, allow_public_access, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+       declared_size, part_size, allow_public_access, expires_at, mode, expires_in)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
     [
       u.id,
       u.tenantId,
@@ -61,19 +71,21 @@ export async function insertDirectUpload(db: Db, u: DirectUpload): Promise<void>
       u.partSize,
       u.allowPublicAccess,
       u.expiresAt,
+      u.mode,
+      u.expiresIn ?? null,
     ],
   );
 }
 
-/** A live direct upload of the tenant; undefined if unknown, another tenant's, finished or swept. */
+/** A live direct upload of `owner`; undefined if unknown, another's, finished or swept. */
 export async function getDirectUpload(
   db: Db,
-  tenantId: string,
+  owner: FileOwner,
   id: string,
 ): Promise<DirectUpload | undefined> {
   const { rows } = await db.query<Row>(
-    'SELECT * FROM direct_uploads WHERE id = $1 AND tenant_id = $2 AND expires_at > now()',
-    [id, tenantId],
+    'SELECT * FROM direct_uploads WHERE id = $1 AND tenant_id = $2 AND mode = $3 AND expires_at > now()',
+    [id, owner.tenantId, owner.mode],
   );
   return rows[0] && toUpload(rows[0]);
 }
@@ -84,13 +96,13 @@ export async function getDirectUpload(
  */
 export async function claimDirectUpload(
   db: Db,
-  tenantId: string,
+  owner: FileOwner,
   id: string,
 ): Promise<DirectUpload | undefined> {
   const { rows } = await db.query<Row>(
     `UPDATE direct_uploads SET expires_at = now()
-     WHERE id = $1 AND tenant_id = $2 AND expires_at > now() RETURNING *`,
-    [id, tenantId],
+     WHERE id = $1 AND tenant_id = $2 AND mode = $3 AND expires_at > now() RETURNING *`,
+    [id, owner.tenantId, owner.mode],
   );
   return rows[0] && toUpload(rows[0]);
 }

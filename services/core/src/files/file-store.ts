@@ -1,11 +1,24 @@
 import type pg from 'pg';
 import { badRequest } from '../errors.ts';
+import type { KeyMode } from '../keys/api-key.ts';
 import { isUuid } from './object-keys.ts';
 import { lockTenantUsage } from '../quotas/reservations.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
 export type VariantStatus = 'none' | 'pending' | 'ready' | 'failed';
+
+/**
+ * Whose files: one tenant's, in one mode. Files uploaded with a test key live in a sandbox of their
+ * tenant that only test keys see, and live keys see only live files; every lookup for a key says which.
+ */
+export interface FileOwner {
+  tenantId: string;
+  mode: KeyMode;
+}
+
+/** Rows that exist for every route: stored, and not past their expiry (the sweeper deletes those soon). */
+const VISIBLE = "status = 'ready' AND (expires_at IS NULL OR expires_at > now())";
 
 export interface FileRecord {
   id: string;
@@ -25,6 +38,9 @@ export interface FileRecord {
   createdAt: Date;
   /** When the file was uploaded or last changed (`updateFile`). */
   updatedAt: Date;
+  mode: KeyMode;
+  /** When the file is gone (its bucket's expireAfter, the upload's expiresIn, test mode); null: kept. */
+  expiresAt: Date | null;
 }
 
 interface FileRow {
@@ -43,6 +59,8 @@ interface FileRow {
   metadata: Record<string, string>;
   created_at: Date;
   updated_at: Date;
+  mode: KeyMode;
+  expires_at: Date | null;
 }
 
 const toFile = (row: FileRow): FileRecord => ({
@@ -61,26 +79,44 @@ const toFile = (row: FileRow): FileRecord => ({
   metadata: row.metadata,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  mode: row.mode,
+  expiresAt: row.expires_at,
 });
 
 export interface BucketSettings {
   publicDefault: boolean;
   allowedTypes: string[];
+  /** Seconds its files live after upload; null: kept. */
+  expireAfter: number | null;
 }
 
 /** A logical bucket's settings; undeclared buckets get the defaults and are made on first upload. */
 export async function getBucketSettings(db: Db, tenantId: string, name: string): Promise<BucketSettings> {
-  const { rows } = await db.query<{ public_default: boolean; allowed_types: string[] }>(
-    'SELECT public_default, allowed_types FROM buckets WHERE tenant_id = $1 AND name = $2',
+  const { rows } = await db.query<{
+    public_default: boolean;
+    allowed_types: string[];
+    expire_after_seconds: string | null;
+  }>(
+    'SELECT public_default, allowed_types, expire_after_seconds FROM buckets WHERE tenant_id = $1 AND name = $2',
     [tenantId, name],
   );
   const row = rows[0];
   return row
-    ? { publicDefault: row.public_default, allowedTypes: row.allowed_types }
-    : { publicDefault: true, allowedTypes: [] };
+    ? {
+        publicDefault: row.public_default,
+        allowedTypes: row.allowed_types,
+        expireAfter: row.expire_after_seconds === null ? null : Number(row.expire_after_seconds),
+      }
+    : { publicDefault: true, allowedTypes: [], expireAfter: null };
 }
 
-export type NewFile = Omit<FileRecord, 'createdAt' | 'updatedAt' | 'variants' | 'tags' | 'metadata'>;
+export type NewFile = Omit<
+  FileRecord,
+  'createdAt' | 'updatedAt' | 'variants' | 'tags' | 'metadata' | 'expiresAt'
+> & {
+  /** Seconds from now until the file expires; undefined: kept. */
+  expiresIn: number | undefined;
+};
 
 /**
  * Records a stored file (creating its logical bucket if needed) and, for images, a variant job in the
@@ -92,8 +128,9 @@ export async function insertFile(client: pg.PoolClient, file: NewFile): Promise<
     file.bucket,
   ]);
   const { rows } = await client.query<FileRow>(
-    `INSERT INTO files (id, tenant_id, bucket, key, original_name, mimetype, size, etag, allow_public_access, variant_status)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+    `INSERT INTO files (id, tenant_id, bucket, key, original_name, mimetype, size, etag, allow_public_access, variant_status,
+       mode, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::float8)) RETURNING *`,
     [
       file.id,
       file.tenantId,
@@ -105,6 +142,8 @@ export async function insertFile(client: pg.PoolClient, file: NewFile): Promise<
       file.etag,
       file.allowPublicAccess,
       file.variantStatus,
+      file.mode,
+      file.expiresIn ?? null,
     ],
   );
   if (file.variantStatus === 'pending') {
@@ -113,19 +152,21 @@ export async function insertFile(client: pg.PoolClient, file: NewFile): Promise<
   return toFile(rows[0]!);
 }
 
+/** A file of `owner` (its mode's, not expired), by its key. */
 export async function getFile(
   db: Db,
-  tenantId: string,
+  owner: FileOwner,
   bucket: string,
   key: string,
 ): Promise<FileRecord | undefined> {
   const { rows } = await db.query<FileRow>(
-    "SELECT * FROM files WHERE tenant_id = $1 AND bucket = $2 AND key = $3 AND status = 'ready'",
-    [tenantId, bucket, key],
+    `SELECT * FROM files WHERE tenant_id = $1 AND mode = $2 AND bucket = $3 AND key = $4 AND ${VISIBLE}`,
+    [owner.tenantId, owner.mode, bucket, key],
   );
   return rows[0] && toFile(rows[0]);
 }
 
+/** A file of the tenant, of either mode (as serving finds it), unless it has expired. */
 export async function getFileById(
   db: Db,
   tenantId: string,
@@ -133,7 +174,7 @@ export async function getFileById(
   id: string,
 ): Promise<FileRecord | undefined> {
   const { rows } = await db.query<FileRow>(
-    "SELECT * FROM files WHERE id = $1 AND tenant_id = $2 AND bucket = $3 AND status = 'ready'",
+    `SELECT * FROM files WHERE id = $1 AND tenant_id = $2 AND bucket = $3 AND ${VISIBLE}`,
     [id, tenantId, bucket],
   );
   return rows[0] && toFile(rows[0]);
@@ -234,12 +275,17 @@ export async function listFiles(
   db: Db,
   tenantId: string,
   bucket: string,
-  options: FileFilters & { limit: number; cursor?: string | undefined; order?: ListOrder | undefined },
+  options: FileFilters & {
+    limit: number;
+    cursor?: string | undefined;
+    order?: ListOrder | undefined;
+    mode: KeyMode;
+  },
 ): Promise<FilePage | undefined> {
   const order = options.order ?? 'asc';
-  const params: unknown[] = [tenantId, bucket];
+  const params: unknown[] = [tenantId, bucket, options.mode];
   const param = (value: unknown) => `$${params.push(value)}`;
-  const where = ["tenant_id = $1 AND bucket = $2 AND status = 'ready'"];
+  const where = [`tenant_id = $1 AND bucket = $2 AND mode = $3 AND ${VISIBLE}`];
   where.push(...filterConditions(options, `${tenantId}/${bucket}/`, param));
   if (options.cursor) {
     const after = decodeCursor(options.cursor, order);
@@ -269,16 +315,20 @@ export async function listFiles(
   return { files: page.map(toFile), nextCursor };
 }
 
-/** The files of a bucket that have these keys; keys of no file are left out. */
+/**
+ * The files of `owner` (its mode's) in a bucket that have these keys, expired ones included (they are
+ * on their way out anyway); keys of no such file are left out.
+ */
 export async function getFilesByKey(
   db: Db,
-  tenantId: string,
+  owner: FileOwner,
   bucket: string,
   keys: string[],
 ): Promise<FileRecord[]> {
   const { rows } = await db.query<FileRow>(
-    "SELECT * FROM files WHERE tenant_id = $1 AND bucket = $2 AND key = ANY($3::text[]) AND status = 'ready'",
-    [tenantId, bucket, keys],
+    `SELECT * FROM files WHERE tenant_id = $1 AND mode = $2 AND bucket = $3 AND key = ANY($4::text[])
+       AND status = 'ready'`,
+    [owner.tenantId, owner.mode, bucket, keys],
   );
   return rows.map(toFile);
 }
@@ -294,24 +344,26 @@ export interface FileChanges {
 }
 
 /**
- * Changes a file's name, tags, metadata or visibility and marks it modified now; undefined if there is
- * no such file. Serving reads the row on every request, so a change of visibility holds from the next.
+ * Changes a file's name, tags, metadata or visibility and marks it modified now; undefined if `owner`
+ * has no such file (none of its mode, or expired). Serving reads the row on every request, so a change of
+ * visibility holds from the next.
  */
 export async function updateFile(
   db: Db,
-  tenantId: string,
+  owner: FileOwner,
   bucket: string,
   key: string,
   changes: FileChanges,
 ): Promise<FileRecord | undefined> {
   const tags = changes.tags && [...new Set(changes.tags)].sort();
   const { rows } = await db.query<FileRow>(
-    `UPDATE files SET original_name = coalesce($4, original_name), tags = coalesce($5, tags),
-       metadata = coalesce($6::jsonb, metadata), allow_public_access = coalesce($7, allow_public_access),
+    `UPDATE files SET original_name = coalesce($5, original_name), tags = coalesce($6, tags),
+       metadata = coalesce($7::jsonb, metadata), allow_public_access = coalesce($8, allow_public_access),
        updated_at = now()
-     WHERE tenant_id = $1 AND bucket = $2 AND key = $3 AND status = 'ready' RETURNING *`,
+     WHERE tenant_id = $1 AND mode = $2 AND bucket = $3 AND key = $4 AND ${VISIBLE} RETURNING *`,
     [
-      tenantId,
+      owner.tenantId,
+      owner.mode,
       bucket,
       key,
       changes.originalName ?? null,
@@ -323,64 +375,106 @@ export async function updateFile(
   return rows[0] && toFile(rows[0]);
 }
 
-/** Gives the bytes of files just deleted (originals and variants) back to the tenant's usage. */
-async function returnUsage(
+/**
+ * Deletes the file rows of `owner` that match `condition` (on `files`, with `$1` the tenant and `$2` the
+ * mode) and gives their bytes (originals and variants) back to the usage of that mode, in one statement;
+ * resolves to the rows deleted. Rows already gone are skipped, so two removals of the same file give its
+ * bytes back once.
+ */
+async function deleteFileRows(
   client: pg.PoolClient,
-  tenantId: string,
-  gone: { bytes: string }[],
-): Promise<void> {
-  const bytes = gone.reduce((sum, r) => sum + Number(r.bytes), 0);
-  await client.query(
-    'UPDATE tenant_usage SET used_bytes = used_bytes - $2, file_count = file_count - $3 WHERE tenant_id = $1',
-    [tenantId, bytes, gone.length],
+  owner: FileOwner,
+  condition: string,
+  params: unknown[],
+): Promise<{ id: string; key: string }[]> {
+  const { rows } = await client.query<{ id: string; key: string }>(
+    `WITH gone AS (
+       DELETE FROM files WHERE tenant_id = $1 AND mode = $2 AND ${condition}
+       RETURNING id, key, size + variant_bytes AS bytes
+     ), settled AS (
+       UPDATE tenant_usage SET used_bytes = used_bytes - (SELECT coalesce(sum(bytes), 0) FROM gone),
+         file_count = file_count - (SELECT count(*) FROM gone)
+       WHERE tenant_id = $1 AND mode = $2
+     )
+     SELECT id, key FROM gone`,
+    [owner.tenantId, owner.mode, ...params],
   );
+  return rows;
 }
 
 /**
- * Removes file rows by id and gives their bytes (originals and variants) back to the tenant's usage,
- * in the caller's transaction. Rows already gone are skipped, so two removals of the same file give
- * its bytes back once.
+ * Removes file rows of `owner` by id and gives their bytes back to the usage of its mode, in the
+ * caller's transaction; resolves to how many rows were still there.
  */
 export async function deleteFileRecords(
   client: pg.PoolClient,
-  tenantId: string,
+  owner: FileOwner,
   fileIds: string[],
-): Promise<void> {
-  await lockTenantUsage(client, tenantId);
-  const { rows } = await client.query<{ bytes: string }>(
-    'DELETE FROM files WHERE tenant_id = $1 AND id = ANY($2::uuid[]) RETURNING size + variant_bytes AS bytes',
-    [tenantId, fileIds],
-  );
-  await returnUsage(client, tenantId, rows);
+): Promise<number> {
+  await lockTenantUsage(client, owner.tenantId, owner.mode);
+  const gone = await deleteFileRows(client, owner, 'id = ANY($3::uuid[])', [fileIds]);
+  return gone.length;
 }
 
 /**
- * Removes every file row of a logical bucket, and the bucket itself unless the spec declares it, giving
- * their bytes back; resolves to the files removed, whose objects the caller then deletes, or to undefined
- * when the bucket does not exist. The bucket row is locked first, so an upload committing into the bucket
- * meanwhile waits and then lands in a fresh bucket with its bytes counted, instead of being swept away
- * with them uncounted.
+ * Removes every file row of `owner` (its mode's) in a logical bucket, and the bucket itself unless the
+ * spec declares it or files of the other mode remain in it, giving their bytes back; resolves to the files
+ * removed, whose objects the caller then deletes, or to undefined when the bucket does not exist. The
+ * bucket row is locked first, so an upload committing into the bucket meanwhile waits and then lands in a
+ * fresh bucket with its bytes counted, instead of being swept away with them uncounted.
  */
 export async function deleteBucketRecords(
   client: pg.PoolClient,
-  tenantId: string,
+  owner: FileOwner,
   bucket: string,
 ): Promise<{ id: string; key: string }[] | undefined> {
-  await lockTenantUsage(client, tenantId);
+  const { tenantId, mode } = owner;
+  await lockTenantUsage(client, tenantId, mode);
   const locked = await client.query('SELECT 1 FROM buckets WHERE tenant_id = $1 AND name = $2 FOR UPDATE', [
     tenantId,
     bucket,
   ]);
   // Files hang off their bucket's row: without it there are none.
   if (locked.rowCount === 0) return undefined;
-  const { rows } = await client.query<{ id: string; key: string; bytes: string }>(
-    'DELETE FROM files WHERE tenant_id = $1 AND bucket = $2 RETURNING id, key, size + variant_bytes AS bytes',
+  const gone = await deleteFileRows(client, owner, 'bucket = $3', [bucket]);
+  // The other mode's files would go with the bucket (they hang off its row), uncounted.
+  await client.query(
+    `DELETE FROM buckets b WHERE tenant_id = $1 AND name = $2 AND NOT declared
+       AND NOT EXISTS (SELECT 1 FROM files f WHERE f.tenant_id = b.tenant_id AND f.bucket = b.name)`,
     [tenantId, bucket],
   );
-  await returnUsage(client, tenantId, rows);
-  await client.query('DELETE FROM buckets WHERE tenant_id = $1 AND name = $2 AND NOT declared', [
-    tenantId,
-    bucket,
-  ]);
-  return rows.map((r) => ({ id: r.id, key: r.key }));
+  return gone;
+}
+
+/** A file past its expiry, with where its objects are. */
+export interface ExpiredFile extends FileOwner {
+  id: string;
+  bucket: string;
+  key: string;
+  storageBucket: string;
+}
+
+/** Up to `limit` files past their expiry, of every tenant, the longest expired first. */
+export async function listExpiredFiles(db: Db, limit: number): Promise<ExpiredFile[]> {
+  const { rows } = await db.query<{
+    id: string;
+    tenant_id: string;
+    mode: KeyMode;
+    bucket: string;
+    key: string;
+    storage_bucket: string;
+  }>(
+    `SELECT f.id, f.tenant_id, f.mode, f.bucket, f.key, t.storage_bucket
+     FROM files f JOIN tenants t ON t.id = f.tenant_id
+     WHERE f.expires_at <= now() ORDER BY f.expires_at LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    mode: r.mode,
+    bucket: r.bucket,
+    key: r.key,
+    storageBucket: r.storage_bucket,
+  }));
 }

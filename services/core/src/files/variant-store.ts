@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { KeyMode } from '../keys/api-key.ts';
 import type { VariantName } from './object-keys.ts';
 
 type Db = pg.Pool | pg.PoolClient;
@@ -21,10 +22,12 @@ export async function markVariantJobsDispatched(client: Db, ids: string[]): Prom
   await client.query('UPDATE variant_jobs SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [ids]);
 }
 
-/** What the worker needs to know about a file, or undefined if it is gone. */
+/** What the worker needs to know about a file, or undefined if it is gone (or expired: soon gone). */
 export interface VariantSource {
   fileId: string;
   tenantId: string;
+  /** Whose quota its variants count against. */
+  mode: KeyMode;
   bucket: string;
   key: string;
   size: number;
@@ -34,13 +37,15 @@ export interface VariantSource {
 export async function getVariantSource(db: Db, fileId: string): Promise<VariantSource | undefined> {
   const { rows } = await db.query<{
     tenant_id: string;
+    mode: KeyMode;
     bucket: string;
     key: string;
     size: string;
     storage_bucket: string;
   }>(
-    `SELECT f.tenant_id, f.bucket, f.key, f.size, t.storage_bucket
-     FROM files f JOIN tenants t ON t.id = f.tenant_id WHERE f.id = $1 AND f.status = 'ready'`,
+    `SELECT f.tenant_id, f.mode, f.bucket, f.key, f.size, t.storage_bucket
+     FROM files f JOIN tenants t ON t.id = f.tenant_id
+     WHERE f.id = $1 AND f.status = 'ready' AND (f.expires_at IS NULL OR f.expires_at > now())`,
     [fileId],
   );
   const r = rows[0];
@@ -48,6 +53,7 @@ export async function getVariantSource(db: Db, fileId: string): Promise<VariantS
     r && {
       fileId,
       tenantId: r.tenant_id,
+      mode: r.mode,
       bucket: r.bucket,
       key: r.key,
       size: Number(r.size),
@@ -67,8 +73,8 @@ export async function recordVariants(
   fileId: string,
   variants: { name: VariantName; size: number; width: number; height: number }[],
 ): Promise<boolean> {
-  const { rows } = await client.query<{ tenant_id: string; variant_bytes: string }>(
-    'SELECT tenant_id, variant_bytes FROM files WHERE id = $1 FOR UPDATE',
+  const { rows } = await client.query<{ tenant_id: string; mode: KeyMode; variant_bytes: string }>(
+    'SELECT tenant_id, mode, variant_bytes FROM files WHERE id = $1 FOR UPDATE',
     [fileId],
   );
   const row = rows[0];
@@ -79,10 +85,10 @@ export async function recordVariants(
     `UPDATE files SET variant_status = 'ready', variants = $2, variant_bytes = $3 WHERE id = $1`,
     [fileId, JSON.stringify(map), total],
   );
-  await client.query('UPDATE tenant_usage SET used_bytes = used_bytes - $2 WHERE tenant_id = $1', [
-    row.tenant_id,
-    Number(row.variant_bytes),
-  ]);
+  await client.query(
+    'UPDATE tenant_usage SET used_bytes = used_bytes - $2 WHERE tenant_id = $1 AND mode = $3',
+    [row.tenant_id, Number(row.variant_bytes), row.mode],
+  );
   return true;
 }
 

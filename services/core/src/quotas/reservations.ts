@@ -1,18 +1,38 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { quotaExceeded } from '../errors.ts';
+import { quotaExceeded, testQuotaExceeded } from '../errors.ts';
+import type { KeyMode } from '../keys/api-key.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
 /*
  * Lock order. Every transaction that touches these rows takes their locks in this order, so that no
- * two can wait for each other: quota_reservations, then tenant_usage, then buckets, then files.
+ * two can wait for each other: quota_reservations, then tenant_usage (live before test), then buckets,
+ * then files.
+ *
+ * Usage has a row per tenant and mode: files uploaded with test keys count against quota.testStorage
+ * and never move the live row, so a sandbox can neither fill nor free the live quota.
  */
 
-/** Takes the tenant's usage row first, for a transaction that goes on to lock buckets or files. */
-export async function lockTenantUsage(client: pg.PoolClient, tenantId: string): Promise<void> {
-  await client.query('SELECT 1 FROM tenant_usage WHERE tenant_id = $1 FOR UPDATE', [tenantId]);
+/** The quota of usage row `u` of tenant `t`: the one of its mode. */
+const QUOTA = "CASE u.mode WHEN 'test' THEN t.test_quota_bytes ELSE t.quota_bytes END";
+
+/**
+ * Takes the tenant's usage row of `mode` (or every mode's) first, for a transaction that goes on to lock
+ * buckets or files.
+ */
+export async function lockTenantUsage(
+  client: pg.PoolClient,
+  tenantId: string,
+  mode?: KeyMode,
+): Promise<void> {
+  await client.query(
+    'SELECT 1 FROM tenant_usage WHERE tenant_id = $1 AND ($2::text IS NULL OR mode = $2) ORDER BY mode FOR UPDATE',
+    [tenantId, mode ?? null],
+  );
 }
+
+const exceeded = (mode: KeyMode) => (mode === 'test' ? testQuotaExceeded() : quotaExceeded());
 
 /**
  * Grants `bytes` more to a tenant's reservations if used + reserved stays within the quota. The row lock
@@ -22,12 +42,14 @@ export async function lockTenantUsage(client: pg.PoolClient, tenantId: string): 
 const GRANT = `
   UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes + $2
   FROM tenants t
-  WHERE u.tenant_id = $1 AND t.id = u.tenant_id AND u.used_bytes + u.reserved_bytes + $2 <= t.quota_bytes
+  WHERE u.tenant_id = $1 AND u.mode = $6 AND t.id = u.tenant_id AND u.used_bytes + u.reserved_bytes + $2 <= ${QUOTA}
   RETURNING u.tenant_id`;
 
 export interface Reservation {
   id: string;
   tenantId: string;
+  /** Whose quota it is taken from: live files', or the test sandbox's. */
+  mode: KeyMode;
   bytes: number;
 }
 
@@ -37,17 +59,17 @@ export interface Reservation {
  */
 export async function reserveQuota(
   db: pg.Pool,
-  input: { tenantId: string; bytes: number; objectKey: string | null; ttlMs: number },
+  input: { tenantId: string; mode: KeyMode; bytes: number; objectKey: string | null; ttlMs: number },
 ): Promise<Reservation> {
   const id = randomUUID();
   const { rowCount } = await db.query(
     `WITH granted AS (${GRANT})
-     INSERT INTO quota_reservations (id, tenant_id, bytes, object_key, expires_at)
-     SELECT $3, tenant_id, $2, $4, now() + make_interval(secs => $5::float8 / 1000) FROM granted`,
-    [input.tenantId, input.bytes, id, input.objectKey, input.ttlMs],
+     INSERT INTO quota_reservations (id, tenant_id, mode, bytes, object_key, expires_at)
+     SELECT $3, tenant_id, $6, $2, $4, now() + make_interval(secs => $5::float8 / 1000) FROM granted`,
+    [input.tenantId, input.bytes, id, input.objectKey, input.ttlMs, input.mode],
   );
-  if (rowCount !== 1) throw quotaExceeded();
-  return { id, tenantId: input.tenantId, bytes: input.bytes };
+  if (rowCount !== 1) throw exceeded(input.mode);
+  return { id, tenantId: input.tenantId, mode: input.mode, bytes: input.bytes };
 }
 
 /**
@@ -66,13 +88,13 @@ export async function extendReservation(
      granted AS (
        UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes + $2
        FROM tenants t, live
-       WHERE u.tenant_id = $1 AND t.id = u.tenant_id AND u.used_bytes + u.reserved_bytes + $2 <= t.quota_bytes
+       WHERE u.tenant_id = $1 AND u.mode = $5 AND t.id = u.tenant_id AND u.used_bytes + u.reserved_bytes + $2 <= ${QUOTA}
        RETURNING u.tenant_id)
      UPDATE quota_reservations r SET bytes = r.bytes + $2, expires_at = now() + make_interval(secs => $4::float8 / 1000)
      FROM granted WHERE r.id = $3`,
-    [reservation.tenantId, bytes, reservation.id, ttlMs],
+    [reservation.tenantId, bytes, reservation.id, ttlMs, reservation.mode],
   );
-  if (rowCount !== 1) throw quotaExceeded();
+  if (rowCount !== 1) throw exceeded(reservation.mode);
   reservation.bytes += bytes;
 }
 
@@ -99,18 +121,19 @@ export async function settleReservation(
   usedBytes: number,
   files: number,
 ): Promise<boolean> {
-  const { rows } = await client.query<{ bytes: string }>(
-    'DELETE FROM quota_reservations WHERE id = $1 RETURNING bytes',
+  const { rows } = await client.query<{ bytes: string; mode: KeyMode }>(
+    'DELETE FROM quota_reservations WHERE id = $1 RETURNING bytes, mode',
     [reservation.id],
   );
-  const reserved = rows[0] && Number(rows[0].bytes);
-  if (reserved === undefined) return false;
+  const row = rows[0];
+  if (!row) return false;
+  const reserved = Number(row.bytes);
   if (usedBytes > reserved)
     throw new Error(`settling ${usedBytes} bytes against a reservation of ${reserved}`);
   await client.query(
     `UPDATE tenant_usage SET reserved_bytes = reserved_bytes - $2, used_bytes = used_bytes + $3, file_count = file_count + $4
-     WHERE tenant_id = $1`,
-    [reservation.tenantId, reserved, usedBytes, files],
+     WHERE tenant_id = $1 AND mode = $5`,
+    [reservation.tenantId, reserved, usedBytes, files, row.mode],
   );
   return true;
 }
@@ -118,8 +141,9 @@ export async function settleReservation(
 /** Gives a reservation's bytes back. Idempotent: releasing twice, or after settling, does nothing. */
 export async function releaseReservation(db: Db, reservationId: string): Promise<void> {
   await db.query(
-    `WITH gone AS (DELETE FROM quota_reservations WHERE id = $1 RETURNING tenant_id, bytes)
-     UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes - gone.bytes FROM gone WHERE u.tenant_id = gone.tenant_id`,
+    `WITH gone AS (DELETE FROM quota_reservations WHERE id = $1 RETURNING tenant_id, mode, bytes)
+     UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes - gone.bytes
+     FROM gone WHERE u.tenant_id = gone.tenant_id AND u.mode = gone.mode`,
     [reservationId],
   );
 }
@@ -145,11 +169,11 @@ export async function releaseExpiredReservations(db: pg.Pool, limit = 100): Prom
     `WITH expired AS (
        DELETE FROM quota_reservations WHERE id IN (
          SELECT id FROM quota_reservations WHERE expires_at < now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING id, tenant_id, bytes, object_key),
-     totals AS (SELECT tenant_id, sum(bytes) AS bytes FROM expired GROUP BY tenant_id),
+       RETURNING id, tenant_id, mode, bytes, object_key),
+     totals AS (SELECT tenant_id, mode, sum(bytes) AS bytes FROM expired GROUP BY tenant_id, mode),
      released AS (
        UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes - totals.bytes FROM totals
-       WHERE u.tenant_id = totals.tenant_id)
+       WHERE u.tenant_id = totals.tenant_id AND u.mode = totals.mode)
      SELECT e.id, e.tenant_id, t.storage_bucket, e.object_key FROM expired e JOIN tenants t ON t.id = e.tenant_id`,
     [limit],
   );
@@ -168,16 +192,17 @@ export interface Usage {
   fileCount: number;
 }
 
-export async function getUsage(db: Db, tenantId: string): Promise<Usage | undefined> {
+/** What a tenant stores against the quota of `mode`: live files' (quota.storage) unless it says test. */
+export async function getUsage(db: Db, tenantId: string, mode: KeyMode = 'live'): Promise<Usage | undefined> {
   const { rows } = await db.query<{
     quota_bytes: string;
     used_bytes: string;
     reserved_bytes: string;
     file_count: string;
   }>(
-    `SELECT t.quota_bytes, u.used_bytes, u.reserved_bytes, u.file_count
-     FROM tenants t JOIN tenant_usage u ON u.tenant_id = t.id WHERE t.id = $1`,
-    [tenantId],
+    `SELECT ${QUOTA} AS quota_bytes, u.used_bytes, u.reserved_bytes, u.file_count
+     FROM tenants t JOIN tenant_usage u ON u.tenant_id = t.id WHERE t.id = $1 AND u.mode = $2`,
+    [tenantId, mode],
   );
   const row = rows[0];
   return (

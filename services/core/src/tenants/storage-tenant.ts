@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { scopes } from '../keys/api-key.ts';
+import { DURATION, parseDuration } from './duration.ts';
 import { parseByteQuantity } from './quantity.ts';
 
 /** DNS-label-like ids: they appear in URLs and in S3 bucket names (`stowage-<tenantId>`). */
@@ -22,6 +23,12 @@ const byteQuantity = z.union([z.string(), z.number()]).transform((value, ctx) =>
   }
   return bytes;
 });
+
+/** A lifetime such as `30d`, in seconds. */
+const duration = z
+  .string()
+  .regex(DURATION, 'a whole number of s, m, h or d, e.g. 30d or 12h')
+  .transform((value) => parseDuration(value)!);
 
 const origin = z.string().regex(ORIGIN, 'an origin is scheme://host[:port] with no path');
 const perMinute = z.number().int().min(1).max(1_000_000);
@@ -57,7 +64,12 @@ export const storageTenantSpec = z.object({
   tenantId: tenantId.optional(),
   displayName: z.string().max(256).default(''),
   quota: z
-    .object({ storage: byteQuantity.default(10 * 2 ** 30), maxFileSize: byteQuantity.default(10 * 2 ** 30) })
+    .object({
+      storage: byteQuantity.default(10 * 2 ** 30),
+      maxFileSize: byteQuantity.default(10 * 2 ** 30),
+      /** What files uploaded with test keys may store, apart from `storage`. */
+      testStorage: byteQuantity.default(2 ** 30),
+    })
     .prefault({}),
   rateLimits: z
     .object({
@@ -74,6 +86,8 @@ export const storageTenantSpec = z.object({
         name: z.string().regex(BUCKET_NAME),
         public: z.boolean().default(true),
         allowedTypes: z.array(z.string().regex(/^[a-z]+\/(\*|[a-z0-9.+-]+)$/)).default([]),
+        /** Files uploaded into the bucket are deleted this long after upload; undefined: kept. */
+        expireAfter: duration.optional(),
       }),
     )
     .default([]),

@@ -9,6 +9,8 @@ export interface Tenant {
   displayName: string;
   storageBucket: string;
   quotaBytes: number;
+  /** What test-mode files may store, apart from `quotaBytes`. */
+  testQuotaBytes: number;
   maxFileSize: number;
   rateLimits: RateLimits;
   allowedOrigins: string[];
@@ -31,6 +33,7 @@ interface TenantRow {
   display_name: string;
   storage_bucket: string;
   quota_bytes: string;
+  test_quota_bytes: string;
   max_file_size: string;
   rate_limits: RateLimits;
   allowed_origins: string[];
@@ -42,6 +45,7 @@ const toTenant = (row: TenantRow): Tenant => ({
   displayName: row.display_name,
   storageBucket: row.storage_bucket,
   quotaBytes: Number(row.quota_bytes),
+  testQuotaBytes: Number(row.test_quota_bytes),
   maxFileSize: Number(row.max_file_size),
   rateLimits: row.rate_limits,
   allowedOrigins: row.allowed_origins,
@@ -55,11 +59,11 @@ export function applyTenant(pool: pg.Pool, input: ApplyTenantInput): Promise<App
   const { id, owner, storageBucket, spec } = input;
   return withTransaction(pool, async (client) => {
     const { rows } = await client.query<TenantRow & { inserted: boolean }>(
-      `INSERT INTO tenants (id, owner, display_name, storage_bucket, quota_bytes, max_file_size, rate_limits, allowed_origins)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO tenants (id, owner, display_name, storage_bucket, quota_bytes, max_file_size, rate_limits, allowed_origins, test_quota_bytes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (id) DO UPDATE SET
          display_name = EXCLUDED.display_name, quota_bytes = EXCLUDED.quota_bytes,
-         max_file_size = EXCLUDED.max_file_size, rate_limits = EXCLUDED.rate_limits,
+         test_quota_bytes = EXCLUDED.test_quota_bytes, max_file_size = EXCLUDED.max_file_size, rate_limits = EXCLUDED.rate_limits,
          allowed_origins = EXCLUDED.allowed_origins, updated_at = now()
        WHERE tenants.owner = EXCLUDED.owner
        RETURNING *, (xmax = 0) AS inserted`,
@@ -72,6 +76,7 @@ export function applyTenant(pool: pg.Pool, input: ApplyTenantInput): Promise<App
         spec.quota.maxFileSize,
         JSON.stringify(spec.rateLimits),
         spec.allowedOrigins,
+        spec.quota.testStorage,
       ],
     );
     const row = rows[0];
@@ -79,7 +84,10 @@ export function applyTenant(pool: pg.Pool, input: ApplyTenantInput): Promise<App
       const existing = await client.query<{ owner: string }>('SELECT owner FROM tenants WHERE id = $1', [id]);
       return { outcome: 'conflict', owner: existing.rows[0]?.owner ?? 'unknown' };
     }
-    await client.query('INSERT INTO tenant_usage (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING', [id]);
+    await client.query(
+      "INSERT INTO tenant_usage (tenant_id, mode) VALUES ($1, 'live'), ($1, 'test') ON CONFLICT DO NOTHING",
+      [id],
+    );
     await syncDeclaredBuckets(client, id, spec.buckets);
     return { outcome: row.inserted ? 'created' : 'updated', tenant: toTenant(row) };
   });
@@ -92,15 +100,17 @@ async function syncDeclaredBuckets(
 ): Promise<void> {
   for (const bucket of buckets) {
     await client.query(
-      `INSERT INTO buckets (tenant_id, name, public_default, allowed_types, declared) VALUES ($1, $2, $3, $4, true)
+      `INSERT INTO buckets (tenant_id, name, public_default, allowed_types, expire_after_seconds, declared)
+       VALUES ($1, $2, $3, $4, $5, true)
        ON CONFLICT (tenant_id, name) DO UPDATE SET
-         public_default = EXCLUDED.public_default, allowed_types = EXCLUDED.allowed_types, declared = true`,
-      [tenantId, bucket.name, bucket.public, bucket.allowedTypes],
+         public_default = EXCLUDED.public_default, allowed_types = EXCLUDED.allowed_types,
+         expire_after_seconds = EXCLUDED.expire_after_seconds, declared = true`,
+      [tenantId, bucket.name, bucket.public, bucket.allowedTypes, bucket.expireAfter ?? null],
     );
   }
   // A bucket dropped from the spec keeps its files; it just goes back to the defaults.
   await client.query(
-    `UPDATE buckets SET declared = false, public_default = true, allowed_types = '{}'
+    `UPDATE buckets SET declared = false, public_default = true, allowed_types = '{}', expire_after_seconds = NULL
      WHERE tenant_id = $1 AND declared AND NOT (name = ANY($2))`,
     [tenantId, buckets.map((b) => b.name)],
   );
@@ -116,15 +126,28 @@ export interface DeclaredBucket {
   name: string;
   public: boolean;
   allowedTypes: string[];
+  /** Seconds its files live after upload; null: kept. */
+  expireAfter: number | null;
 }
 
 /** The buckets the tenant's StorageTenant declares, by name. */
 export async function listDeclaredBuckets(pool: pg.Pool, tenantId: string): Promise<DeclaredBucket[]> {
-  const { rows } = await pool.query<{ name: string; public_default: boolean; allowed_types: string[] }>(
-    'SELECT name, public_default, allowed_types FROM buckets WHERE tenant_id = $1 AND declared ORDER BY name',
+  const { rows } = await pool.query<{
+    name: string;
+    public_default: boolean;
+    allowed_types: string[];
+    expire_after_seconds: string | null;
+  }>(
+    `SELECT name, public_default, allowed_types, expire_after_seconds FROM buckets
+     WHERE tenant_id = $1 AND declared ORDER BY name`,
     [tenantId],
   );
-  return rows.map((r) => ({ name: r.name, public: r.public_default, allowedTypes: r.allowed_types }));
+  return rows.map((r) => ({
+    name: r.name,
+    public: r.public_default,
+    allowedTypes: r.allowed_types,
+    expireAfter: r.expire_after_seconds === null ? null : Number(r.expire_after_seconds),
+  }));
 }
 
 /** Every tenant's object-store bucket. */

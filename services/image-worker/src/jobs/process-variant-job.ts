@@ -28,8 +28,9 @@ class FileGone extends Error {}
 
 /**
  * Makes and stores the variants of one file. Idempotent: running it again rewrites the same three
- * objects and replaces the recorded sizes. Variant bytes count toward the tenant's quota, reserved and
- * settled like an upload. If the file is deleted meanwhile, the variants written are removed again.
+ * objects and replaces the recorded sizes. Variant bytes count toward the quota of the file's mode
+ * (live or test), reserved and settled like an upload. If the file is deleted meanwhile, the variants
+ * written are removed again.
  * Throws UnusableImageError when no retry can help (not an image, too large, over quota).
  */
 export async function processVariantJob(deps: VariantJobDeps, fileId: string): Promise<'done' | 'gone'> {
@@ -48,6 +49,7 @@ export async function processVariantJob(deps: VariantJobDeps, fileId: string): P
   const total = variants.reduce((sum, v) => sum + v.data.length, 0);
   const reservation = await reserveQuota(deps.pool, {
     tenantId: source.tenantId,
+    mode: source.mode,
     bytes: total,
     objectKey: null,
     ttlMs: 60_000,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../../deps.ts';
 import { partCountOf, startDirectUpload } from '../../uploads/direct-uploads.ts';
 import { defineRoute } from '../route.ts';
-import { bucketName, uploadId } from '../schemas.ts';
+import { bucketName, expiresIn, uploadId } from '../schemas.ts';
 
 const body = z.object({
   filename: z
@@ -25,6 +25,7 @@ const body = z.object({
     .boolean()
     .optional()
     .meta({ description: "Serve it to anyone without a key (default: true, or the bucket's default)" }),
+  expiresIn: expiresIn.optional(),
 });
 
 const started = z.object({
@@ -57,8 +58,8 @@ export function createDirectUpload(deps: Pick<ApiDeps, 'pool' | 'store' | 'confi
     params: z.object({ bucket: bucketName }),
     body: { json: body },
     responses: { 201: { description: 'The upload is started', schema: started } },
-  }).handle(async ({ params: { bucket }, body: { filename, size, allowPublicAccess }, caller }) => {
-    const upload = await startDirectUpload(deps, caller, bucket, { filename, size, allowPublicAccess });
+  }).handle(async ({ params: { bucket }, body, caller }) => {
+    const upload = await startDirectUpload(deps, caller, bucket, body);
     return {
       status: 201,
       body: {

@@ -37,7 +37,9 @@ export function createSignedUrl(deps: Pick<ApiDeps, 'pool' | 'config'>) {
     path: '/files/signed-url',
     tag: 'Files',
     summary: 'A time-limited URL for a file, protected or not',
-    description: 'It cannot be revoked before it expires.',
+    description:
+      "It cannot be revoked before it expires. Only for files of the key's mode; a URL signed for a test file " +
+      'serves it like any other.',
     access: { scope: 'read', limit: 'list' },
     body: { json: request },
     responses: {
@@ -50,7 +52,7 @@ export function createSignedUrl(deps: Pick<ApiDeps, 'pool' | 'config'>) {
       },
     },
   }).handle(async ({ body: { bucket, key, expiresIn }, caller }) => {
-    const { file, query, expiresAt } = await signFileUrl(deps, caller.tenantId, bucket, key, expiresIn);
+    const { file, query, expiresAt } = await signFileUrl(deps, caller, bucket, key, expiresIn);
     return {
       status: 200,
       body: {

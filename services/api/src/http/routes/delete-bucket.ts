@@ -21,7 +21,8 @@ export function deleteBucket(deps: Pick<ApiDeps, 'pool' | 'store'>) {
     summary: 'Delete a bucket with every file in it',
     description:
       'A bucket declared in the StorageTenant is emptied but stays, with its settings; any other bucket ' +
-      'is gone until something is uploaded into it again.',
+      "is gone until something is uploaded into it again. Only files of the key's mode are deleted (a live " +
+      'key deletes live files, a test key test files); a bucket still holding files of the other mode stays.',
     access: { scope: 'admin', limit: 'delete' },
     body: { json: z.object({ bucket: bucketName }) },
     responses: {
@@ -29,7 +30,7 @@ export function deleteBucket(deps: Pick<ApiDeps, 'pool' | 'store'>) {
       404: { description: 'No such bucket', schema: errorBody },
     },
   }).handle(async ({ body: { bucket }, caller }) => {
-    const filesDeleted = await removeBucket(deps, caller.tenant, bucket);
+    const filesDeleted = await removeBucket(deps, caller, bucket);
     return {
       status: 200,
       body: { success: true, message: 'Bucket deleted successfully', bucket, filesDeleted },

@@ -14,12 +14,14 @@ export function deleteFile(deps: Pick<ApiDeps, 'pool' | 'store'>) {
     path: '/files/delete',
     tag: 'Files',
     summary: 'Delete a file with all its variants',
-    description: 'Idempotent: deleting a file that is already gone succeeds.',
+    description:
+      "Idempotent: deleting a file that is already gone succeeds. Only files of the key's mode are deleted: " +
+      'a live key cannot delete a test file, nor a test key a live one.',
     access: { scope: 'write', limit: 'delete' },
     body: { json: z.object({ bucket: bucketName, key: fileKey }) },
     responses: { 200: { description: 'The file is gone', schema: deleted } },
   }).handle(async ({ body: { bucket, key }, caller }) => {
-    await removeFiles(deps, caller.tenant, bucket, [key]);
+    await removeFiles(deps, caller, bucket, [key]);
     return { status: 200, body: { success: true, message: 'File deleted successfully', key } };
   });
 }

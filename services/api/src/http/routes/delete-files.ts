@@ -50,7 +50,7 @@ export function deleteFiles(deps: Pick<ApiDeps, 'pool' | 'store'>) {
     body: { json: z.object({ bucket: bucketName, keys }), maxBytes: 64 * 1024 },
     responses: { 200: { description: 'What was deleted and what was not', schema: result } },
   }).handle(async ({ body: { bucket, keys }, caller }) => {
-    await removeFiles(deps, caller.tenant, bucket, keys.files);
+    await removeFiles(deps, caller, bucket, keys.files);
     return {
       status: 200,
       body: {

@@ -17,10 +17,13 @@ export function getFile(deps: Pick<ApiDeps, 'pool' | 'config'>) {
     params: z.object({ bucket: bucketName, key: fileKey }),
     responses: {
       200: { description: 'The file', schema: oneFile },
-      404: { description: 'No such file in this bucket', schema: errorBody },
+      404: {
+        description: "No such file in this bucket, expired, or of the other mode than the key's",
+        schema: errorBody,
+      },
     },
   }).handle(async ({ params: { bucket, key }, caller }) => {
-    const file = await findFile(deps, caller.tenantId, bucket, key);
+    const file = await findFile(deps, caller, bucket, key);
     return { status: 200, body: { success: true, file: fileDetailView(deps.config.http.publicUrl, file) } };
   });
 }

@@ -16,13 +16,28 @@ const tenantView = z.object({
       maxFileSize: bytes.meta({
         description: "The largest file, in bytes (within the installation's limit)",
       }),
+      testStorage: bytes.meta({
+        description: 'Bytes files uploaded with test keys may store, apart from storage',
+      }),
     }),
     rateLimits: z
       .object({ upload: perMinute, list: perMinute, delete: perMinute, usage: perMinute })
       .meta({ description: 'Requests per minute, per API key, by route class' }),
     allowedOrigins: z.array(z.string()).meta({ description: 'Empty: any origin' }),
     buckets: z
-      .array(z.object({ name: z.string(), public: z.boolean(), allowedTypes: z.array(z.string()) }))
+      .array(
+        z.object({
+          name: z.string(),
+          public: z.boolean(),
+          allowedTypes: z.array(z.string()),
+          expireAfter: z
+            .number()
+            .int()
+            .positive()
+            .nullable()
+            .meta({ description: 'Seconds files live after upload; null: kept until deleted' }),
+        }),
+      )
       .meta({
         description:
           'The buckets the StorageTenant declares; others are made by uploads, public and for any type',
@@ -53,7 +68,7 @@ export function getTenant(deps: Pick<ApiDeps, 'pool' | 'config'>) {
         tenant: {
           tenantId: tenant.id,
           displayName: tenant.displayName,
-          quota: { storage: tenant.quotaBytes, maxFileSize },
+          quota: { storage: tenant.quotaBytes, maxFileSize, testStorage: tenant.testQuotaBytes },
           rateLimits: tenant.rateLimits,
           allowedOrigins: tenant.allowedOrigins,
           buckets,

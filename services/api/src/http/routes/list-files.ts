@@ -74,9 +74,10 @@ export function listFiles(deps: Pick<ApiDeps, 'pool' | 'config'>) {
     tag: 'Files',
     summary: "A page of a bucket's files, oldest first unless asked otherwise",
     description:
-      'Filters combine: a file is listed if it matches all of them. Pages follow each other by ' +
-      '`nextCursor`, which keeps its place while files come, go or change: passed back with the same ' +
-      'filters, every match is listed exactly once. A cursor works only with the `order` it was made in.',
+      "The files of the key's mode only (a test key lists test files, a live key live ones); expired files " +
+      'are never listed. Filters combine: a file is listed if it matches all of them. Pages follow each ' +
+      'other by `nextCursor`, which keeps its place while files come, go or change: passed back with the ' +
+      'same filters, every match is listed exactly once. A cursor works only with the `order` it was made in.',
     access: { scope: 'read', limit: 'list' },
     params: z.object({ bucket: bucketName }),
     query,
@@ -85,7 +86,7 @@ export function listFiles(deps: Pick<ApiDeps, 'pool' | 'config'>) {
       404: { description: 'No such bucket', schema: errorBody },
     },
   }).handle(async ({ params: { bucket }, query, caller }) => {
-    const found = await listBucket(deps, caller.tenantId, bucket, query);
+    const found = await listBucket(deps, caller, bucket, query);
     return {
       status: 200,
       body: {

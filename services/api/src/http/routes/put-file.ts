@@ -4,7 +4,7 @@ import { uploadRaw } from '../../uploads/streamed-uploads.ts';
 import { uploadedView } from '../file-view.ts';
 import { clientGone, declaredLength } from '../request-body.ts';
 import { defineRoute } from '../route.ts';
-import { bucketName, flag, uploadedFile } from '../schemas.ts';
+import { bucketName, expiresInText, flag, uploadedFile } from '../schemas.ts';
 
 /**
  * PUT /upload/:bucket/:filename — the request body is the file, streamed with no multipart parsing.
@@ -32,14 +32,15 @@ export function putFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metri
       allowPublicAccess: flag
         .optional()
         .meta({ description: "Serve it to anyone without a key (default: true, or the bucket's default)" }),
+      expiresIn: expiresInText.optional(),
     }),
     body: { raw: 'application/octet-stream', description: 'The file itself' },
     responses: { 201: { description: 'The file is stored', schema: uploadedFile } },
-  }).handle(async ({ params: { bucket, filename }, query: { allowPublicAccess }, caller, req, res }) => {
+  }).handle(async ({ params: { bucket, filename }, query, caller, req, res }) => {
     const file = await uploadRaw(deps, caller, bucket, {
       body: req,
       filename,
-      allowPublicAccess,
+      ...query,
       length: req.headers['content-length'] === undefined ? undefined : declaredLength(req),
       signal: clientGone(res),
     });

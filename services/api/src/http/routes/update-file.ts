@@ -86,10 +86,13 @@ export function updateFile(deps: Pick<ApiDeps, 'pool' | 'config'>) {
     body: { json: changes },
     responses: {
       200: { description: 'The file as it is now', schema: oneFile },
-      404: { description: 'No such file in this bucket', schema: errorBody },
+      404: {
+        description: "No such file in this bucket, expired, or of the other mode than the key's",
+        schema: errorBody,
+      },
     },
   }).handle(async ({ params: { bucket, key }, body, caller }) => {
-    const file = await editFile(deps, caller.tenantId, bucket, key, {
+    const file = await editFile(deps, caller, bucket, key, {
       originalName: body.original,
       tags: body.tags,
       metadata: body.metadata,

@@ -4,7 +4,7 @@ import { uploadMultipart } from '../../uploads/streamed-uploads.ts';
 import { uploadedView } from '../file-view.ts';
 import { clientGone, declaredLength } from '../request-body.ts';
 import { defineRoute } from '../route.ts';
-import { bucketName, flag, uploadedFile } from '../schemas.ts';
+import { bucketName, expiresInText, flag, uploadedFile } from '../schemas.ts';
 
 const form = z.object({
   file: z.string().meta({
@@ -18,6 +18,7 @@ const form = z.object({
   waitForVariants: flag
     .optional()
     .meta({ description: 'Answer once the variants of an image are made or failed (at most 30 s)' }),
+  expiresIn: expiresInText.optional(),
 });
 
 /** The form's fields but the file, which the upload checks as they stream in. */
@@ -38,7 +39,8 @@ export function uploadFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'me
     params: z.object({ bucket: bucketName }),
     body: {
       multipart: form,
-      description: 'One `file` part, and optionally the fields `allowPublicAccess` and `waitForVariants`',
+      description:
+        'One `file` part, and optionally the fields `allowPublicAccess`, `waitForVariants` and `expiresIn`',
     },
     responses: { 201: { description: 'The file is stored', schema: uploadedFile } },
   }).handle(async ({ params: { bucket }, caller, req, res }) => {
