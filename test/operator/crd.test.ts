@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { RESERVED_TENANT_IDS, storageTenantSpec } from '@stowage/core';
+import { DURATION, RESERVED_TENANT_IDS, storageTenantSpec } from '@stowage/core';
 import { uniqueName } from '../support/env.ts';
 import {
   createNamespace,
   deleteNamespace,
   installStorageTenantCrd,
+  storageTenantCrd,
   testKubeConfig,
 } from '../support/kube.ts';
 
@@ -34,25 +35,27 @@ describe('the StorageTenant CRD on the real kube-apiserver', () => {
     const created = await create('defaults', { apiKeys: [{ name: 'backend' }] });
     assert.deepEqual(created.spec, {
       displayName: '',
-      quota: { storage: '10Gi', maxFileSize: '10Gi' },
+      quota: { storage: '10Gi', maxFileSize: '10Gi', testStorage: '1Gi' },
       rateLimits: { upload: 120, list: 120, delete: 50, usage: 100 },
       apiKeys: [{ name: 'backend', scopes: ['read', 'write'], mode: 'live', rotation: 0 }],
       deletionPolicy: 'Retain',
     });
     const parsed = storageTenantSpec.parse(created.spec);
     assert.equal(parsed.quota.storage, 10 * 2 ** 30);
+    assert.equal(parsed.quota.testStorage, 2 ** 30);
   });
 
   it('accepts a full spec', async () => {
     await create('full', {
       tenantId: uniqueName('acme'),
       displayName: 'Acme Inc.',
-      quota: { storage: '500Gi', maxFileSize: 1073741824 },
+      quota: { storage: '500Gi', maxFileSize: 1073741824, testStorage: '2Gi' },
       rateLimits: { upload: 10, list: 20, delete: 5, usage: 1 },
       allowedOrigins: ['https://app.acme.com', 'http://localhost:3000'],
       buckets: [
         { name: 'avatars', public: true, allowedTypes: ['image/*'] },
-        { name: 'private', public: false },
+        { name: 'private', public: false, expireAfter: '30d' },
+        { name: 'scratch', expireAfter: '90m' },
       ],
       apiKeys: [
         {
@@ -72,6 +75,12 @@ describe('the StorageTenant CRD on the real kube-apiserver', () => {
     ['a reserved tenantId', { tenantId: 'files' }, /reserved/],
     ['a malformed quantity', { quota: { storage: '10GB' } }, /storage must be a non-negative byte quantity/],
     ['a zero maxFileSize', { quota: { maxFileSize: 0 } }, /maxFileSize must be a positive byte quantity/],
+    ['a malformed testStorage', { quota: { testStorage: '1GB' } }, /testStorage must be a non-negative/],
+    ['a negative testStorage', { quota: { testStorage: -1 } }, /testStorage must be a non-negative/],
+    ['an expireAfter in weeks', { buckets: [{ name: 'b', expireAfter: '1w' }] }, /expireAfter/],
+    ['an expireAfter of 0', { buckets: [{ name: 'b', expireAfter: '0d' }] }, /expireAfter/],
+    ['an expireAfter in words', { buckets: [{ name: 'b', expireAfter: '30 days' }] }, /expireAfter/],
+    ['a number as expireAfter', { buckets: [{ name: 'b', expireAfter: 3600 }] }, /expireAfter/],
     ['a rate limit of 0', { rateLimits: { upload: 0 } }, /spec\.rateLimits\.upload/],
     ['an unknown deletion policy', { deletionPolicy: 'Shred' }, /spec\.deletionPolicy/],
     ['an origin with a path', { allowedOrigins: ['https://a.com/path'] }, /spec\.allowedOrigins/],
@@ -85,6 +94,12 @@ describe('the StorageTenant CRD on the real kube-apiserver', () => {
       });
     });
   }
+
+  it('takes exactly the expireAfter durations the API reads', () => {
+    const bucket = storageTenantCrd.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!.properties!
+      .buckets!.items as { properties: Record<string, { pattern?: string }> };
+    assert.equal(bucket.properties.expireAfter!.pattern, DURATION.source);
+  });
 
   it('reserves exactly the tenant ids the API reserves', async () => {
     for (const tenantId of RESERVED_TENANT_IDS) {

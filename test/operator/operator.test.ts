@@ -119,6 +119,11 @@ describe('stowage operator (kube-apiserver, PostgreSQL, MinIO, a running API)', 
       return (t.status?.usage?.fileCount ?? 0) >= 2 ? t : undefined;
     }, 'usage in status');
     assert.equal(refreshed.status?.usage?.usedBytes, 1005);
+    assert.deepEqual(
+      refreshed.status?.usage?.test,
+      { usedBytes: 0, fileCount: 0, percentUsed: 0 },
+      'test files are counted apart, against quota.testStorage',
+    );
     const tenant = `${namespace}-acme`;
     await eventually(async () => {
       const text = await operator.metrics();

@@ -82,7 +82,12 @@ export interface TenantResource {
     bucketName?: string;
     endpoint?: string;
     conditions?: { type: string; status: string; reason: string; message: string }[];
-    usage?: { usedBytes: number; fileCount: number; percentUsed: number };
+    usage?: {
+      usedBytes: number;
+      fileCount: number;
+      percentUsed: number;
+      test?: { usedBytes: number; fileCount: number; percentUsed: number };
+    };
     apiKeys?: { name: string; prefix: string; secretName: string; createdAt: string }[];
   };
 }

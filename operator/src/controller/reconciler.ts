@@ -41,6 +41,13 @@ export class ReconcileError extends Error {
   }
 }
 
+/** Usage as status shows it: bytes and files, and the percentage of the quota, rounded down. */
+const usageStatus = (usage: Usage) => ({
+  usedBytes: usage.usedBytes,
+  fileCount: usage.fileCount,
+  percentUsed: usage.quotaBytes ? Math.floor((usage.usedBytes * 100) / usage.quotaBytes) : 100,
+});
+
 const jsonEqual = (a: unknown, b: unknown) =>
   isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? {})), JSON.parse(JSON.stringify(b ?? {})));
 
@@ -134,6 +141,8 @@ export class Reconciler {
     // Until the tenant row is synced, the tenant id may be someone else's: show nothing of theirs.
     const ours = tenantId && result.failure?.step !== 'DatabaseSynced' ? tenantId : undefined;
     const usage = ours ? await getUsage(this.deps.pool, ours) : undefined;
+    // Test files count against quota.testStorage, apart from the live usage the printer columns show.
+    const testUsage = ours ? await getUsage(this.deps.pool, ours, 'test') : undefined;
     const status: TenantStatus = {
       ...previous,
       observedGeneration: resource.metadata.generation ?? 0,
@@ -142,11 +151,7 @@ export class Reconciler {
       endpoint: this.deps.endpoint,
       conditions,
       apiKeys: result.failure ? previous.apiKeys : result.keys,
-      usage: usage && {
-        usedBytes: usage.usedBytes,
-        fileCount: usage.fileCount,
-        percentUsed: usage.quotaBytes ? Math.floor((usage.usedBytes * 100) / usage.quotaBytes) : 100,
-      },
+      usage: usage && { ...usageStatus(usage), test: testUsage && usageStatus(testUsage) },
     };
     if (!jsonEqual(status, resource.status)) {
       await this.deps.tenants.setStatus(resource, status);

@@ -24,6 +24,13 @@ export interface Condition {
   message: string;
 }
 
+/** Bytes and files stored against a quota, and its percentage in use. */
+export interface UsageStatus {
+  usedBytes: number;
+  fileCount: number;
+  percentUsed: number;
+}
+
 /** What the operator reports about a StorageTenant (the CRD's status schema). */
 export interface TenantStatus {
   observedGeneration?: number;
@@ -31,7 +38,7 @@ export interface TenantStatus {
   bucketName?: string;
   endpoint?: string;
   conditions?: Condition[];
-  usage?: { usedBytes: number; fileCount: number; percentUsed: number };
+  usage?: UsageStatus & { test?: UsageStatus | undefined };
   apiKeys?: KeyStatus[];
 }
 
