@@ -136,15 +136,20 @@ describe('stowage dev (embedded defaults)', () => {
     S3_SECRET_ACCESS_KEY: '',
     REDIS_URL: '',
   });
-  const printedKey = (output: string) => /tenant dev, key "dev":\s+(stw_test_\w+)/.exec(output)?.[1];
+  const printedKey = (output: string, name = 'dev') =>
+    new RegExp(`tenant dev, key "${name}":\\s+(stw_(live|test)_\\w+)`).exec(output)?.[1];
 
-  it('prints a working key, and keeps keys and files across a restart', async () => {
+  it('prints a working live key and a test key, and keeps keys and files across a restart', async () => {
     const first = await startCliServer('dev', env());
     let fileUrl: string;
     let key: string;
     try {
       key = printedKey(first.output())!;
-      assert.ok(key, first.output());
+      assert.match(key, /^stw_live_/, first.output());
+      const testKey = printedKey(first.output(), 'dev-test')!;
+      assert.match(testKey, /^stw_test_/);
+      assert.match(first.output(), /deleted 86400 s after upload \(TEST_FILE_TTL\)/);
+      assert.equal((await call(first.url, '/usage', { key: testKey })).body.data.mode, 'test');
       assert.match(first.output(), new RegExp(`Stowage is running at http://localhost:\\d+`));
       const res = await upload(first.url, 'photos', PNG_1X1, { key, filename: 'photo.png' });
       assert.equal(res.status, 201);

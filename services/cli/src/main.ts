@@ -107,6 +107,12 @@ async function runDev(settings: Config): Promise<void> {
         : 'its files kept (deletionPolicy: Retain)';
     console.log(`  tenant ${gone.tenantId} (${gone.file} was removed): keys revoked, ${data}`);
   }
+  if (keys.some((key) => key.raw.startsWith('stw_test_'))) {
+    console.log(
+      `\n  Files uploaded with live keys (stw_live_) are kept. Those of test keys (stw_test_) live in a sandbox\n` +
+        `  only test keys see, with a quota of their own, and are deleted ${config.testFileTtlSeconds} s after upload (TEST_FILE_TTL).`,
+    );
+  }
   const first = keys[0];
   if (first) {
     console.log(
