@@ -100,6 +100,43 @@ describe('direct-to-S3 multipart uploads', () => {
     assert.equal((await complete(tenant, uploadId)).status, 404, 'a finished upload is gone');
   });
 
+  it("keeps a test key's direct upload in the sandbox, with the lifetime it asks for", async () => {
+    const tenant = await stack.createTenant({ quota: { testStorage: 6 * MiB } });
+    const tester = { ...tenant, key: await tenant.mintKey(['read', 'write'], { mode: 'test' }) };
+    const over = await start(tester, 7 * MiB);
+    assert.deepEqual([over.status, over.body.message], [403, 'Test storage quota exceeded']);
+    const file = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(1000)]);
+    const created = await start(tester, file.length, 'r.pdf', { expiresIn: 60 });
+    assert.equal(created.status, 201);
+    const { uploadId, key } = created.body;
+    assert.equal((await getUsage(stack.db.pool, tenant.id, 'test'))?.reservedBytes, file.length);
+    assert.equal((await getUsage(stack.db.pool, tenant.id))?.reservedBytes, 0, 'the live quota is untouched');
+    for (const [action, json] of [
+      ['parts', { partNumbers: [1] }],
+      ['complete', {}],
+      ['abort', {}],
+    ] as const) {
+      const res = await call(stack.url, `/uploads/${uploadId}/${action}`, {
+        method: 'POST',
+        key: tenant.key,
+        json,
+      });
+      assert.equal(res.status, 404, `a live key cannot ${action} it`);
+    }
+
+    const [part] = await sign(tester, uploadId, [1]);
+    await putPart(part!.url, file);
+    const done = await complete(tester, uploadId);
+    assert.equal(done.status, 201, JSON.stringify(done.body));
+    assert.equal(done.body.file.mode, 'test');
+    const meta = (await call(stack.url, `/files/videos/${key}`, { key: tester.key })).body.file;
+    assert.equal(Date.parse(meta.expiresAt) - Date.parse(meta.createdAt), 60_000);
+    assert.equal((await call(stack.url, `/files/videos/${key}`, { key: tenant.key })).status, 404);
+    const usage = (await getUsage(stack.db.pool, tenant.id, 'test'))!;
+    assert.deepEqual([usage.usedBytes, usage.reservedBytes, usage.fileCount], [file.length, 0, 1]);
+    assert.equal((await getUsage(stack.db.pool, tenant.id))?.fileCount, 0);
+  });
+
   it('serves a script sent directly as one, in an attachment', async () => {
     const tenant = await stack.createTenant();
     const script = Buffer.from('document.title = "ran";\n');
