@@ -94,6 +94,12 @@ for (const backend of stackBackends) {
             json: { bucket: 'shared', key: file },
           });
           assert.equal(signed.status, seen ? 200 : 404, `${what}: signed URL`);
+          const patched = await call(stack.url, `/files/shared/${file}`, {
+            method: 'PATCH',
+            key,
+            json: { tags: [keyMode] },
+          });
+          assert.equal(patched.status, seen ? 200 : 404, `${what}: patch`);
           assert.equal((await serve(key, file)).status, seen ? 200 : 404, `${what}: served with the key`);
         }
       }
@@ -107,9 +113,17 @@ for (const backend of stackBackends) {
           json: { bucket: 'shared', key: other },
         });
         assert.equal(res.status, 200);
+        const many = await call(stack.url, '/files/delete-many', {
+          method: 'POST',
+          key: keys[keyMode],
+          json: { bucket: 'shared', keys: [other] },
+        });
+        assert.deepEqual([many.status, many.body.deleted], [200, [other]]);
       }
       for (const mode of MODES) {
-        assert.equal((await metadata(keys[mode], 'shared', files[mode])).status, 200, `${mode} file kept`);
+        const kept = await metadata(keys[mode], 'shared', files[mode]);
+        assert.equal(kept.status, 200, `${mode} file kept`);
+        assert.deepEqual(kept.body.file.tags, [mode], `${mode} file changed by its own key only`);
         await call(stack.url, '/files/delete', {
           method: 'POST',
           key: keys[mode],

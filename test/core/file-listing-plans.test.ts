@@ -19,7 +19,7 @@ async function seed(pool: pg.Pool): Promise<void> {
     INSERT INTO buckets (tenant_id, name) VALUES ('plans', 'big'), ('noisy', 'big');`);
   await pool.query(
     `INSERT INTO files (id, tenant_id, bucket, key, original_name, mimetype, size, etag, allow_public_access,
-                        created_at, updated_at, tags)
+                        created_at, updated_at, tags, mode)
      SELECT id, 'plans', 'big', id || '.bin',
             CASE i % 1000 WHEN 0 THEN 'backup ' || i || '.zip' WHEN 1 THEN 'Quarterly report ' || i || '.pdf'
                           WHEN 2 THEN 'blob ' || i ELSE 'IMG_' || i || '.jpg' END,
@@ -28,7 +28,7 @@ async function seed(pool: pg.Pool): Promise<void> {
             1000, 'e', true, timestamptz '2024-01-01' + i * interval '1 second',
             CASE WHEN i % 1000 = 5 THEN timestamptz '2025-06-01' ELSE timestamptz '2024-01-01' END
               + i * interval '1 second',
-            CASE WHEN i % 500 = 3 THEN ARRAY['camera', 'rare'] ELSE ARRAY['camera'] END
+            CASE WHEN i % 500 = 3 THEN ARRAY['camera', 'rare'] ELSE ARRAY['camera'] END, 'live'
      FROM (SELECT i, gen_random_uuid() AS id FROM generate_series(1, $1) AS i) AS g`,
     [BUCKET_FILES],
   );
@@ -36,9 +36,9 @@ async function seed(pool: pg.Pool): Promise<void> {
   // that adds them), and recent changes elsewhere would mislead that one filter.
   await pool.query(
     `INSERT INTO files (id, tenant_id, bucket, key, original_name, mimetype, size, etag, allow_public_access,
-                        created_at, updated_at, tags)
+                        created_at, updated_at, tags, mode)
      SELECT id, 'noisy', 'big', id || '.zip', 'Quarterly report ' || i || '.zip', 'application/zip', 1000, 'e',
-            true, timestamptz '2024-01-01' + i * interval '1 second', timestamptz '2024-01-01', ARRAY['rare']
+            true, timestamptz '2024-01-01' + i * interval '1 second', timestamptz '2024-01-01', ARRAY['rare'], 'live'
      FROM (SELECT i, gen_random_uuid() AS id FROM generate_series(1, $1) AS i) AS g`,
     [BUCKET_FILES],
   );
