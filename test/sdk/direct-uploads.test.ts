@@ -65,6 +65,17 @@ describe('@stowage/sdk direct uploads to S3', () => {
     );
   });
 
+  it('gives a file sent in parts the lifetime asked for', async () => {
+    const { fetch, sent } = recordingFetch();
+    const started = Date.now();
+    const result = await sdk({ fetch }).uploadFile(new File([randomBytes(2 * MiB)], 'clip.mp4'), {
+      expiresIn: 600,
+    });
+    assert.equal(sent.filter(isPartPut).length, 1, 'sent as a direct upload');
+    const expires = Date.parse(result.file.expiresAt!);
+    assert.ok(expires >= started + 600_000 && expires <= Date.now() + 600_000, 'ten minutes after upload');
+  });
+
   it('sends a web stream and a Node stream of stated size in parts', async () => {
     const bytes = randomBytes(PART + 3 * MiB);
     const web = await sdk().uploadFile(new Blob([bytes]).stream(), {

@@ -45,6 +45,33 @@ for (const backend of stackBackends) {
       await rejectsWith(sdk.updateFile(file.key, { tags: ['x'] }, 'other'), 'FILE_NOT_FOUND', 404);
     });
 
+    it('uploads a file that expires, and keeps a test key in its sandbox', async () => {
+      const sdk = client();
+      const started = Date.now();
+      const { file } = await sdk.uploadFile(Buffer.from('brief'), { filename: 'a.txt', expiresIn: 3600 });
+      assert.equal(file.mode, 'live');
+      const expires = Date.parse(file.expiresAt!);
+      assert.ok(expires >= started + 3600_000 && expires <= Date.now() + 3600_000, 'an hour after upload');
+      assert.equal((await sdk.getFile(file.key)).file.expiresAt, file.expiresAt);
+      await rejectsWith(sdk.uploadFile(Buffer.from('x'), { expiresIn: 0 }), 'BAD_REQUEST', 400);
+
+      const sandbox = client({ apiKey: await tenant.mintKey(['read', 'write'], { mode: 'test' }) });
+      const test = await sandbox.uploadFile(Buffer.from('try'), { filename: 'b.txt' });
+      assert.equal(test.file.mode, 'test');
+      assert.notEqual(test.file.expiresAt, null, 'test files are deleted after a while');
+      assert.deepEqual(
+        (await sandbox.listFiles('docs')).files.map((f) => f.key),
+        [test.file.key],
+      );
+      assert.deepEqual(
+        (await sdk.listFiles('docs')).files.map((f) => f.key),
+        [file.key],
+      );
+      await rejectsWith(sdk.getFile(test.file.key), 'FILE_NOT_FOUND', 404);
+      const usage = await sandbox.getUsage();
+      assert.deepEqual([usage.data.mode, usage.data.fileCount], ['test', 1]);
+    });
+
     it('lists with filters and order, and files() sends them with every cursor', async () => {
       const sdk = client();
       const keys: string[] = [];

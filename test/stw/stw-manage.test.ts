@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../../scripts/test-env/processes.ts';
 import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
@@ -118,6 +120,23 @@ for (const backend of stackBackends) {
       const taken = await stw(user, ['keys', 'create', 'ci', '--scopes', 'read', '--mode', 'test', '--json']);
       assertExit(taken, 1);
       assert.equal(json(taken).code, 'BAD_REQUEST');
+    });
+
+    it('uploads files that expire, and shows a test key its sandbox', async () => {
+      await writeFile(join(user.cwd, 'brief.txt'), 'for a while');
+      const started = Date.now();
+      assertExit(await stw(user, ['upload', 'brief.txt', '--expires-in', '2h']), 0);
+      const [file] = json(await stw(user, ['ls', '--json', '--search', 'brief'])).files;
+      const expires = Date.parse(file.expiresAt);
+      assert.ok(expires >= started + 7200_000 && expires <= Date.now() + 7200_000, 'two hours after upload');
+      assert.match((await stw(user, ['ls', '--search', 'brief'])).stdout, /brief\.txt {2}\(expires .+\)\n$/);
+      assertExit(await stw(user, ['upload', 'brief.txt', '--force', '--expires-in', 'soon']), 2);
+
+      const sandbox = { env: { STOWAGE_API_KEY: await tenant.mintKey(['read'], { mode: 'test' }) } };
+      const usage = await stw(user, ['usage'], sandbox);
+      assertExit(usage, 0);
+      assert.match(usage.stdout, /^0 B of 1\.0 GiB used in test mode \(0%\), 0 files\n/);
+      assert.equal(json(await stw(user, ['ls', '--json'], sandbox)).files.length, 0, 'no live file listed');
     });
 
     it('describes the tenant', async () => {

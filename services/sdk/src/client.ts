@@ -94,13 +94,14 @@ export abstract class StowageClient<Source> {
   /** A new direct upload, or undefined where the API's store has none. */
   private async startDirectUpload(bucket: string, filename: string, size: number, options: UploadOptions) {
     if (!this.directUploads) return undefined;
-    const { allowPublicAccess, signal } = options;
+    const { allowPublicAccess, expiresIn, signal } = options;
     try {
       const state = await createDirectUpload(this.transport, {
         bucket,
         filename,
         size,
         allowPublicAccess,
+        expiresIn,
         signal,
       });
       options.onState?.(state);
@@ -131,7 +132,7 @@ export abstract class StowageClient<Source> {
     const result = await this.transport.api<UploadResult>({
       method: 'PUT',
       path: `/upload/${enc(bucket)}/${enc(filename)}`,
-      query: { allowPublicAccess: options.allowPublicAccess },
+      query: { allowPublicAccess: options.allowPublicAccess, expiresIn: options.expiresIn },
       body,
       signal: options.signal,
     });

@@ -17,6 +17,7 @@ export interface NewDirectUpload {
   filename: string;
   size: number;
   allowPublicAccess: boolean | undefined;
+  expiresIn: number | undefined;
   signal: AbortSignal | undefined;
 }
 
@@ -25,11 +26,11 @@ export async function createDirectUpload(
   transport: Transport,
   upload: NewDirectUpload,
 ): Promise<UploadState> {
-  const { bucket, filename, size, allowPublicAccess, signal } = upload;
+  const { bucket, filename, size, allowPublicAccess, expiresIn, signal } = upload;
   const created = await transport.api<DirectUploadCreated>({
     method: 'POST',
     path: `/uploads/${enc(bucket)}`,
-    json: { filename, size, allowPublicAccess },
+    json: { filename, size, allowPublicAccess, expiresIn },
     signal,
   });
   const { uploadId, key, partSize, partCount, expiresAt } = created;

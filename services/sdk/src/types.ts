@@ -68,6 +68,11 @@ export interface UploadOptions {
   bucket?: string;
   /** Default: public, unless the bucket is declared private. */
   allowPublicAccess?: boolean;
+  /**
+   * Seconds until the file is deleted (1 to 999 999 999). Its bucket's `expireAfter`, and for a test key
+   * the sandbox's lifetime, may end it sooner: the file's `expiresAt` says when. Default: kept.
+   */
+  expiresIn?: number;
   /** The file's name, kept as metadata. Default: the File's or path's name, else `file`. */
   filename?: string;
   /** The bytes a stream will give: lets it go as a direct upload and gives progress a total. */

@@ -60,6 +60,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     .argument('<paths...>', 'files and folders')
     .option('-b, --bucket <bucket>', 'the bucket to upload into (default: the one of `stw login`)')
     .option('--private', 'only keys of the tenant and signed URLs may read the files')
+    .addOption(
+      new Option(
+        '--expires-in <duration>',
+        'delete the files after this long (600, 10m, 12h, 30d)',
+      ).argParser(parseDuration),
+    )
     .addOption(new Option('-c, --concurrency <n>', 'files uploaded at once').argParser(parseCount).default(4))
     .option('--force', 'upload files again that an earlier run uploaded')
     .action(action((context, paths: string[], flags: UploadFlags) => upload(paths, flags, context)));

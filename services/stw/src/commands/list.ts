@@ -28,4 +28,5 @@ const row = (file: FileInfo) =>
     file.createdAt,
     file.mimetype.padEnd(24),
     file.original,
+    ...(file.expiresAt ? [`(expires ${file.expiresAt})`] : []),
   ].join('  ');

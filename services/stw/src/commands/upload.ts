@@ -16,6 +16,8 @@ import { UploadJournal, type LocalFile } from '../upload-journal.ts';
 export interface UploadFlags {
   bucket?: string;
   private?: boolean;
+  /** Seconds. */
+  expiresIn?: number;
   concurrency: number;
   force?: boolean;
 }
@@ -107,6 +109,7 @@ async function send(run: Run, file: LocalFile, transfer: Transfer): Promise<Uplo
     client.uploadFile(file.path, {
       bucket,
       ...(flags.private ? { allowPublicAccess: false } : {}),
+      ...(flags.expiresIn ? { expiresIn: flags.expiresIn } : {}),
       onProgress: ({ loaded }) => transfer.update(loaded),
       onState: (state) => journal.saveState(file, bucket, state),
       signal,
