@@ -24,7 +24,7 @@ export async function provisionTenant(
   if (applied.outcome === 'conflict') throw new Error(`tenant id ${id} is taken`);
   await store.ensureBucket(storageBucket);
   // Registered as the operator registers a declared key, so no request through the API can revoke it.
-  const { raw } = generateApiKey('test');
+  const { raw } = generateApiKey('live');
   await registerKey(pool, {
     id: randomUUID(),
     raw,
