@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * A page of a bucket's files, oldest first unless asked otherwise
-         * @description Filters combine: a file is listed if it matches all of them. Pages follow each other by `nextCursor`, which keeps its place while files come, go or change: passed back with the same filters, every match is listed exactly once. A cursor works only with the `order` it was made in.
+         * @description The files of the key's mode only (a test key lists test files, a live key live ones); expired files are never listed. Filters combine: a file is listed if it matches all of them. Pages follow each other by `nextCursor`, which keeps its place while files come, go or change: passed back with the same filters, every match is listed exactly once. A cursor works only with the `order` it was made in.
          */
         get: operations["listFiles"];
         put?: never;
@@ -56,7 +56,7 @@ export interface paths {
         put?: never;
         /**
          * Delete a file with all its variants
-         * @description Idempotent: deleting a file that is already gone succeeds.
+         * @description Idempotent: deleting a file that is already gone succeeds. Only files of the key's mode are deleted: a live key cannot delete a test file, nor a test key a live one.
          */
         post: operations["deleteFile"];
         delete?: never;
@@ -96,7 +96,7 @@ export interface paths {
         put?: never;
         /**
          * Delete a bucket with every file in it
-         * @description A bucket declared in the StorageTenant is emptied but stays, with its settings; any other bucket is gone until something is uploaded into it again.
+         * @description A bucket declared in the StorageTenant is emptied but stays, with its settings; any other bucket is gone until something is uploaded into it again. Only files of the key's mode are deleted (a live key deletes live files, a test key test files); a bucket still holding files of the other mode stays.
          */
         post: operations["deleteBucket"];
         delete?: never;
@@ -116,7 +116,7 @@ export interface paths {
         put?: never;
         /**
          * A time-limited URL for a file, protected or not
-         * @description It cannot be revoked before it expires.
+         * @description It cannot be revoked before it expires. Only for files of the key's mode; a URL signed for a test file serves it like any other.
          */
         post: operations["createSignedUrl"];
         delete?: never;
@@ -134,7 +134,7 @@ export interface paths {
         };
         /**
          * The tenant's quota and what it stores, in bytes
-         * @description Bytes of uploads still in flight are not counted as used.
+         * @description Bytes of uploads still in flight are not counted as used. Test files count against a quota of their own: a test key sees that one, and test uploads never move what a live key sees.
          */
         get: operations["getUsage"];
         put?: never;
@@ -363,6 +363,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of the tenant's audit log, newest first
+         * @description Every mutating request and every request refused with 401, 403 or 429 at authentication, with the key's prefix (never the key), the client's address and user agent. Only entries of the calling key's mode: a test key reads what test keys did, a live key what live keys did. Requests with an unknown key belong to no tenant and are not listed. Entries are kept AUDIT_RETENTION_DAYS (default 90).
+         */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -425,6 +445,13 @@ export interface components {
              * @description When the file was uploaded or last changed by PATCH
              */
             updatedAt: string;
+            /**
+             * @description The mode of the key that uploaded it: `test` files are seen only by test keys (and served by URL like any file), count against quota.testStorage and are deleted TEST_FILE_TTL (a day by default) after upload
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            /** @description When the file is deleted: the soonest of the upload's expiresIn, its bucket's expireAfter and, for a test file, TEST_FILE_TTL; null: kept until deleted */
+            expiresAt: string | null;
         };
         Error: {
             /** @constant */
@@ -463,6 +490,13 @@ export interface components {
              */
             updatedAt: string;
             /**
+             * @description The mode of the key that uploaded it: `test` files are seen only by test keys (and served by URL like any file), count against quota.testStorage and are deleted TEST_FILE_TTL (a day by default) after upload
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            /** @description When the file is deleted: the soonest of the upload's expiresIn, its bucket's expireAfter and, for a test file, TEST_FILE_TTL; null: kept until deleted */
+            expiresAt: string | null;
+            /**
              * @description Of the variants as a whole; `none` for files that get none
              * @enum {string}
              */
@@ -492,6 +526,13 @@ export interface components {
                 mimetype: string;
                 size: number;
                 allowPublicAccess: boolean;
+                /**
+                 * @description The mode of the key that uploaded it: `test` files are seen only by test keys (and served by URL like any file), count against quota.testStorage and are deleted TEST_FILE_TTL (a day by default) after upload
+                 * @enum {string}
+                 */
+                mode: "live" | "test";
+                /** @description When the file is deleted: the soonest of the upload's expiresIn, its bucket's expireAfter and, for a test file, TEST_FILE_TTL; null: kept until deleted */
+                expiresAt: string | null;
             };
             variants?: components["schemas"]["Variants"];
         };
@@ -517,6 +558,30 @@ export interface components {
             lastUsedAt: string | null;
             /** @description When the key stops working: its expiry, or the end of the grace period of a declared key replaced by rotation; null: not planned. Expired keys stay listed until revoked. */
             expiresAt: string | null;
+        };
+        AuditEntry: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            /** @description The operationId of the route called, e.g. `uploadFile` */
+            action: string;
+            /** @description The HTTP status answered (499: the client went away before the answer) */
+            status: number;
+            /** @enum {string} */
+            mode: "live" | "test";
+            /** @description The start of the key used, e.g. `stw_live_ab12`; never the key itself */
+            keyPrefix: string | null;
+            bucket: string | null;
+            /** @description The file key the request named, if one */
+            key: string | null;
+            requestId: string;
+            clientAddress: string | null;
+            userAgent: string | null;
+            /** @description What the change did, by action: e.g. an upload's size and type, the keys deleted */
+            details: {
+                [key: string]: unknown;
+            } | null;
         };
     };
     responses: {
@@ -626,7 +691,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No such file in this bucket */
+            /** @description No such file in this bucket, expired, or of the other mode than the key's */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -681,7 +746,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No such file in this bucket */
+            /** @description No such file in this bucket, expired, or of the other mode than the key's */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -918,6 +983,11 @@ export interface operations {
                         /** @constant */
                         success: true;
                         data: {
+                            /**
+                             * @description The key's mode: a live key reports quota.storage and live files, a test key quota.testStorage and test files
+                             * @enum {string}
+                             */
+                            mode: "live" | "test";
                             /** @description The quota, in bytes */
                             totalQuota: number;
                             /** @description Bytes stored: originals and variants */
@@ -1014,7 +1084,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description One `file` part, and optionally the fields `allowPublicAccess` and `waitForVariants` */
+        /** @description One `file` part, and optionally the fields `allowPublicAccess`, `waitForVariants` and `expiresIn` */
         requestBody: {
             content: {
                 "multipart/form-data": {
@@ -1030,6 +1100,8 @@ export interface operations {
                      * @enum {string}
                      */
                     waitForVariants?: "0" | "1" | "true" | "false";
+                    /** @description Seconds until the file is deleted (at most 999999999); its bucket's expireAfter and, for a test key, TEST_FILE_TTL still apply if sooner */
+                    expiresIn?: string;
                 };
             };
         };
@@ -1052,6 +1124,8 @@ export interface operations {
             query?: {
                 /** @description Serve it to anyone without a key (default: true, or the bucket's default) */
                 allowPublicAccess?: "0" | "1" | "true" | "false";
+                /** @description Seconds until the file is deleted (at most 999999999); its bucket's expireAfter and, for a test key, TEST_FILE_TTL still apply if sooner */
+                expiresIn?: string;
             };
             header?: never;
             path: {
@@ -1106,6 +1180,8 @@ export interface operations {
                     contentType?: string;
                     /** @description Serve it to anyone without a key (default: true, or the bucket's default) */
                     allowPublicAccess?: boolean;
+                    /** @description Seconds until the file is deleted (at most 999999999); its bucket's expireAfter and, for a test key, TEST_FILE_TTL still apply if sooner */
+                    expiresIn?: number;
                 };
             };
         };
@@ -1420,6 +1496,8 @@ export interface operations {
                                 storage: number;
                                 /** @description The largest file, in bytes (within the installation's limit) */
                                 maxFileSize: number;
+                                /** @description Bytes files uploaded with test keys may store, apart from storage */
+                                testStorage: number;
                             };
                             /** @description Requests per minute, per API key, by route class */
                             rateLimits: {
@@ -1435,6 +1513,8 @@ export interface operations {
                                 name: string;
                                 public: boolean;
                                 allowedTypes: string[];
+                                /** @description Seconds files live after upload; null: kept until deleted */
+                                expireAfter: number | null;
                             }[];
                             /**
                              * @description `managed`: the platform's object store; `byo`: a bucket the tenant brings
@@ -1442,6 +1522,43 @@ export interface operations {
                              */
                             storage: "managed" | "byo";
                         };
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description Only entries at or after this time */
+                since?: string;
+                /** @description Only entries of this action: the operationId of the route called, e.g. `deleteFile` */
+                action?: string;
+                /** @description Entries per page (default 100) */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, with the same filters */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        entries: components["schemas"]["AuditEntry"][];
+                        nextCursor: string | null;
+                        hasMore: boolean;
                     };
                 };
             };
