@@ -184,5 +184,32 @@ for (const backend of stackBackends) {
       assert.equal(described.displayName, 'Acme Inc.');
       assert.equal(described.storage, 'managed');
     });
+
+    it('reads the audit log page by page, filtered, and audit() walks every page', async () => {
+      const sdk = client();
+      const keys: string[] = [];
+      for (let i = 0; i < 3; i++) keys.push((await sdk.uploadFile(Buffer.from(`n${i}`))).file.key);
+      await sdk.removeFile(keys[0]!);
+
+      const first = await sdk.listAudit({ action: 'putFile', limit: 2 });
+      assert.deepEqual(
+        first.entries.map((e) => [e.action, e.key]),
+        [
+          ['putFile', keys[2]],
+          ['putFile', keys[1]],
+        ],
+      );
+      assert.equal(first.hasMore, true);
+      const walked = [];
+      for await (const entry of sdk.audit({ limit: 1 })) walked.push([entry.action, entry.key]);
+      assert.deepEqual(walked, [
+        ['deleteFile', keys[0]],
+        ...keys.toReversed().map((key) => ['putFile', key]),
+      ]);
+      const since = new Date(Date.now() + 60_000).toISOString();
+      assert.deepEqual((await sdk.listAudit({ since })).entries, []);
+      const reader = new Stowage({ baseUrl: stack.url, apiKey: await tenant.mintKey(['read']) });
+      await rejectsWith(reader.listAudit(), 'FORBIDDEN', 403);
+    });
   });
 }

@@ -147,5 +147,45 @@ for (const backend of stackBackends) {
       const doc = json(await stw(user, ['tenant', '--json']));
       assert.equal(doc.tenant.tenantId, tenant.id);
     });
+
+    it('shows the audit log, newest first, filtered by action and time', async () => {
+      const own = await stack.createTenant();
+      const auditor = await newStwUser();
+      try {
+        assertExit(
+          await stw(auditor, ['login', '--url', stack.url, '--key', own.key, '--bucket', 'docs']),
+          0,
+        );
+        const first = (await upload(stack.url, 'docs', 'a', { key: own.key })).body.file.key as string;
+        const second = (await upload(stack.url, 'docs', 'b', { key: own.key })).body.file.key as string;
+        assertExit(await stw(auditor, ['rm', `docs/${first}`]), 0);
+
+        const doc = json(await stw(auditor, ['audit', '--json']));
+        assert.deepEqual(
+          doc.entries.map((e: { action: string; key: string }) => [e.action, e.key]),
+          [
+            ['deleteFile', first],
+            ['uploadFile', second],
+            ['uploadFile', first],
+          ],
+        );
+        const uploads = json(await stw(auditor, ['audit', '--action', 'uploadFile', '-n', '1', '--json']));
+        assert.deepEqual(
+          uploads.entries.map((e: { key: string }) => e.key),
+          [second],
+        );
+        assert.deepEqual(json(await stw(auditor, ['audit', '--since', '0s', '--json'])).entries, []);
+
+        const human = await stw(auditor, ['audit', '--action', 'deleteFile']);
+        assertExit(human, 0);
+        assert.match(
+          human.stdout,
+          new RegExp(`^\\S+Z  deleteFile +200  stw_\\w+  docs/${first}  \\S+  \\S+\n$`),
+        );
+        assertExit(await stw(auditor, ['audit', '--since', 'yesterday']), 2);
+      } finally {
+        await auditor.remove();
+      }
+    });
   });
 }

@@ -1,6 +1,8 @@
 import express from 'express';
+import type { AuditWriter } from './audit/audit-writer.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import type { ApiDeps } from './deps.ts';
+import { auditTrail } from './http/audit-trail.ts';
 import { requireCaller } from './http/caller.ts';
 import { corsPreflight } from './http/cors.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
@@ -34,6 +36,7 @@ import { createKey } from './http/routes/create-key.ts';
 import { revokeKey } from './http/routes/revoke-key.ts';
 import { getTenant } from './http/routes/get-tenant.ts';
 import { updateFile } from './http/routes/update-file.ts';
+import { listAudit } from './http/routes/list-audit.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
 export function declaredRoutes(
@@ -61,6 +64,7 @@ export function declaredRoutes(
     createKey(deps),
     revokeKey(deps),
     getTenant(deps),
+    listAudit(deps),
   ];
   routes.push(getOpenapi(deps, () => routes));
   // Last: it matches any three path segments, so every other route must be tried before it.
@@ -71,8 +75,8 @@ export function declaredRoutes(
 /** JSON bodies up to this size unless a route says otherwise. */
 const JSON_BODY_BYTES = 16 * 1024;
 
-/** The REST API as an express app. */
-export function createApp(deps: ApiDeps): express.Express {
+/** The REST API as an express app; what no transaction records goes to the audit log through `audit`. */
+export function createApp(deps: ApiDeps, audit: AuditWriter): express.Express {
   const auth = new Authenticator(deps, deps.config.keyCacheTtlMs);
   const limits = new RateLimits(deps.redis, deps.metrics);
   const caller = (scope: 'read' | 'write' | 'admin', routeClass: KeyedClass) => [
@@ -92,7 +96,9 @@ export function createApp(deps: ApiDeps): express.Express {
     app[method](
       path,
       ...(perMinute === undefined ? [] : [limitPerClient(limits, perMinute)]),
-      ...(access === 'public' ? [] : caller(access.scope, access.limit)),
+      ...(access === 'public'
+        ? []
+        : [auditTrail(audit, route.contract), ...caller(access.scope, access.limit)]),
       ...(body && 'json' in body ? [express.json({ limit: body.maxBytes ?? JSON_BODY_BYTES })] : []),
       expressHandler(route),
     );

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { listen, serveMetrics } from '@stowage/core';
 import { createApp } from './app.ts';
+import { AuditWriter, type AuditWriterOptions } from './audit/audit-writer.ts';
 import type { ApiDeps } from './deps.ts';
 import { answerClientErrors } from './http/client-errors.ts';
 import { startSweeper } from './uploads/sweeper.ts';
@@ -15,12 +16,13 @@ export interface RunningApi {
 /** Starts the API, its metrics endpoint (on a port of its own) and the sweeper (expired files, abandoned uploads). */
 export async function startApi(
   deps: ApiDeps,
-  options: { sweepIntervalMs?: number } = {},
+  options: { sweepIntervalMs?: number; audit?: AuditWriterOptions } = {},
 ): Promise<RunningApi> {
   const { http } = deps.config;
+  const audit = new AuditWriter(deps, options.audit);
   // Socket buffers of 256 KiB instead of 16 KiB: large files stream with far fewer stalls between the
   // client and the store (downloads about 1.3x faster), at a bounded cost per connection.
-  const api = createServer({ highWaterMark: 256 * 1024 }, createApp(deps));
+  const api = createServer({ highWaterMark: 256 * 1024 }, createApp(deps, audit));
   answerClientErrors(api, deps.logger);
   // Large uploads may take a long time, so no limit on a whole request; a socket idle for two minutes
   // (a stalled or slowloris client) is closed, which aborts its upload and releases its quota.
@@ -49,6 +51,8 @@ export async function startApi(
             }),
         ),
       );
+      // After the servers: the requests they finished have logged what they did.
+      await audit.close();
     },
   };
 }

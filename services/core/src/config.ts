@@ -74,6 +74,7 @@ const envSchema = z.object({
   KEY_ROTATION_GRACE_SECONDS: z.coerce.number().int().min(0).default(86_400),
   STOWAGE_DATA_DIR: z.string().min(1).default('.stowage'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
 });
 
 export interface S3Config {
@@ -149,6 +150,8 @@ export interface Config {
   testFileTtlSeconds: number;
   dataDir: string;
   logLevel: string;
+  /** Days the audit log keeps an entry; the sweeper removes older ones. */
+  auditRetentionDays: number;
 }
 
 /** Parses the configuration from the environment. A bad value throws a ConfigError naming the variable. */
@@ -212,5 +215,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     testFileTtlSeconds: e.TEST_FILE_TTL,
     dataDir: e.STOWAGE_DATA_DIR,
     logLevel: e.LOG_LEVEL,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
   };
 }

@@ -39,3 +39,4 @@ export * from './files/direct-upload-store.ts';
 export * from './files/variant-store.ts';
 export { listen, serveMetrics, type HealthChecks } from './http-server.ts';
 export { every } from './every.ts';
+export * from './audit/audit-store.ts';

@@ -18,6 +18,7 @@ import type {
   VariantUrls,
 } from './types.ts';
 import type {
+  AuditEntry,
   CreateKeyResult,
   DeleteBucketResult,
   DeleteFileResult,
@@ -25,6 +26,8 @@ import type {
   FileChanges,
   FileDetails,
   FileInfo,
+  ListAuditQuery,
+  ListAuditResult,
   ListFilesResult,
   ListKeysResult,
   NewKey,
@@ -162,12 +165,10 @@ export abstract class StowageClient<Source> {
     bucket?: string,
     options: Omit<ListOptions, 'cursor'> & CallOptions = {},
   ): AsyncGenerator<FileInfo> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.listFiles(bucket, { ...options, cursor });
-      yield* page.files;
-      cursor = page.hasMore && page.nextCursor !== null ? page.nextCursor : undefined;
-    } while (cursor !== undefined);
+    yield* everyPage(
+      (cursor) => this.listFiles(bucket, { ...options, cursor }),
+      (page) => page.files,
+    );
   }
 
   /** One file's metadata, with the state of its variants. */
@@ -346,6 +347,23 @@ export abstract class StowageClient<Source> {
     return this.transport.api({ method: 'DELETE', path: `/keys/${enc(id)}`, signal: options.signal });
   }
 
+  /**
+   * One page of the tenant's audit log, newest first (needs the `admin` scope); only what keys of the
+   * calling key's mode did. `audit()` walks every page.
+   */
+  listAudit(options: ListAuditQuery & CallOptions = {}): Promise<ListAuditResult> {
+    const { signal, ...query } = options;
+    return this.transport.api({ method: 'GET', path: '/audit', query, signal });
+  }
+
+  /** Every audit entry that matches the filters, newest first, fetching page after page as the loop goes on. */
+  async *audit(options: Omit<ListAuditQuery, 'cursor'> & CallOptions = {}): AsyncGenerator<AuditEntry> {
+    yield* everyPage(
+      (cursor) => this.listAudit({ ...options, cursor }),
+      (page) => page.entries,
+    );
+  }
+
   /** A URL that serves the file (and its variants) to whoever holds it, until it expires. */
   signedUrl(key: string, options: SignedUrlOptions & CallOptions = {}): Promise<SignedUrlResult> {
     return this.transport.api({
@@ -390,6 +408,19 @@ export abstract class StowageClient<Source> {
     if (path.length < 3) throw new TypeError(`Not the URL of a file: ${urlOrKey}`);
     return { bucket: path.at(-2)!, key: path.at(-1)! };
   }
+}
+
+/** The items of a listing, fetching page after page by cursor as the loop goes on. */
+async function* everyPage<P extends { hasMore: boolean; nextCursor: string | null }, T>(
+  fetchPage: (cursor: string | undefined) => Promise<P>,
+  itemsOf: (page: P) => T[],
+): AsyncGenerator<T> {
+  let cursor: string | undefined;
+  do {
+    const page = await fetchPage(cursor);
+    yield* itemsOf(page);
+    cursor = page.hasMore && page.nextCursor !== null ? page.nextCursor : undefined;
+  } while (cursor !== undefined);
 }
 
 const isUrl = (keyOrUrl: string) => /^[a-z][a-z\d+.-]*:\/\//i.test(keyOrUrl);

@@ -79,3 +79,12 @@ export type RevokeKeyResult = Success<'revokeKey'>;
 
 /** The calling key's tenant: its quota, rate limits, origins and declared buckets. */
 export type TenantResult = Success<'getTenant'>;
+
+/** One entry of the audit log: who did what, answered how; of the key, only its prefix. */
+export type AuditEntry = Schemas['AuditEntry'];
+
+/** A page of the tenant's audit log, newest first. */
+export type ListAuditResult = Success<'listAudit'>;
+
+/** Which entries a page of the audit log shows (`since`, `action`) and which page of them. */
+export type ListAuditQuery = Query<'listAudit'>;

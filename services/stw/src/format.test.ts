@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidArgumentError } from 'commander';
-import { formatBytes, parseCount, parseDuration, parseTarget } from './format.ts';
+import { formatBytes, parseCount, parseDuration, parseSince, parseTarget } from './format.ts';
 import { UsageError } from './usage-error.ts';
 
 describe('format', () => {
@@ -11,6 +11,15 @@ describe('format', () => {
     assert.equal(formatBytes(1536), '1.5 KiB');
     assert.equal(formatBytes(5 * 1024 ** 3), '5.0 GiB');
     assert.equal(formatBytes(3 * 1024 ** 5), '3072.0 TiB');
+  });
+
+  it('reads --since as a time or a duration ago', () => {
+    const now = Date.parse('2030-01-02T00:00:00Z');
+    assert.equal(parseSince('12h', now), '2030-01-01T12:00:00.000Z');
+    assert.equal(parseSince('2029-12-31T10:00:00+02:00', now), '2029-12-31T08:00:00.000Z');
+    for (const bad of ['yesterday', '12x', '2030-13-45T00:00:00Z']) {
+      assert.throws(() => parseSince(bad, now), InvalidArgumentError, bad);
+    }
   });
 
   it('reads durations as seconds', () => {

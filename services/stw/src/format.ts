@@ -23,6 +23,15 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * SECONDS[(match[2] || 's') as keyof typeof SECONDS];
 }
 
+/** A `--since` option: an ISO 8601 time, or a duration before now (`30m`, `12h`, `7d`); as ISO 8601. */
+export function parseSince(text: string, now = Date.now()): string {
+  if (/^\d+[smhd]?$/.test(text.trim())) return new Date(now - parseDuration(text) * 1000).toISOString();
+  const time = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(time))
+    throw new InvalidArgumentError('expected an ISO 8601 time or a duration such as 12h');
+  return new Date(time).toISOString();
+}
+
 /** A count option, at least 1. */
 export function parseCount(text: string): number {
   const value = Number(text);

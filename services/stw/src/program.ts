@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
+import { audit, type AuditFlags } from './commands/audit.ts';
 import { get } from './commands/get.ts';
 import { createKey, listKeys, revokeKey, type CreateKeyFlags } from './commands/keys.ts';
 import { list, type ListFlags } from './commands/list.ts';
@@ -12,7 +13,7 @@ import { tenant } from './commands/tenant.ts';
 import { upload, type UploadFlags } from './commands/upload.ts';
 import { usage } from './commands/usage.ts';
 import type { Context } from './context.ts';
-import { parseCount, parseDuration } from './format.ts';
+import { parseCount, parseDuration, parseSince } from './format.ts';
 import { EXIT_OK, Output } from './output.ts';
 import { readSettings } from './settings.ts';
 
@@ -151,6 +152,19 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     .description('revoke a key minted through the API')
     .argument('<id>')
     .action(action((context, id: string) => revokeKey(id, context)));
+
+  program
+    .command('audit')
+    .description("the tenant's audit log, newest first: who did what, from where (needs an admin key)")
+    .addOption(
+      new Option(
+        '--since <time>',
+        'only entries since then: an ISO 8601 time, or 30m, 12h, 7d ago',
+      ).argParser((text: string) => parseSince(text)),
+    )
+    .option('--action <action>', 'only this action, e.g. uploadFile, deleteFile, createKey')
+    .addOption(new Option('-n, --limit <n>', 'at most this many entries, the newest').argParser(parseCount))
+    .action(action((context, flags: AuditFlags) => audit(flags, context)));
 
   program
     .command('sign')

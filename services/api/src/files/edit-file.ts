@@ -1,10 +1,19 @@
-import { fileNotFound, updateFile, type FileChanges, type FileOwner, type FileRecord } from '@stowage/core';
+import {
+  fileNotFound,
+  updateFile,
+  withTransaction,
+  type FileChanges,
+  type FileOwner,
+  type FileRecord,
+} from '@stowage/core';
+import type { AuditContext } from '../audit/audit-context.ts';
 import type { ApiDeps } from '../deps.ts';
 
 /**
  * Changes a stored file's name, tags, metadata or visibility; 404 FILE_NOT_FOUND if the owner has no
  * such file (none of its key's mode, or expired). Nothing in the API keeps a file's visibility between requests (serving reads the row each
  * time; the small-object cache holds bytes only), so a file made private is refused from the next one.
+ * The audit entry names the fields changed, not their values.
  */
 export async function editFile(
   deps: Pick<ApiDeps, 'pool'>,
@@ -12,8 +21,14 @@ export async function editFile(
   bucket: string,
   key: string,
   changes: FileChanges,
+  audit: AuditContext,
 ): Promise<FileRecord> {
-  const file = await updateFile(deps.pool, owner, bucket, key, changes);
+  const file = await withTransaction(deps.pool, async (client) => {
+    const updated = await updateFile(client, owner, bucket, key, changes);
+    const changed = Object.entries(changes).flatMap(([field, value]) => (value === undefined ? [] : [field]));
+    if (updated) await audit.record(client, { bucket, key, details: { changed } });
+    return updated;
+  });
   if (!file) throw fileNotFound();
   return file;
 }

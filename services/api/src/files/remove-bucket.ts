@@ -1,4 +1,5 @@
 import { bucketNotFound, deleteBucketRecords, fileObjectKeys, withTransaction } from '@stowage/core';
+import type { AuditContext } from '../audit/audit-context.ts';
 import type { Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 
@@ -22,8 +23,13 @@ export async function removeBucket(
   deps: Pick<ApiDeps, 'pool' | 'store'>,
   caller: Pick<Caller, 'tenantId' | 'mode' | 'tenant'>,
   bucket: string,
+  audit: AuditContext,
 ): Promise<number> {
-  const files = await withTransaction(deps.pool, (client) => deleteBucketRecords(client, caller, bucket));
+  const files = await withTransaction(deps.pool, async (client) => {
+    const deleted = await deleteBucketRecords(client, caller, bucket);
+    if (deleted) await audit.record(client, { bucket, details: { filesDeleted: deleted.length } });
+    return deleted;
+  });
   if (!files) throw bucketNotFound();
   // The store deletes in batches of what it takes at once.
   const keys = files.flatMap((file) => fileObjectKeys(bucket, file));

@@ -1,11 +1,13 @@
 import { deleteFileRecords, fileObjectKeys, getFilesByKey, withTransaction } from '@stowage/core';
+import type { AuditContext } from '../audit/audit-context.ts';
 import type { Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 
 /**
  * Removes the caller's files (of its key's mode) in a bucket that have these keys, each with every
  * variant, and gives their bytes back to the quota of that mode. Idempotent: keys of files already gone
- * (or never there, or of the other mode) are no error.
+ * (or never there, or of the other mode) are no error. The audit entry, in the rows' transaction, lists
+ * the keys of the files removed (a call that removes nothing is logged by the route layer).
  *
  * The objects go first, in the store's batches, then every row in one transaction. If the store fails
  * partway, all the rows are still there and the same call can be retried; the other way round, rows
@@ -18,6 +20,7 @@ export async function removeFiles(
   caller: Pick<Caller, 'tenantId' | 'mode' | 'tenant'>,
   bucket: string,
   keys: string[],
+  audit: AuditContext,
 ): Promise<void> {
   const files = await getFilesByKey(deps.pool, caller, bucket, keys);
   if (files.length === 0) return;
@@ -25,11 +28,16 @@ export async function removeFiles(
     bucket: caller.tenant.storageBucket,
     keys: files.flatMap((file) => fileObjectKeys(bucket, file)),
   });
-  await withTransaction(deps.pool, (client) =>
-    deleteFileRecords(
+  await withTransaction(deps.pool, async (client) => {
+    await deleteFileRecords(
       client,
       caller,
       files.map((file) => file.id),
-    ),
-  );
+    );
+    await audit.record(client, {
+      bucket,
+      key: keys.length === 1 ? keys[0] : undefined,
+      details: { deleted: files.map((file) => file.key) },
+    });
+  });
 }

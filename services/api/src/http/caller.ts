@@ -19,11 +19,12 @@ export function requireCaller(
       await onFailure(req, res);
       throw unauthorized();
     }
+    // Known from here on, even if refused below: the audit log says whose key was refused.
+    res.locals.caller = caller;
     const cors = corsHeaders({ by: 'key', caller }, req.headers.origin);
     if (!cors) throw forbidden('Origin not allowed for this API key');
     if (!grants(caller.scopes, scope)) throw forbidden(`This API key lacks the ${scope} scope`);
     res.set(cors);
-    res.locals.caller = caller;
     next();
   };
 }

@@ -1,8 +1,10 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { badRequest, invalidInput, type FieldProblem, type Scope } from '@stowage/core';
+import type { AuditContext } from '../audit/audit-context.ts';
 import type { Caller } from '../auth/authenticator.ts';
 import type { KeyedClass } from '../limits/rate-limit-middleware.ts';
+import { auditContextOf } from './audit-trail.ts';
 import { callerOf } from './caller.ts';
 
 export type Method = 'get' | 'head' | 'post' | 'put' | 'patch' | 'delete';
@@ -59,6 +61,8 @@ export interface RouteInput<C extends RouteContract> {
   body: JsonOf<C['body']>;
   /** The API key's caller; on public routes, a placeholder that must not be used. */
   caller: C['access'] extends 'public' ? undefined : Caller;
+  /** Where a keyed route's change records itself in the audit log; undefined on public routes. */
+  audit: C['access'] extends 'public' ? undefined : AuditContext;
   req: Request;
   res: Response;
 }
@@ -131,8 +135,10 @@ export function expressHandler(route: AnyRoute): RequestHandler {
   const { contract, handle } = route;
   return async (req, res) => {
     const input = parseInput(contract, req);
-    const caller = contract.access === 'public' ? undefined : callerOf(res);
-    const reply = await handle({ ...input, caller, req, res } as RouteInput<RouteContract>);
+    const keyed = contract.access !== 'public';
+    const caller = keyed ? callerOf(res) : undefined;
+    const audit = keyed ? auditContextOf(req, res, contract) : undefined;
+    const reply = await handle({ ...input, caller, audit, req, res } as RouteInput<RouteContract>);
     if (!reply) return;
     const schema = contract.responses[reply.status]?.schema;
     res.status(reply.status);

@@ -8,6 +8,7 @@ import {
   type MintedKey,
   type Scope,
 } from '@stowage/core';
+import type { AuditContext } from '../audit/audit-context.ts';
 import type { ApiDeps } from '../deps.ts';
 
 export interface KeyRequest {
@@ -46,16 +47,31 @@ export function checkMintable(minter: Minter, request: KeyRequest): void {
 }
 
 /**
- * Mints a key for the minter's tenant; the raw key is in the result and nowhere else. The name must not
- * be taken by an active key of the tenant, declared or minted (400 with `fields` otherwise).
+ * Mints a key for the minter's tenant; the raw key is in the result and nowhere else (its audit entry
+ * has its id, name, prefix, scopes and mode). The name must not be taken by an active key of the tenant,
+ * declared or minted (400 with `fields` otherwise).
  */
 export async function mintTenantKey(
   deps: Pick<ApiDeps, 'pool'>,
   minter: Minter,
   request: KeyRequest,
+  audit: AuditContext,
 ): Promise<MintedKey> {
   checkMintable(minter, request);
-  const key = await mintUniquelyNamedKey(deps.pool, { tenantId: minter.tenantId, ...request });
+  const key = await mintUniquelyNamedKey(
+    deps.pool,
+    { tenantId: minter.tenantId, ...request },
+    (client, minted) =>
+      audit.record(client, {
+        details: {
+          id: minted.id,
+          name: minted.name,
+          prefix: minted.prefix,
+          scopes: minted.scopes,
+          mode: minted.mode,
+        },
+      }),
+  );
   if (!key) {
     throw invalidInput([
       { path: 'body.name', message: `the tenant already has an active key named ${request.name}` },

@@ -1,4 +1,5 @@
-import { forbidden, getTenantKey, keyNotFound, revokeKey } from '@stowage/core';
+import { forbidden, getTenantKey, keyNotFound, revokeKey, withTransaction } from '@stowage/core';
+import type { AuditContext } from '../audit/audit-context.ts';
 import type { ApiDeps } from '../deps.ts';
 
 /**
@@ -11,6 +12,7 @@ export async function revokeTenantKey(
   deps: Pick<ApiDeps, 'pool'>,
   tenantId: string,
   id: string,
+  audit: AuditContext,
 ): Promise<Date> {
   const key = await getTenantKey(deps.pool, tenantId, id);
   if (!key) throw keyNotFound();
@@ -20,7 +22,11 @@ export async function revokeTenantKey(
       `Remove it from spec.apiKeys of the StorageTenant (or bump its rotation to replace it); the operator then revokes it.`,
     );
   }
-  const revokedAt = await revokeKey(deps.pool, id);
+  const revokedAt = await withTransaction(deps.pool, async (client) => {
+    const at = await revokeKey(client, id);
+    if (at) await audit.record(client, { details: { id, name: key.name, prefix: key.prefix } });
+    return at;
+  });
   // Gone in between: its tenant was deleted.
   if (!revokedAt) throw keyNotFound();
   return revokedAt;

@@ -20,6 +20,7 @@ import {
   type FileRecord,
   type UploadedPart,
 } from '@stowage/core';
+import type { AuditContext } from '../audit/audit-context.ts';
 import { maxFileBytes, type Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 import { cleanFilename } from './clean-filename.ts';
@@ -192,6 +193,7 @@ export async function finishDirectUpload(
   caller: Caller,
   id: string,
   claimed: { partNumber: number; etag: string }[] | undefined,
+  audit: AuditContext,
 ): Promise<FileRecord> {
   const direct = directUploads(deps);
   const upload = await liveUpload(deps, caller, id, true);
@@ -225,19 +227,23 @@ export async function finishDirectUpload(
       mode: upload.mode,
       bytes: upload.declaredSize,
     };
-    return await recordFile(deps, {
-      id: upload.fileKey.slice(0, 36),
-      tenantId: caller.tenantId,
-      bucket: upload.bucket,
-      key: upload.fileKey,
-      size: upload.declaredSize,
-      mimetype: type.mimetype,
-      originalName: upload.originalName,
-      allowPublicAccess: upload.allowPublicAccess,
-      mode: upload.mode,
-      expiresIn: upload.expiresIn,
-      quota: { settle: (client, size) => settleReservation(client, reservation, size, 1) },
-    });
+    return await recordFile(
+      deps,
+      {
+        id: upload.fileKey.slice(0, 36),
+        tenantId: caller.tenantId,
+        bucket: upload.bucket,
+        key: upload.fileKey,
+        size: upload.declaredSize,
+        mimetype: type.mimetype,
+        originalName: upload.originalName,
+        allowPublicAccess: upload.allowPublicAccess,
+        mode: upload.mode,
+        expiresIn: upload.expiresIn,
+        quota: { settle: (client, size) => settleReservation(client, reservation, size, 1) },
+      },
+      audit,
+    );
   } catch (err) {
     await discard();
     throw err;

@@ -7,6 +7,7 @@ import {
   type FileRecord,
   type KeyMode,
 } from '@stowage/core';
+import type { AuditContext } from '../audit/audit-context.ts';
 import type { ApiDeps } from '../deps.ts';
 import { hasVariants } from './sniff.ts';
 
@@ -52,18 +53,19 @@ function lifetimeOf(lifetimes: (number | null | undefined)[]): number | undefine
 
 /**
  * Records a stored file, however it was uploaded: settles its quota and inserts its row (and, for
- * images, its variant job) in one transaction, so that either both happen or neither, with its mode and
- * when it expires. A caller whose recording fails still owns the stored bytes and must discard them.
+ * images, its variant job) and its audit entry in one transaction, so that either all happen or none,
+ * with its mode and when it expires. A caller whose recording fails still owns the stored bytes and must discard them.
  */
 export async function recordFile(
   deps: Pick<ApiDeps, 'pool' | 'config' | 'metrics'>,
   stored: StoredFile,
+  audit: AuditContext,
 ): Promise<FileRecord> {
   const recorded = await withTransaction(deps.pool, async (client) => {
     if (!(await stored.quota.settle(client, stored.size))) return undefined;
     const bucket = await getBucketSettings(client, stored.tenantId, stored.bucket);
     const testFileTtl = stored.mode === 'test' ? deps.config.testFileTtlSeconds : undefined;
-    return insertFile(client, {
+    const file = await insertFile(client, {
       id: stored.id,
       tenantId: stored.tenantId,
       bucket: stored.bucket,
@@ -77,6 +79,12 @@ export async function recordFile(
       mode: stored.mode,
       expiresIn: lifetimeOf([stored.expiresIn, bucket.expireAfter, testFileTtl]),
     });
+    await audit.record(client, {
+      bucket: file.bucket,
+      key: file.key,
+      details: { id: file.id, size: file.size, mimetype: file.mimetype },
+    });
+    return file;
   });
   // Only a process stalled past the reservation's lifetime gets here; the upload can be sent again.
   if (!recorded) throw serviceUnavailable('The upload took too long to record; please send it again', 1);

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { getBucketSettings, type FileRecord } from '@stowage/core';
+import type { AuditContext } from '../audit/audit-context.ts';
 import type { Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 import { awaitVariants } from '../serving/await-variants.ts';
@@ -44,6 +45,7 @@ export async function uploadMultipart(
   caller: Caller,
   bucket: string,
   upload: MultipartUpload,
+  audit: AuditContext,
 ): Promise<FileRecord> {
   const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
   let stored: StoredUpload | undefined;
@@ -68,12 +70,16 @@ export async function uploadMultipart(
   )
     .then(async (fields) => ({
       fields,
-      file: await recordFile(deps, {
-        ...stored!,
-        originalName,
-        allowPublicAccess: fields.allowPublicAccess ?? settings.publicDefault,
-        expiresIn: fields.expiresIn,
-      }),
+      file: await recordFile(
+        deps,
+        {
+          ...stored!,
+          originalName,
+          allowPublicAccess: fields.allowPublicAccess ?? settings.publicDefault,
+          expiresIn: fields.expiresIn,
+        },
+        audit,
+      ),
     }))
     .catch(async (err: unknown) => {
       if (stored) await discardUpload(deps, caller, stored);
@@ -101,6 +107,7 @@ export async function uploadRaw(
   caller: Caller,
   bucket: string,
   upload: RawUpload,
+  audit: AuditContext,
 ): Promise<FileRecord> {
   const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
   const originalName = cleanFilename(upload.filename);
@@ -114,12 +121,16 @@ export async function uploadRaw(
     upload.signal,
   );
   try {
-    return await recordFile(deps, {
-      ...stored,
-      originalName,
-      allowPublicAccess: upload.allowPublicAccess ?? settings.publicDefault,
-      expiresIn: upload.expiresIn,
-    });
+    return await recordFile(
+      deps,
+      {
+        ...stored,
+        originalName,
+        allowPublicAccess: upload.allowPublicAccess ?? settings.publicDefault,
+        expiresIn: upload.expiresIn,
+      },
+      audit,
+    );
   } catch (err) {
     await discardUpload(deps, caller, stored);
     throw err;

@@ -1,4 +1,9 @@
-import { every, listStorageBuckets, releaseExpiredReservations } from '@stowage/core';
+import {
+  deleteAuditEntriesBefore,
+  every,
+  listStorageBuckets,
+  releaseExpiredReservations,
+} from '@stowage/core';
 import type { ApiDeps } from '../deps.ts';
 import { expireFiles } from '../files/expire-files.ts';
 
@@ -7,17 +12,18 @@ import { expireFiles } from '../files/expire-files.ts';
  * direct upload lives 24 hours). Those of a writer known to be dead go sooner, with its reservation.
  */
 const STALE_UPLOAD_MS = 25 * 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * One pass of clean-up: deletes files past their expiry (test files after TEST_FILE_TTL) and, after
- * crashed writers, releases reservations nobody renews any more, removes the objects they were writing,
- * and aborts store uploads left unfinished. Safe to run on every replica at once: expired reservations
- * are claimed with SKIP LOCKED, and the rest is idempotent.
- * Resolves to how many files, reservations and uploads it cleaned.
+ * One pass of clean-up: deletes files past their expiry (test files after TEST_FILE_TTL) and audit
+ * entries past AUDIT_RETENTION_DAYS and, after crashed writers, releases reservations nobody renews any
+ * more, removes the objects they were writing, and aborts store uploads left unfinished. Safe to run on
+ * every replica at once: expired reservations are claimed with SKIP LOCKED, and the rest is idempotent.
+ * Resolves to how many files, reservations, uploads and audit entries it cleaned.
  */
 export async function sweepOnce(
-  deps: Pick<ApiDeps, 'pool' | 'store'>,
-): Promise<{ expired: number; reservations: number; uploads: number }> {
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'config'>,
+): Promise<{ expired: number; reservations: number; uploads: number; auditEntries: number }> {
   const files = await expireFiles(deps);
   const released = await releaseExpiredReservations(deps.pool);
   for (const r of released) {
@@ -32,7 +38,11 @@ export async function sweepOnce(
       olderThan: new Date(Date.now() - STALE_UPLOAD_MS),
     });
   }
-  return { expired: files, reservations: released.length, uploads };
+  const auditEntries = await deleteAuditEntriesBefore(
+    deps.pool,
+    new Date(Date.now() - deps.config.auditRetentionDays * DAY_MS),
+  );
+  return { expired: files, reservations: released.length, uploads, auditEntries };
 }
 
 /** Runs sweepOnce every `intervalMs` until stopped; failures are logged and retried next time. */
@@ -41,8 +51,8 @@ export function startSweeper(deps: ApiDeps, intervalMs = 30_000): () => Promise<
     intervalMs,
     async () => {
       const swept = await sweepOnce(deps);
-      if (swept.expired || swept.reservations || swept.uploads)
-        deps.logger.info(swept, 'swept expired files and abandoned uploads');
+      if (swept.expired || swept.reservations || swept.uploads || swept.auditEntries)
+        deps.logger.info(swept, 'swept expired files, abandoned uploads and old audit entries');
     },
     (err) => deps.logger.warn({ err }, 'sweep failed'),
   );

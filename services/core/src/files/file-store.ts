@@ -202,15 +202,17 @@ export interface FileFilters {
 
 export type ListOrder = 'asc' | 'desc';
 
-interface Cursor {
-  /** created_at in microseconds since the epoch, as text: exact, unlike a JS Date. */
+/** A keyset position: a row's time and id, and the order of the listing it continues. */
+export interface Cursor {
+  /** The row's time (a file's created_at) in microseconds since the epoch, as text: exact, unlike a JS Date. */
   t: string;
   id: string;
   /** The order of the listing it continues; cursors from before there was a choice are `asc`. */
   o?: ListOrder;
 }
 
-function decodeCursor(cursor: string, order: ListOrder): Cursor {
+/** The position `cursor` names, for a listing in `order`; 400 BAD_REQUEST if it is not one of ours. */
+export function decodeCursor(cursor: string, order: ListOrder): Cursor {
   let parsed: Partial<Cursor> | undefined;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
@@ -235,7 +237,8 @@ function decodeCursor(cursor: string, order: ListOrder): Cursor {
   return { t: parsed.t, id: parsed.id };
 }
 
-const encodeCursor = (cursor: Cursor): string => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+export const encodeCursor = (cursor: Cursor): string =>
+  Buffer.from(JSON.stringify(cursor)).toString('base64url');
 
 /** `%`, `_` and the escape character itself, taken literally in a LIKE pattern. */
 const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);

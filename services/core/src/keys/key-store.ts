@@ -85,16 +85,24 @@ export async function mintKey(db: pg.Pool | pg.PoolClient, input: MintKeyInput):
 /**
  * Mints a key unless an active key of the tenant (declared or minted, expired or not) already has its
  * name; undefined then. The tenant row is locked meanwhile, so two concurrent mints cannot both take a
- * name (the lock does not stop uploads: they only take key-share locks on it).
+ * name (the lock does not stop uploads: they only take key-share locks on it). `andThen` runs in the
+ * same transaction once the key is minted (to record it elsewhere: both commit or neither).
  */
-export function mintUniquelyNamedKey(pool: pg.Pool, input: MintKeyInput): Promise<MintedKey | undefined> {
+export function mintUniquelyNamedKey(
+  pool: pg.Pool,
+  input: MintKeyInput,
+  andThen: (client: pg.PoolClient, key: MintedKey) => Promise<void> = async () => {},
+): Promise<MintedKey | undefined> {
   return withTransaction(pool, async (client) => {
     await client.query('SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE', [input.tenantId]);
     const { rowCount } = await client.query(
       `SELECT 1 FROM api_keys WHERE tenant_id = $1 AND name = $2 AND (revoked_at IS NULL OR revoked_at > now())`,
       [input.tenantId, input.name],
     );
-    return rowCount ? undefined : mintKey(client, input);
+    if (rowCount) return undefined;
+    const key = await mintKey(client, input);
+    await andThen(client, key);
+    return key;
   });
 }
 

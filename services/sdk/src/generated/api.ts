@@ -363,6 +363,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of the tenant's audit log, newest first
+         * @description Every mutating request and every request refused with 401, 403 or 429 at authentication, with the key's prefix (never the key), the client's address and user agent. Only entries of the calling key's mode: a test key reads what test keys did, a live key what live keys did. Requests with an unknown key belong to no tenant and are not listed. Entries are kept AUDIT_RETENTION_DAYS (default 90).
+         */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -538,6 +558,30 @@ export interface components {
             lastUsedAt: string | null;
             /** @description When the key stops working: its expiry, or the end of the grace period of a declared key replaced by rotation; null: not planned. Expired keys stay listed until revoked. */
             expiresAt: string | null;
+        };
+        AuditEntry: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            /** @description The operationId of the route called, e.g. `uploadFile` */
+            action: string;
+            /** @description The HTTP status answered (499: the client went away before the answer) */
+            status: number;
+            /** @enum {string} */
+            mode: "live" | "test";
+            /** @description The start of the key used, e.g. `stw_live_ab12`; never the key itself */
+            keyPrefix: string | null;
+            bucket: string | null;
+            /** @description The file key the request named, if one */
+            key: string | null;
+            requestId: string;
+            clientAddress: string | null;
+            userAgent: string | null;
+            /** @description What the change did, by action: e.g. an upload's size and type, the keys deleted */
+            details: {
+                [key: string]: unknown;
+            } | null;
         };
     };
     responses: {
@@ -1478,6 +1522,43 @@ export interface operations {
                              */
                             storage: "managed" | "byo";
                         };
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description Only entries at or after this time */
+                since?: string;
+                /** @description Only entries of this action: the operationId of the route called, e.g. `deleteFile` */
+                action?: string;
+                /** @description Entries per page (default 100) */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, with the same filters */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        entries: components["schemas"]["AuditEntry"][];
+                        nextCursor: string | null;
+                        hasMore: boolean;
                     };
                 };
             };

@@ -36,8 +36,8 @@ export function completeDirectUpload(deps: Pick<ApiDeps, 'pool' | 'store' | 'con
     params: z.object({ id: uploadId }),
     body: { json: body, maxBytes: 1024 * 1024 },
     responses: { 201: { description: 'The file is stored', schema: uploadedFile } },
-  }).handle(async ({ params: { id }, body: { parts }, caller }) => {
-    const file = await finishDirectUpload(deps, caller, id, parts);
+  }).handle(async ({ params: { id }, body: { parts }, caller, audit }) => {
+    const file = await finishDirectUpload(deps, caller, id, parts, audit);
     return { status: 201, body: uploadedView(deps.config.http.publicUrl, file) };
   });
 }

@@ -54,8 +54,8 @@ export function createKey(deps: Pick<ApiDeps, 'pool'>) {
       400: { description: 'Invalid input, or the name is taken', schema: errorBody },
       403: { description: 'The calling key may not mint such a key', schema: errorBody },
     },
-  }).handle(async ({ body: request, caller }) => {
-    const key = await mintTenantKey(deps, caller, request);
+  }).handle(async ({ body: request, caller, audit }) => {
+    const key = await mintTenantKey(deps, caller, request, audit);
     return { status: 201, body: { success: true, key: keyView(key), apiKey: key.raw } };
   });
 }

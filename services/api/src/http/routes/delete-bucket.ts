@@ -29,8 +29,8 @@ export function deleteBucket(deps: Pick<ApiDeps, 'pool' | 'store'>) {
       200: { description: 'The files deleted', schema: deleted },
       404: { description: 'No such bucket', schema: errorBody },
     },
-  }).handle(async ({ body: { bucket }, caller }) => {
-    const filesDeleted = await removeBucket(deps, caller, bucket);
+  }).handle(async ({ body: { bucket }, caller, audit }) => {
+    const filesDeleted = await removeBucket(deps, caller, bucket, audit);
     return {
       status: 200,
       body: { success: true, message: 'Bucket deleted successfully', bucket, filesDeleted },

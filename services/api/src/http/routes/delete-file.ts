@@ -20,8 +20,8 @@ export function deleteFile(deps: Pick<ApiDeps, 'pool' | 'store'>) {
     access: { scope: 'write', limit: 'delete' },
     body: { json: z.object({ bucket: bucketName, key: fileKey }) },
     responses: { 200: { description: 'The file is gone', schema: deleted } },
-  }).handle(async ({ body: { bucket, key }, caller }) => {
-    await removeFiles(deps, caller, bucket, [key]);
+  }).handle(async ({ body: { bucket, key }, caller, audit }) => {
+    await removeFiles(deps, caller, bucket, [key], audit);
     return { status: 200, body: { success: true, message: 'File deleted successfully', key } };
   });
 }

@@ -49,8 +49,8 @@ export function deleteFiles(deps: Pick<ApiDeps, 'pool' | 'store'>) {
     // 1000 keys of up to 47 characters, quoted and separated.
     body: { json: z.object({ bucket: bucketName, keys }), maxBytes: 64 * 1024 },
     responses: { 200: { description: 'What was deleted and what was not', schema: result } },
-  }).handle(async ({ body: { bucket, keys }, caller }) => {
-    await removeFiles(deps, caller, bucket, keys.files);
+  }).handle(async ({ body: { bucket, keys }, caller, audit }) => {
+    await removeFiles(deps, caller, bucket, keys.files, audit);
     return {
       status: 200,
       body: {

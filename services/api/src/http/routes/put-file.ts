@@ -36,14 +36,20 @@ export function putFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metri
     }),
     body: { raw: 'application/octet-stream', description: 'The file itself' },
     responses: { 201: { description: 'The file is stored', schema: uploadedFile } },
-  }).handle(async ({ params: { bucket, filename }, query, caller, req, res }) => {
-    const file = await uploadRaw(deps, caller, bucket, {
-      body: req,
-      filename,
-      ...query,
-      length: req.headers['content-length'] === undefined ? undefined : declaredLength(req),
-      signal: clientGone(res),
-    });
+  }).handle(async ({ params: { bucket, filename }, query, caller, audit, req, res }) => {
+    const file = await uploadRaw(
+      deps,
+      caller,
+      bucket,
+      {
+        body: req,
+        filename,
+        ...query,
+        length: req.headers['content-length'] === undefined ? undefined : declaredLength(req),
+        signal: clientGone(res),
+      },
+      audit,
+    );
     return { status: 201, body: uploadedView(deps.config.http.publicUrl, file) };
   });
 }

@@ -33,8 +33,8 @@ export function revokeKey(deps: Pick<ApiDeps, 'pool'>) {
       403: { description: 'The key is declared in the StorageTenant', schema: errorBody },
       404: { description: 'No such key in this tenant', schema: errorBody },
     },
-  }).handle(async ({ params: { id }, caller }) => {
-    const revokedAt = await revokeTenantKey(deps, caller.tenantId, id);
+  }).handle(async ({ params: { id }, caller, audit }) => {
+    const revokedAt = await revokeTenantKey(deps, caller.tenantId, id, audit);
     return {
       status: 200,
       body: { success: true, message: 'API key revoked', id, revokedAt: revokedAt.toISOString() },

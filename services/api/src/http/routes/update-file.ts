@@ -91,13 +91,20 @@ export function updateFile(deps: Pick<ApiDeps, 'pool' | 'config'>) {
         schema: errorBody,
       },
     },
-  }).handle(async ({ params: { bucket, key }, body, caller }) => {
-    const file = await editFile(deps, caller, bucket, key, {
-      originalName: body.original,
-      tags: body.tags,
-      metadata: body.metadata,
-      allowPublicAccess: body.allowPublicAccess,
-    });
+  }).handle(async ({ params: { bucket, key }, body, caller, audit }) => {
+    const file = await editFile(
+      deps,
+      caller,
+      bucket,
+      key,
+      {
+        originalName: body.original,
+        tags: body.tags,
+        metadata: body.metadata,
+        allowPublicAccess: body.allowPublicAccess,
+      },
+      audit,
+    );
     return { status: 200, body: { success: true, file: fileDetailView(deps.config.http.publicUrl, file) } };
   });
 }

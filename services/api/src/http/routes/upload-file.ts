@@ -43,14 +43,20 @@ export function uploadFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'me
         'One `file` part, and optionally the fields `allowPublicAccess`, `waitForVariants` and `expiresIn`',
     },
     responses: { 201: { description: 'The file is stored', schema: uploadedFile } },
-  }).handle(async ({ params: { bucket }, caller, req, res }) => {
-    const file = await uploadMultipart(deps, caller, bucket, {
-      headers: req.headers,
-      body: req,
-      fields,
-      declaredBytes: declaredLength(req),
-      signal: clientGone(res),
-    });
+  }).handle(async ({ params: { bucket }, caller, audit, req, res }) => {
+    const file = await uploadMultipart(
+      deps,
+      caller,
+      bucket,
+      {
+        headers: req.headers,
+        body: req,
+        fields,
+        declaredBytes: declaredLength(req),
+        signal: clientGone(res),
+      },
+      audit,
+    );
     return { status: 201, body: uploadedView(deps.config.http.publicUrl, file) };
   });
 }
