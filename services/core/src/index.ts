@@ -16,6 +16,8 @@ export {
   createApiMetrics,
   createOperatorMetrics,
   createWorkerMetrics,
+  createWebhookMetrics,
+  type WebhookMetrics,
   type ApiMetrics,
   type OperatorMetrics,
   type WorkerMetrics,
@@ -39,3 +41,5 @@ export * from './files/direct-upload-store.ts';
 export * from './files/variant-store.ts';
 export { listen, serveMetrics, type HealthChecks } from './http-server.ts';
 export { every } from './every.ts';
+export * from './webhooks/webhook-events.ts';
+export * from './webhooks/webhook-deliveries.ts';

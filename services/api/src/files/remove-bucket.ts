@@ -1,4 +1,10 @@
-import { bucketNotFound, deleteBucketRecords, fileObjectKeys, withTransaction } from '@stowage/core';
+import {
+  bucketNotFound,
+  deleteBucketRecords,
+  emitWebhookEvent,
+  fileObjectKeys,
+  withTransaction,
+} from '@stowage/core';
 import type { Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 
@@ -15,15 +21,26 @@ import type { ApiDeps } from '../deps.ts';
  * whoever owns the StorageTenant, not to an API key, and the operator's next reconcile would bring the
  * bucket back anyway. Dropped from the spec, it becomes an ordinary bucket that deleting ends.
  *
- * The rows go first, in one transaction, and then exactly their objects: an upload that commits into
- * the bucket meanwhile keeps both its row and its object.
+ * The rows go first, in one transaction with the `bucket.deleted` event, and then exactly their objects:
+ * an upload that commits into the bucket meanwhile keeps both its row and its object.
  */
 export async function removeBucket(
   deps: Pick<ApiDeps, 'pool' | 'store'>,
   caller: Pick<Caller, 'tenantId' | 'mode' | 'tenant'>,
   bucket: string,
 ): Promise<number> {
-  const files = await withTransaction(deps.pool, (client) => deleteBucketRecords(client, caller, bucket));
+  const files = await withTransaction(deps.pool, async (client) => {
+    const gone = await deleteBucketRecords(client, caller, bucket);
+    if (gone) {
+      await emitWebhookEvent(client, {
+        tenantId: caller.tenantId,
+        mode: caller.mode,
+        type: 'bucket.deleted',
+        data: { tenantId: caller.tenantId, bucket, filesDeleted: gone.length },
+      });
+    }
+    return gone;
+  });
   if (!files) throw bucketNotFound();
   // The store deletes in batches of what it takes at once.
   const keys = files.flatMap((file) => fileObjectKeys(bucket, file));

@@ -1,10 +1,17 @@
-import { deleteFileRecords, fileObjectKeys, getFilesByKey, withTransaction } from '@stowage/core';
+import {
+  deleteFileRecords,
+  emitFileEvents,
+  fileObjectKeys,
+  getFilesByKey,
+  withTransaction,
+} from '@stowage/core';
 import type { Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 
 /**
  * Removes the caller's files (of its key's mode) in a bucket that have these keys, each with every
- * variant, and gives their bytes back to the quota of that mode. Idempotent: keys of files already gone
+ * variant, and gives their bytes back to the quota of that mode; a `file.deleted` event for each file
+ * whose row this call removed, in the transaction that removes it. Idempotent: keys of files already gone
  * (or never there, or of the other mode) are no error.
  *
  * The objects go first, in the store's batches, then every row in one transaction. If the store fails
@@ -25,11 +32,12 @@ export async function removeFiles(
     bucket: caller.tenant.storageBucket,
     keys: files.flatMap((file) => fileObjectKeys(bucket, file)),
   });
-  await withTransaction(deps.pool, (client) =>
-    deleteFileRecords(
+  await withTransaction(deps.pool, async (client) => {
+    const gone = await deleteFileRecords(
       client,
       caller,
       files.map((file) => file.id),
-    ),
-  );
+    );
+    await emitFileEvents(client, 'file.deleted', gone);
+  });
 }

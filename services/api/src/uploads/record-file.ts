@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import {
+  emitWebhookEvent,
+  fileEventData,
   getBucketSettings,
   insertFile,
   serviceUnavailable,
@@ -53,7 +55,7 @@ function lifetimeOf(lifetimes: (number | null | undefined)[]): number | undefine
 /**
  * Records a stored file, however it was uploaded: settles its quota and inserts its row (and, for
  * images, its variant job) in one transaction, so that either both happen or neither, with its mode and
- * when it expires. A caller whose recording fails still owns the stored bytes and must discard them.
+ * when it expires, and the `file.uploaded` event. A caller whose recording fails still owns the stored bytes and must discard them.
  */
 export async function recordFile(
   deps: Pick<ApiDeps, 'pool' | 'config' | 'metrics'>,
@@ -63,7 +65,7 @@ export async function recordFile(
     if (!(await stored.quota.settle(client, stored.size))) return undefined;
     const bucket = await getBucketSettings(client, stored.tenantId, stored.bucket);
     const testFileTtl = stored.mode === 'test' ? deps.config.testFileTtlSeconds : undefined;
-    return insertFile(client, {
+    const file = await insertFile(client, {
       id: stored.id,
       tenantId: stored.tenantId,
       bucket: stored.bucket,
@@ -77,6 +79,13 @@ export async function recordFile(
       mode: stored.mode,
       expiresIn: lifetimeOf([stored.expiresIn, bucket.expireAfter, testFileTtl]),
     });
+    await emitWebhookEvent(client, {
+      tenantId: file.tenantId,
+      mode: file.mode,
+      type: 'file.uploaded',
+      data: { ...fileEventData(file), allowPublicAccess: file.allowPublicAccess, expiresAt: file.expiresAt },
+    });
+    return file;
   });
   // Only a process stalled past the reservation's lifetime gets here; the upload can be sent again.
   if (!recorded) throw serviceUnavailable('The upload took too long to record; please send it again', 1);
