@@ -34,6 +34,8 @@ import { createKey } from './http/routes/create-key.ts';
 import { revokeKey } from './http/routes/revoke-key.ts';
 import { getTenant } from './http/routes/get-tenant.ts';
 import { updateFile } from './http/routes/update-file.ts';
+import { listWebhookDeliveries } from './http/routes/list-webhook-deliveries.ts';
+import { retryWebhookDelivery } from './http/routes/retry-webhook-delivery.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
 export function declaredRoutes(
@@ -61,6 +63,8 @@ export function declaredRoutes(
     createKey(deps),
     revokeKey(deps),
     getTenant(deps),
+    listWebhookDeliveries(deps),
+    retryWebhookDelivery(deps),
   ];
   routes.push(getOpenapi(deps, () => routes));
   // Last: it matches any three path segments, so every other route must be tried before it.

@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * A page of a bucket's files, oldest first unless asked otherwise
-         * @description Filters combine: a file is listed if it matches all of them. Pages follow each other by `nextCursor`, which keeps its place while files come, go or change: passed back with the same filters, every match is listed exactly once. A cursor works only with the `order` it was made in.
+         * @description The files of the key's mode only (a test key lists test files, a live key live ones); expired files are never listed. Filters combine: a file is listed if it matches all of them. Pages follow each other by `nextCursor`, which keeps its place while files come, go or change: passed back with the same filters, every match is listed exactly once. A cursor works only with the `order` it was made in.
          */
         get: operations["listFiles"];
         put?: never;
@@ -56,7 +56,7 @@ export interface paths {
         put?: never;
         /**
          * Delete a file with all its variants
-         * @description Idempotent: deleting a file that is already gone succeeds.
+         * @description Idempotent: deleting a file that is already gone succeeds. Only files of the key's mode are deleted: a live key cannot delete a test file, nor a test key a live one.
          */
         post: operations["deleteFile"];
         delete?: never;
@@ -96,7 +96,7 @@ export interface paths {
         put?: never;
         /**
          * Delete a bucket with every file in it
-         * @description A bucket declared in the StorageTenant is emptied but stays, with its settings; any other bucket is gone until something is uploaded into it again.
+         * @description A bucket declared in the StorageTenant is emptied but stays, with its settings; any other bucket is gone until something is uploaded into it again. Only files of the key's mode are deleted (a live key deletes live files, a test key test files); a bucket still holding files of the other mode stays.
          */
         post: operations["deleteBucket"];
         delete?: never;
@@ -116,7 +116,7 @@ export interface paths {
         put?: never;
         /**
          * A time-limited URL for a file, protected or not
-         * @description It cannot be revoked before it expires.
+         * @description It cannot be revoked before it expires. Only for files of the key's mode; a URL signed for a test file serves it like any other.
          */
         post: operations["createSignedUrl"];
         delete?: never;
@@ -134,7 +134,7 @@ export interface paths {
         };
         /**
          * The tenant's quota and what it stores, in bytes
-         * @description Bytes of uploads still in flight are not counted as used.
+         * @description Bytes of uploads still in flight are not counted as used. Test files count against a quota of their own: a test key sees that one, and test uploads never move what a live key sees.
          */
         get: operations["getUsage"];
         put?: never;
@@ -363,6 +363,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of the tenant's webhook deliveries, newest first, each with its attempts
+         * @description Deliveries of events of the key's mode only: a test key sees those about test files, a live key the others. A delivery is one event for one webhook; it is `pending` until a 2xx answer (`delivered`) or its last attempt (`failed`, about a day after the first).
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/deliveries/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook delivery once more
+         * @description Delivered, failed or still pending, the delivery becomes `pending` and due now: a worker sends it within a second or so, with the same `webhook-id`, signed with the current secret. The answer shows it as queued; GET /webhooks/deliveries shows the attempt once made.
+         */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -425,6 +465,13 @@ export interface components {
              * @description When the file was uploaded or last changed by PATCH
              */
             updatedAt: string;
+            /**
+             * @description The mode of the key that uploaded it: `test` files are seen only by test keys (and served by URL like any file), count against quota.testStorage and are deleted TEST_FILE_TTL (a day by default) after upload
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            /** @description When the file is deleted: the soonest of the upload's expiresIn, its bucket's expireAfter and, for a test file, TEST_FILE_TTL; null: kept until deleted */
+            expiresAt: string | null;
         };
         Error: {
             /** @constant */
@@ -463,6 +510,13 @@ export interface components {
              */
             updatedAt: string;
             /**
+             * @description The mode of the key that uploaded it: `test` files are seen only by test keys (and served by URL like any file), count against quota.testStorage and are deleted TEST_FILE_TTL (a day by default) after upload
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            /** @description When the file is deleted: the soonest of the upload's expiresIn, its bucket's expireAfter and, for a test file, TEST_FILE_TTL; null: kept until deleted */
+            expiresAt: string | null;
+            /**
              * @description Of the variants as a whole; `none` for files that get none
              * @enum {string}
              */
@@ -492,6 +546,13 @@ export interface components {
                 mimetype: string;
                 size: number;
                 allowPublicAccess: boolean;
+                /**
+                 * @description The mode of the key that uploaded it: `test` files are seen only by test keys (and served by URL like any file), count against quota.testStorage and are deleted TEST_FILE_TTL (a day by default) after upload
+                 * @enum {string}
+                 */
+                mode: "live" | "test";
+                /** @description When the file is deleted: the soonest of the upload's expiresIn, its bucket's expireAfter and, for a test file, TEST_FILE_TTL; null: kept until deleted */
+                expiresAt: string | null;
             };
             variants?: components["schemas"]["Variants"];
         };
@@ -517,6 +578,48 @@ export interface components {
             lastUsedAt: string | null;
             /** @description When the key stops working: its expiry, or the end of the grace period of a declared key replaced by rotation; null: not planned. Expired keys stay listed until revoked. */
             expiresAt: string | null;
+        };
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @description The `webhook-id` header of every attempt
+             */
+            id: string;
+            /** @description The name of the webhook in the StorageTenant */
+            webhook: string;
+            url: string;
+            /** @description The event type, e.g. `file.uploaded` */
+            type: string;
+            /** @enum {string} */
+            mode: "live" | "test";
+            /**
+             * @description `pending`: to be tried (again); `delivered`: answered 2xx; `failed`: out of attempts
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /** @description The body that is POSTed */
+            payload: {
+                type: string;
+                /** Format: date-time */
+                timestamp: string;
+                data: {
+                    [key: string]: unknown;
+                };
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** @description While pending: when it is tried next */
+            nextAttemptAt: string | null;
+            attempts: {
+                attempt: number;
+                /** Format: date-time */
+                startedAt: string;
+                durationMs: number;
+                /** @description The receiver's status; null: no answer */
+                statusCode: number | null;
+                /** @description Why the attempt failed; null: delivered */
+                error: string | null;
+            }[];
         };
     };
     responses: {
@@ -626,7 +729,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No such file in this bucket */
+            /** @description No such file in this bucket, expired, or of the other mode than the key's */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -681,7 +784,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No such file in this bucket */
+            /** @description No such file in this bucket, expired, or of the other mode than the key's */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -918,6 +1021,11 @@ export interface operations {
                         /** @constant */
                         success: true;
                         data: {
+                            /**
+                             * @description The key's mode: a live key reports quota.storage and live files, a test key quota.testStorage and test files
+                             * @enum {string}
+                             */
+                            mode: "live" | "test";
                             /** @description The quota, in bytes */
                             totalQuota: number;
                             /** @description Bytes stored: originals and variants */
@@ -1014,7 +1122,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description One `file` part, and optionally the fields `allowPublicAccess` and `waitForVariants` */
+        /** @description One `file` part, and optionally the fields `allowPublicAccess`, `waitForVariants` and `expiresIn` */
         requestBody: {
             content: {
                 "multipart/form-data": {
@@ -1030,6 +1138,8 @@ export interface operations {
                      * @enum {string}
                      */
                     waitForVariants?: "0" | "1" | "true" | "false";
+                    /** @description Seconds until the file is deleted (at most 999999999); its bucket's expireAfter and, for a test key, TEST_FILE_TTL still apply if sooner */
+                    expiresIn?: string;
                 };
             };
         };
@@ -1052,6 +1162,8 @@ export interface operations {
             query?: {
                 /** @description Serve it to anyone without a key (default: true, or the bucket's default) */
                 allowPublicAccess?: "0" | "1" | "true" | "false";
+                /** @description Seconds until the file is deleted (at most 999999999); its bucket's expireAfter and, for a test key, TEST_FILE_TTL still apply if sooner */
+                expiresIn?: string;
             };
             header?: never;
             path: {
@@ -1106,6 +1218,8 @@ export interface operations {
                     contentType?: string;
                     /** @description Serve it to anyone without a key (default: true, or the bucket's default) */
                     allowPublicAccess?: boolean;
+                    /** @description Seconds until the file is deleted (at most 999999999); its bucket's expireAfter and, for a test key, TEST_FILE_TTL still apply if sooner */
+                    expiresIn?: number;
                 };
             };
         };
@@ -1420,6 +1534,8 @@ export interface operations {
                                 storage: number;
                                 /** @description The largest file, in bytes (within the installation's limit) */
                                 maxFileSize: number;
+                                /** @description Bytes files uploaded with test keys may store, apart from storage */
+                                testStorage: number;
                             };
                             /** @description Requests per minute, per API key, by route class */
                             rateLimits: {
@@ -1435,6 +1551,8 @@ export interface operations {
                                 name: string;
                                 public: boolean;
                                 allowedTypes: string[];
+                                /** @description Seconds files live after upload; null: kept until deleted */
+                                expireAfter: number | null;
                             }[];
                             /**
                              * @description `managed`: the platform's object store; `byo`: a bucket the tenant brings
@@ -1443,6 +1561,90 @@ export interface operations {
                             storage: "managed" | "byo";
                         };
                     };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries in this state */
+                status?: "pending" | "delivered" | "failed";
+                /** @description The `nextCursor` of the previous page (with the same status) */
+                cursor?: string;
+                /** @description Deliveries per page (default 50) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        deliveries: components["schemas"]["WebhookDelivery"][];
+                        nextCursor: string | null;
+                        hasMore: boolean;
+                    };
+                };
+            };
+            /** @description An invalid status, limit or cursor */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The `id` GET /webhooks/deliveries lists */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery is queued */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        delivery: components["schemas"]["WebhookDelivery"];
+                    };
+                };
+            };
+            /** @description No such delivery for this tenant and key mode */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             default: components["responses"]["Error"];
