@@ -79,3 +79,15 @@ export type RevokeKeyResult = Success<'revokeKey'>;
 
 /** The calling key's tenant: its quota, rate limits, origins and declared buckets. */
 export type TenantResult = Success<'getTenant'>;
+
+/** One event for one webhook, with every attempt at delivering it. */
+export type WebhookDelivery = Schemas['WebhookDelivery'];
+
+/** Which deliveries a listing shows (`status`) and which page of them (`cursor`, `limit`). */
+export type ListWebhookDeliveriesQuery = Query<'listWebhookDeliveries'>;
+
+/** A page of webhook deliveries, newest first. */
+export type ListWebhookDeliveriesResult = Success<'listWebhookDeliveries'>;
+
+/** A delivery queued to be sent once more. */
+export type RetryWebhookDeliveryResult = Success<'retryWebhookDelivery'>;
