@@ -7,3 +7,4 @@ export {
   type ProvisionDeps,
 } from './provisioners/provision-tenant.ts';
 export type { KeyVault, VaultKey } from './provisioners/key-vault.ts';
+export type { WebhookSecretVault } from './provisioners/webhook-secret.ts';

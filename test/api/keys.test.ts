@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { hashApiKey, mintKey, storageTenantSpec } from '@stowage/core';
 import { provisionTenant } from '@stowage/operator';
 import { FileKeyVault } from '../../services/cli/src/file-key-vault.ts';
+import { FileWebhookSecretVault } from '../../services/cli/src/file-webhook-secret-vault.ts';
 import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { uniqueName } from '../support/env.ts';
 import { call, upload } from '../support/http.ts';
@@ -62,6 +63,7 @@ for (const backend of stackBackends) {
             storageBucket: `${stack.deps.config.s3.bucketPrefix}${id}`,
             spec: storageTenantSpec.parse({ apiKeys }),
             vault,
+            webhookSecret: new FileWebhookSecretVault(join(vaultDir, 'webhook-secrets.json'), id),
           },
         );
         assert.equal(result.failure, undefined);

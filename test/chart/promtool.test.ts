@@ -61,7 +61,7 @@ describe('alert rules and dashboard queries, checked by promtool', () => {
 
   it('finds the PrometheusRule valid', async () => {
     const out = await promtool('check', 'rules', writeYaml('rules.yml', rules.spec));
-    assert.match(out, /SUCCESS: 5 rules found/);
+    assert.match(out, /SUCCESS: 6 rules found/);
     for (const rule of rules.spec.groups.flatMap((g) => g.rules)) {
       for (const name of metricNames(rule.expr))
         assert.ok(known.has(name), `${rule.alert}: no metric ${name}`);
@@ -174,6 +174,34 @@ describe('alert rules and dashboard queries, checked by promtool', () => {
             ],
           },
         ],
+      },
+      {
+        name: 'webhooks: a backlog growing for half an hour alerts',
+        interval: '1m',
+        input_series: [{ series: 'stowage_webhook_backlog{instance="w1"}', values: '0+6x60' }],
+        alert_rule_test: [
+          { eval_time: '30m', alertname: 'StowageWebhookBacklogGrowing', exp_alerts: [] },
+          {
+            eval_time: '50m',
+            alertname: 'StowageWebhookBacklogGrowing',
+            exp_alerts: [
+              expect(
+                'StowageWebhookBacklogGrowing',
+                { severity: 'warning' },
+                '100m more webhook deliveries pending per second, for 30 minutes',
+              ),
+            ],
+          },
+        ],
+      },
+      {
+        name: 'webhooks: a steady or draining backlog does not alert',
+        interval: '1m',
+        input_series: [
+          { series: 'stowage_webhook_backlog{instance="w1"}', values: '500x60' },
+          { series: 'stowage_webhook_backlog{instance="w2"}', values: '500-5x60' },
+        ],
+        alert_rule_test: [{ eval_time: '50m', alertname: 'StowageWebhookBacklogGrowing', exp_alerts: [] }],
       },
       {
         name: 'operator: failing reconciles alert, and no operator at all means no leader',

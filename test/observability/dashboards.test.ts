@@ -20,6 +20,7 @@ import {
 import { OperatorHarness, TenantApi, s3Env, type OperatorProcess } from '../support/operator.ts';
 import { eventually } from '../support/poll.ts';
 import { instantQuery, scrapeTargets, scrapedSince, type QueryData } from '../support/prometheus.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 // The chart ships these files verbatim as ConfigMaps (templates/monitoring/configmap.yaml).
 const dashboardDir = join(chartDir, 'dashboards');
@@ -60,6 +61,7 @@ describe('Grafana dashboards, every panel query against Prometheus scraping a ru
   let api: CliServer;
   let worker: CliServer;
   let operator: OperatorProcess;
+  let hooks: WebhookReceiver;
   let stopScraping = () => {};
   /** When the queries are evaluated: after the second round of traffic has been scraped. */
   let evaluatedAt: number;
@@ -127,13 +129,27 @@ describe('Grafana dashboards, every panel query against Prometheus scraping a ru
       );
       return files.every((file) => file && file.variantStatus !== 'pending') || undefined;
     }, 'the worker to finish the images');
+    // The events of this round (uploads, variants) are delivered before the round is scraped.
+    await eventually(async () => {
+      const { rows } = await db.pool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'pending'",
+      );
+      return rows[0]!.n === 0 || undefined;
+    }, 'the webhooks to be delivered');
   }
 
   before(async () => {
     await installStorageTenantCrd();
     await createNamespace(namespace);
     db = await databaseBackends[0].create();
-    const infra = { DATABASE_URL: db.url, REDIS_URL: requireEnv('REDIS_URL'), ...s3Env() };
+    hooks = await startWebhookReceiver();
+    const infra = {
+      DATABASE_URL: db.url,
+      REDIS_URL: requireEnv('REDIS_URL'),
+      ...s3Env(),
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      WEBHOOK_POLL_MS: '200',
+    };
     api = await startCliServer('api', infra);
     worker = await startWorker(infra);
     operator = await new OperatorHarness({ namespace, databaseUrl: db.url, publicUrl: api.url }).start();
@@ -148,6 +164,7 @@ describe('Grafana dashboards, every panel query against Prometheus scraping a ru
       rateLimits: { usage: 2 },
       buckets: [{ name: 'docs', public: true }],
       apiKeys: [{ name: 'app' }],
+      webhooks: [{ name: 'app', url: hooks.url }],
     });
     // A key Secret's name taken by a Secret the tenant does not own: KeysReady fails, and is retried.
     await core.createNamespacedSecret({
@@ -177,6 +194,7 @@ describe('Grafana dashboards, every panel query against Prometheus scraping a ru
     await operator?.stop();
     await worker?.stop();
     await api?.stop();
+    await hooks?.close();
     await db?.drop();
     await deleteNamespace(namespace);
   });

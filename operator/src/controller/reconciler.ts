@@ -9,6 +9,7 @@ import {
 } from '@stowage/core';
 import type { EventRecorder } from '../kube/events.ts';
 import { SecretKeyVault } from '../kube/secret-key-vault.ts';
+import { SecretWebhookSecretVault } from '../kube/webhook-secret-vault.ts';
 import type { StorageTenantResource, StorageTenants, TenantStatus } from '../kube/storage-tenants.ts';
 import {
   cleanupTenant,
@@ -122,6 +123,7 @@ export class Reconciler {
       storageBucket: `${this.deps.bucketPrefix}${tenantId}`,
       spec,
       vault,
+      webhookSecret: new SecretWebhookSecretVault(this.deps.core, resource),
     });
     for (const change of result.changes) {
       this.deps.events.record(resource, 'Normal', change.reason, change.message);

@@ -5,6 +5,7 @@ import type { Change } from './change.ts';
 import type { KeyVault } from './key-vault.ts';
 import { cleanupKeys, ensureKeys, type KeyStatus } from './keys.ts';
 import { TenantIdConflictError, cleanupTenantRow, ensureTenantRow } from './tenant-row.ts';
+import { ensureWebhookSecret, type WebhookSecretVault } from './webhook-secret.ts';
 
 export interface ProvisionDeps {
   pool: pg.Pool;
@@ -22,6 +23,8 @@ export interface DesiredTenant {
   storageBucket: string;
   spec: StorageTenantSpec;
   vault: KeyVault;
+  /** Where the signing secret of its webhooks is kept. */
+  webhookSecret: WebhookSecretVault;
 }
 
 /** The steps, in the order they run; each names the condition it reports. */
@@ -50,7 +53,8 @@ const failureReasons: Record<ProvisionStep, string> = {
 };
 
 /**
- * Makes everything a tenant needs, in a fixed order: the tenant row, the bucket, the keys. Each step is
+ * Makes everything a tenant needs, in a fixed order: the tenant row (with its webhooks), the bucket, the
+ * keys and the webhook signing secret (both delivered as Secrets: KeysReady). Each step is
  * idempotent, so running this again after any failure or crash converges. The operator and dev mode both
  * provision through here.
  */
@@ -70,7 +74,11 @@ export async function provisionTenant(deps: ProvisionDeps, tenant: DesiredTenant
         graceMs: deps.keyGraceMs,
       });
       result.keys = ensured.keys;
-      return ensured.changes;
+      const secret = await ensureWebhookSecret(deps.pool, tenant.webhookSecret, {
+        id: tenant.id,
+        webhooks: tenant.spec.webhooks,
+      });
+      return [...ensured.changes, ...secret];
     },
   };
   for (const step of provisionSteps) {

@@ -37,6 +37,8 @@ import { revokeKey } from './http/routes/revoke-key.ts';
 import { getTenant } from './http/routes/get-tenant.ts';
 import { updateFile } from './http/routes/update-file.ts';
 import { listAudit } from './http/routes/list-audit.ts';
+import { listWebhookDeliveries } from './http/routes/list-webhook-deliveries.ts';
+import { retryWebhookDelivery } from './http/routes/retry-webhook-delivery.ts';
 
 /** Every route declared with a contract, in the order the document lists them. */
 export function declaredRoutes(
@@ -65,6 +67,8 @@ export function declaredRoutes(
     revokeKey(deps),
     getTenant(deps),
     listAudit(deps),
+    listWebhookDeliveries(deps),
+    retryWebhookDelivery(deps),
   ];
   routes.push(getOpenapi(deps, () => routes));
   // Last: it matches any three path segments, so every other route must be tried before it.

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { defaultTenantId, storageTenantSpec, tenantsOwnedBy, type StorageTenantSpec } from '@stowage/core';
 import { cleanupTenant, provisionTenant, type KeyVault, type ProvisionDeps } from '@stowage/operator';
 import { FileKeyVault } from './file-key-vault.ts';
+import { FileWebhookSecretVault } from './file-webhook-secret-vault.ts';
 
 const manifest = z.object({
   apiVersion: z.literal('stowage.dev/v1alpha1'),
@@ -43,6 +44,13 @@ export interface ProvisionedKey {
   tenantId: string;
   name: string;
   raw: string;
+}
+
+/** The signing secret of a tenant's webhooks, for dev mode to print. */
+export interface WebhookSigning {
+  tenantId: string;
+  webhooks: string[];
+  secret: string;
 }
 
 type DeletionPolicy = StorageTenantSpec['deletionPolicy'];
@@ -100,12 +108,13 @@ async function removeUndeclared(
  * revoked, and with `deletionPolicy: Delete` its files and rows are deleted too (Retain keeps them, and a
  * file declaring the tenant again gets them back). The file that named the policy is gone by then, so
  * each tenant's policy is remembered in `<dataDir>/deletion-policies.json` before it is provisioned.
+ * The signing secrets of tenants with webhooks live in `<dataDir>/webhook-secrets.json`.
  */
 export async function provisionDevTenants(
   deps: ProvisionDeps,
   tenants: DevTenant[],
   options: { dataDir: string; bucketPrefix: string },
-): Promise<{ keys: ProvisionedKey[]; removed: RemovedTenant[] }> {
+): Promise<{ keys: ProvisionedKey[]; removed: RemovedTenant[]; webhooks: WebhookSigning[] }> {
   const declared = tenants.map((t) => ({
     ...t,
     id: t.spec.tenantId ?? defaultTenantId(t.namespace, t.name),
@@ -119,19 +128,29 @@ export async function provisionDevTenants(
   await writeFile(policiesPath, JSON.stringify(Object.fromEntries(policies), null, 2));
 
   const keys: ProvisionedKey[] = [];
+  const webhooks: WebhookSigning[] = [];
   for (const tenant of declared) {
     const vault = vaultOf(tenant.id);
+    const webhookSecret = new FileWebhookSecretVault(
+      join(options.dataDir, 'webhook-secrets.json'),
+      tenant.id,
+    );
     const result = await provisionTenant(deps, {
       id: tenant.id,
       owner: `${OWNER_PREFIX}${tenant.file}`,
       storageBucket: `${options.bucketPrefix}${tenant.id}`,
       spec: tenant.spec,
       vault,
+      webhookSecret,
     });
     if (result.failure) throw new Error(`${tenant.file}: ${result.failure.step}: ${result.failure.message}`);
     for (const spec of tenant.spec.apiKeys) {
       keys.push({ tenantId: tenant.id, name: spec.name, raw: (await vault.read(spec.name))!.raw });
     }
+    if (tenant.spec.webhooks.length) {
+      const names = tenant.spec.webhooks.map((w) => w.name);
+      webhooks.push({ tenantId: tenant.id, webhooks: names, secret: (await webhookSecret.read())! });
+    }
   }
-  return { keys, removed };
+  return { keys, removed, webhooks };
 }

@@ -3,7 +3,7 @@
  * The `stowage` binary: one image runs every component.
  *
  *   stowage api       the REST API (DATABASE_URL and S3_* for real infrastructure)
- *   stowage worker    the image worker (DATABASE_URL, REDIS_URL, S3_*)
+ *   stowage worker    the image worker and webhook delivery (DATABASE_URL, REDIS_URL, S3_*)
  *   stowage operator  reconciles StorageTenants (DATABASE_URL, S3_*, and a kubeconfig or in-cluster account)
  *   stowage migrate   apply database migrations and exit
  *   stowage dev       the whole platform in one process on embedded defaults
@@ -11,12 +11,13 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { startApi, type ApiDeps, type RunningApi } from '@stowage/api';
-import { startInProcessVariants, startQueueWorker } from '@stowage/image-worker';
+import { startInProcessVariants, startQueueWorker, startWebhookDelivery } from '@stowage/image-worker';
 import { PooledKubeConfig, startOperator } from '@stowage/operator';
 import {
   ConfigError,
   createLogger,
   createOperatorMetrics,
+  createWebhookMetrics,
   createWorkerMetrics,
   loadConfig,
   migrate,
@@ -89,12 +90,16 @@ async function runDev(settings: Config): Promise<void> {
   const deps = apiDeps(config, db.pool);
   const tenants = await readTenantFolder(process.env.STOWAGE_TENANTS_DIR ?? defaultTenantsDir);
   const provision = { pool: db.pool, store: deps.store, keyGraceMs: config.operator.keyRotationGraceMs };
-  const { keys, removed } = await provisionDevTenants(provision, tenants, {
+  const { keys, removed, webhooks } = await provisionDevTenants(provision, tenants, {
     dataDir: config.dataDir,
     bucketPrefix: config.s3.bucketPrefix,
   });
   const api = await startApi(deps);
   const stopVariants = startInProcessVariants({ ...deps, limits: config.variants });
+  const stopWebhooks = startWebhookDelivery(
+    { pool: db.pool, logger: deps.logger, metrics: createWebhookMetrics(deps.metrics.registry) },
+    config.webhooks,
+  );
   const base = config.http.publicUrl;
   console.log(
     `\nStowage is running at ${base}  (metrics: ${api.metricsUrl}, data: ${resolve(config.dataDir)})\n`,
@@ -106,6 +111,11 @@ async function runDev(settings: Config): Promise<void> {
         ? 'its files and records deleted'
         : 'its files kept (deletionPolicy: Retain)';
     console.log(`  tenant ${gone.tenantId} (${gone.file} was removed): keys revoked, ${data}`);
+  }
+  for (const hook of webhooks) {
+    console.log(
+      `  tenant ${hook.tenantId}, webhooks ${hook.webhooks.join(', ')}: signed with ${hook.secret}`,
+    );
   }
   if (keys.some((key) => key.raw.startsWith('stw_test_'))) {
     console.log(
@@ -119,7 +129,9 @@ async function runDev(settings: Config): Promise<void> {
       `\nTry it:\n  curl -X POST ${base}/upload/photos -H "x-api-key: ${first.raw}" -F "file=@photo.jpg"\n`,
     );
   }
-  stopOnSignal(api, deps, db, stopVariants);
+  stopOnSignal(api, deps, db, async () => {
+    await Promise.all([stopVariants(), stopWebhooks()]);
+  });
 }
 
 /**
@@ -133,7 +145,7 @@ async function runWorker(config: Config): Promise<void> {
   const db = await openDatabase(config);
   const logger = createLogger({ name: 'stowage-image-worker', level: config.logLevel });
   const metrics = createWorkerMetrics();
-  const stop = startQueueWorker(
+  const stopVariants = startQueueWorker(
     { pool: db.pool, store: openObjectStore(config), logger, metrics, limits: config.variants },
     {
       redisUrl: config.redisUrl,
@@ -142,6 +154,11 @@ async function runWorker(config: Config): Promise<void> {
       lockMs: config.worker.lockMs,
     },
   );
+  // Webhooks go out from the database outbox, so they need no Redis and survive its outages.
+  const stopWebhooks = startWebhookDelivery(
+    { pool: db.pool, logger, metrics: metrics.webhooks },
+    config.webhooks,
+  );
   const served = await serveMetrics(metrics.registry, config.http.metricsPort, config.http.host);
   logger.info(
     { metrics: served.url, concurrency: config.worker.concurrency },
@@ -149,7 +166,7 @@ async function runWorker(config: Config): Promise<void> {
   );
   // In-flight jobs finish; the rest stay queued for other workers.
   onShutdown(async () => {
-    await stop();
+    await Promise.all([stopVariants(), stopWebhooks()]);
     await db.close();
   });
 }

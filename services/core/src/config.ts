@@ -73,6 +73,11 @@ const envSchema = z.object({
   OPERATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   KEY_ROTATION_GRACE_SECONDS: z.coerce.number().int().min(0).default(86_400),
   STOWAGE_DATA_DIR: z.string().min(1).default('.stowage'),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(20_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(13),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
 });
@@ -148,6 +153,18 @@ export interface Config {
   keyCacheTtlMs: number;
   /** Seconds a file uploaded with a test key lives; the sweeper deletes it after that. */
   testFileTtlSeconds: number;
+  webhooks: {
+    /** Whether receivers may be on loopback, private, link-local or metadata addresses (tests, labs). */
+    allowPrivateNetworks: boolean;
+    /** How long one attempt may take, connecting included. */
+    timeoutMs: number;
+    /** The wait after a first failed attempt; it doubles after each further one. */
+    retryBaseMs: number;
+    /** Attempts before a delivery is `failed`: with the defaults the last is about a day after the first. */
+    maxAttempts: number;
+    /** How often a worker looks for due deliveries. */
+    pollMs: number;
+  };
   dataDir: string;
   logLevel: string;
   /** Days the audit log keeps an entry; the sweeper removes older ones. */
@@ -213,6 +230,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
     testFileTtlSeconds: e.TEST_FILE_TTL,
+    webhooks: {
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      pollMs: e.WEBHOOK_POLL_MS,
+    },
     dataDir: e.STOWAGE_DATA_DIR,
     logLevel: e.LOG_LEVEL,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,

@@ -103,3 +103,5 @@ export const testQuotaExceeded = () =>
       'Files uploaded with test keys count against quota.testStorage until they are deleted, at the latest ' +
       'TEST_FILE_TTL (a day by default) after upload; delete some, or raise quota.testStorage',
   });
+/** A webhook delivery id that is not one of the caller's tenant's (and mode's) deliveries. */
+export const deliveryNotFound = () => new AppError('FILE_NOT_FOUND', 'Webhook delivery not found');

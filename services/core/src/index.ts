@@ -16,6 +16,8 @@ export {
   createApiMetrics,
   createOperatorMetrics,
   createWorkerMetrics,
+  createWebhookMetrics,
+  type WebhookMetrics,
   type ApiMetrics,
   type OperatorMetrics,
   type WorkerMetrics,
@@ -40,3 +42,5 @@ export * from './files/variant-store.ts';
 export { listen, serveMetrics, type HealthChecks } from './http-server.ts';
 export { every } from './every.ts';
 export * from './audit/audit-store.ts';
+export * from './webhooks/webhook-events.ts';
+export * from './webhooks/webhook-deliveries.ts';

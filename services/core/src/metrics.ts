@@ -94,6 +94,7 @@ export function createWorkerMetrics() {
       help: 'Variant jobs being processed by this worker',
       registers,
     }),
+    webhooks: createWebhookMetrics(registry),
   };
 }
 
@@ -165,3 +166,33 @@ export function createOperatorMetrics() {
 }
 
 export type OperatorMetrics = ReturnType<typeof createOperatorMetrics>;
+
+/**
+ * Webhook delivery metrics, on the registry of the process that delivers: the worker, or `stowage dev`.
+ * `result` is bounded: delivered, retry (failed, tried again later) or failed (given up on).
+ */
+export function createWebhookMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    deliveries: new Counter({
+      name: 'stowage_webhook_deliveries_total',
+      help: 'Webhook delivery attempts, by result: delivered, retry (to be tried again) or failed (given up)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'stowage_webhook_delivery_duration_seconds',
+      help: 'Time of one webhook delivery attempt, connecting included, by result',
+      labelNames: ['result'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    backlog: new Gauge({
+      name: 'stowage_webhook_backlog',
+      help: 'Webhook deliveries not yet delivered nor given up on, of every tenant',
+      registers,
+    }),
+  };
+}
+
+export type WebhookMetrics = ReturnType<typeof createWebhookMetrics>;

@@ -7,3 +7,4 @@ export {
   type VariantLimits,
 } from './variants/make-variants.ts';
 export { startQueueWorker, type QueueOptions } from './queue/bullmq-runner.ts';
+export { startWebhookDelivery, retryDelayMs, type WebhookDeliveryDeps } from './webhooks/deliver-webhooks.ts';

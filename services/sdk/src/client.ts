@@ -30,7 +30,10 @@ import type {
   ListAuditResult,
   ListFilesResult,
   ListKeysResult,
+  ListWebhookDeliveriesQuery,
+  ListWebhookDeliveriesResult,
   NewKey,
+  RetryWebhookDeliveryResult,
   RevokeKeyResult,
   SignedUrlResult,
   TenantResult,
@@ -362,6 +365,26 @@ export abstract class StowageClient<Source> {
       (cursor) => this.listAudit({ ...options, cursor }),
       (page) => page.entries,
     );
+  }
+
+  /**
+   * A page of the tenant's webhook deliveries (of the key's mode), newest first, each with its attempts;
+   * needs the `admin` scope. Pass `nextCursor` back as `cursor` for the next page.
+   */
+  listWebhookDeliveries(
+    options: ListWebhookDeliveriesQuery & CallOptions = {},
+  ): Promise<ListWebhookDeliveriesResult> {
+    const { signal, ...query } = options;
+    return this.transport.api({ method: 'GET', path: '/webhooks/deliveries', query, signal });
+  }
+
+  /** Sends a webhook delivery once more, whatever became of it; needs the `admin` scope. */
+  retryWebhookDelivery(id: string, options: CallOptions = {}): Promise<RetryWebhookDeliveryResult> {
+    return this.transport.api({
+      method: 'POST',
+      path: `/webhooks/deliveries/${enc(id)}/retry`,
+      signal: options.signal,
+    });
   }
 
   /** A URL that serves the file (and its variants) to whoever holds it, until it expires. */

@@ -88,3 +88,14 @@ export type ListAuditResult = Success<'listAudit'>;
 
 /** Which entries a page of the audit log shows (`since`, `action`) and which page of them. */
 export type ListAuditQuery = Query<'listAudit'>;
+/** One event for one webhook, with every attempt at delivering it. */
+export type WebhookDelivery = Schemas['WebhookDelivery'];
+
+/** Which deliveries a listing shows (`status`) and which page of them (`cursor`, `limit`). */
+export type ListWebhookDeliveriesQuery = Query<'listWebhookDeliveries'>;
+
+/** A page of webhook deliveries, newest first. */
+export type ListWebhookDeliveriesResult = Success<'listWebhookDeliveries'>;
+
+/** A delivery queued to be sent once more. */
+export type RetryWebhookDeliveryResult = Success<'retryWebhookDelivery'>;

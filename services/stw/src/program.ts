@@ -12,6 +12,7 @@ import { tag } from './commands/tag.ts';
 import { tenant } from './commands/tenant.ts';
 import { upload, type UploadFlags } from './commands/upload.ts';
 import { usage } from './commands/usage.ts';
+import { listDeliveries, retryDelivery, type DeliveriesFlags } from './commands/webhooks.ts';
 import type { Context } from './context.ts';
 import { parseCount, parseDuration, parseSince } from './format.ts';
 import { EXIT_OK, Output } from './output.ts';
@@ -152,6 +153,20 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     .description('revoke a key minted through the API')
     .argument('<id>')
     .action(action((context, id: string) => revokeKey(id, context)));
+
+  const webhooks = program.command('webhooks').description("the tenant's webhook deliveries (admin)");
+  webhooks
+    .command('deliveries')
+    .description('list deliveries, newest first, with their last attempt')
+    .addOption(new Option('--status <status>').choices(['pending', 'delivered', 'failed']))
+    .option('--cursor <cursor>', 'the page after the one that printed it')
+    .addOption(new Option('--limit <n>', 'deliveries per page (default 50)').argParser(parseCount))
+    .action(action((context, flags: DeliveriesFlags) => listDeliveries(flags, context)));
+  webhooks
+    .command('retry')
+    .description('send a delivery once more')
+    .argument('<id>')
+    .action(action((context, id: string) => retryDelivery(id, context)));
 
   program
     .command('audit')

@@ -1,5 +1,6 @@
 import {
   deleteFileRecords,
+  emitFileEvents,
   fileObjectKeys,
   listExpiredFiles,
   withTransaction,
@@ -13,13 +14,17 @@ const BATCH = 100;
 /**
  * Deletes one expired file (test files past TEST_FILE_TTL included): its objects, original and variants,
  * then its row, which gives its bytes back to the usage of its mode. The objects go first, so a failure
- * leaves the row to retry with. This is the one place where files expire: the `file.expired` event
- * belongs in this transaction, when deleteFileRecords says the row was still there (another sweeper may
- * have taken it).
+ * leaves the row to retry with. This is the one place where files expire, so the `file.expired` event
+ * is written here, in the transaction that removes the row, and only if the row was still there
+ * (another sweeper may have taken it).
  */
 async function expireFile(deps: Pick<ApiDeps, 'pool' | 'store'>, file: ExpiredFile): Promise<boolean> {
   await deps.store.delete({ bucket: file.storageBucket, keys: fileObjectKeys(file.bucket, file) });
-  const deleted = await withTransaction(deps.pool, (client) => deleteFileRecords(client, file, [file.id]));
+  const deleted = await withTransaction(deps.pool, async (client) => {
+    const gone = await deleteFileRecords(client, file, [file.id]);
+    await emitFileEvents(client, 'file.expired', gone);
+    return gone.length;
+  });
   return deleted > 0;
 }
 

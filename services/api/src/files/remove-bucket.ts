@@ -1,4 +1,10 @@
-import { bucketNotFound, deleteBucketRecords, fileObjectKeys, withTransaction } from '@stowage/core';
+import {
+  bucketNotFound,
+  deleteBucketRecords,
+  emitWebhookEvent,
+  fileObjectKeys,
+  withTransaction,
+} from '@stowage/core';
 import type { AuditContext } from '../audit/audit-context.ts';
 import type { Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -16,8 +22,8 @@ import type { ApiDeps } from '../deps.ts';
  * whoever owns the StorageTenant, not to an API key, and the operator's next reconcile would bring the
  * bucket back anyway. Dropped from the spec, it becomes an ordinary bucket that deleting ends.
  *
- * The rows go first, in one transaction, and then exactly their objects: an upload that commits into
- * the bucket meanwhile keeps both its row and its object.
+ * The rows go first, in one transaction with the `bucket.deleted` event, and then exactly their objects:
+ * an upload that commits into the bucket meanwhile keeps both its row and its object.
  */
 export async function removeBucket(
   deps: Pick<ApiDeps, 'pool' | 'store'>,
@@ -26,9 +32,17 @@ export async function removeBucket(
   audit: AuditContext,
 ): Promise<number> {
   const files = await withTransaction(deps.pool, async (client) => {
-    const deleted = await deleteBucketRecords(client, caller, bucket);
-    if (deleted) await audit.record(client, { bucket, details: { filesDeleted: deleted.length } });
-    return deleted;
+    const gone = await deleteBucketRecords(client, caller, bucket);
+    if (gone) {
+      await audit.record(client, { bucket, details: { filesDeleted: gone.length } });
+      await emitWebhookEvent(client, {
+        tenantId: caller.tenantId,
+        mode: caller.mode,
+        type: 'bucket.deleted',
+        data: { tenantId: caller.tenantId, bucket, filesDeleted: gone.length },
+      });
+    }
+    return gone;
   });
   if (!files) throw bucketNotFound();
   // The store deletes in batches of what it takes at once.

@@ -1,11 +1,18 @@
-import { deleteFileRecords, fileObjectKeys, getFilesByKey, withTransaction } from '@stowage/core';
+import {
+  deleteFileRecords,
+  emitFileEvents,
+  fileObjectKeys,
+  getFilesByKey,
+  withTransaction,
+} from '@stowage/core';
 import type { AuditContext } from '../audit/audit-context.ts';
 import type { Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 
 /**
  * Removes the caller's files (of its key's mode) in a bucket that have these keys, each with every
- * variant, and gives their bytes back to the quota of that mode. Idempotent: keys of files already gone
+ * variant, and gives their bytes back to the quota of that mode; a `file.deleted` event for each file
+ * whose row this call removed, in the transaction that removes it. Idempotent: keys of files already gone
  * (or never there, or of the other mode) are no error. The audit entry, in the rows' transaction, lists
  * the keys of the files removed (a call that removes nothing is logged by the route layer).
  *
@@ -29,7 +36,7 @@ export async function removeFiles(
     keys: files.flatMap((file) => fileObjectKeys(bucket, file)),
   });
   await withTransaction(deps.pool, async (client) => {
-    await deleteFileRecords(
+    const gone = await deleteFileRecords(
       client,
       caller,
       files.map((file) => file.id),
@@ -37,7 +44,8 @@ export async function removeFiles(
     await audit.record(client, {
       bucket,
       key: keys.length === 1 ? keys[0] : undefined,
-      details: { deleted: files.map((file) => file.key) },
+      details: { deleted: gone.map((file) => file.key) },
     });
+    await emitFileEvents(client, 'file.deleted', gone);
   });
 }

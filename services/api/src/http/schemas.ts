@@ -177,3 +177,31 @@ export const expiresInText = z
   .regex(/^[1-9][0-9]{0,8}$/, expiresInProblem)
   .transform(Number)
   .meta({ description: expiresInDescription });
+
+/** A webhook delivery: one event for one webhook, with its attempts. */
+export const webhookDeliveryView = z
+  .object({
+    id: z.uuid().meta({ description: 'The `webhook-id` header of every attempt' }),
+    webhook: z.string().meta({ description: 'The name of the webhook in the StorageTenant' }),
+    url: z.string(),
+    type: z.string().meta({ description: 'The event type, e.g. `file.uploaded`' }),
+    mode: z.enum(['live', 'test']),
+    status: z.enum(['pending', 'delivered', 'failed']).meta({
+      description: '`pending`: to be tried (again); `delivered`: answered 2xx; `failed`: out of attempts',
+    }),
+    payload: z
+      .object({ type: z.string(), timestamp: z.iso.datetime(), data: z.record(z.string(), z.unknown()) })
+      .meta({ description: 'The body that is POSTed' }),
+    createdAt: z.iso.datetime(),
+    nextAttemptAt: z.iso.datetime().nullable().meta({ description: 'While pending: when it is tried next' }),
+    attempts: z.array(
+      z.object({
+        attempt: z.int().min(1),
+        startedAt: z.iso.datetime(),
+        durationMs: z.int().min(0),
+        statusCode: z.int().nullable().meta({ description: "The receiver's status; null: no answer" }),
+        error: z.string().nullable().meta({ description: 'Why the attempt failed; null: delivered' }),
+      }),
+    ),
+  })
+  .meta({ id: 'WebhookDelivery' });

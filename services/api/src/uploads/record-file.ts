@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import {
+  emitWebhookEvent,
+  fileEventData,
   getBucketSettings,
   insertFile,
   serviceUnavailable,
@@ -53,8 +55,9 @@ function lifetimeOf(lifetimes: (number | null | undefined)[]): number | undefine
 
 /**
  * Records a stored file, however it was uploaded: settles its quota and inserts its row (and, for
- * images, its variant job) and its audit entry in one transaction, so that either all happen or none,
- * with its mode and when it expires. A caller whose recording fails still owns the stored bytes and must discard them.
+ * images, its variant job), its audit entry and its `file.uploaded` event in one transaction, so that
+ * either all happen or none, with its mode and when it expires. A caller whose recording fails still owns
+ * the stored bytes and must discard them.
  */
 export async function recordFile(
   deps: Pick<ApiDeps, 'pool' | 'config' | 'metrics'>,
@@ -83,6 +86,12 @@ export async function recordFile(
       bucket: file.bucket,
       key: file.key,
       details: { id: file.id, size: file.size, mimetype: file.mimetype },
+    });
+    await emitWebhookEvent(client, {
+      tenantId: file.tenantId,
+      mode: file.mode,
+      type: 'file.uploaded',
+      data: { ...fileEventData(file), allowPublicAccess: file.allowPublicAccess, expiresAt: file.expiresAt },
     });
     return file;
   });

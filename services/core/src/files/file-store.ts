@@ -389,34 +389,32 @@ async function deleteFileRows(
   owner: FileOwner,
   condition: string,
   params: unknown[],
-): Promise<{ id: string; key: string }[]> {
-  const { rows } = await client.query<{ id: string; key: string }>(
+): Promise<FileRecord[]> {
+  const { rows } = await client.query<FileRow>(
     `WITH gone AS (
-       DELETE FROM files WHERE tenant_id = $1 AND mode = $2 AND ${condition}
-       RETURNING id, key, size + variant_bytes AS bytes
+       DELETE FROM files WHERE tenant_id = $1 AND mode = $2 AND ${condition} RETURNING *
      ), settled AS (
-       UPDATE tenant_usage SET used_bytes = used_bytes - (SELECT coalesce(sum(bytes), 0) FROM gone),
+       UPDATE tenant_usage SET used_bytes = used_bytes - (SELECT coalesce(sum(size + variant_bytes), 0) FROM gone),
          file_count = file_count - (SELECT count(*) FROM gone)
        WHERE tenant_id = $1 AND mode = $2
      )
-     SELECT id, key FROM gone`,
+     SELECT * FROM gone`,
     [owner.tenantId, owner.mode, ...params],
   );
-  return rows;
+  return rows.map(toFile);
 }
 
 /**
  * Removes file rows of `owner` by id and gives their bytes back to the usage of its mode, in the
- * caller's transaction; resolves to how many rows were still there.
+ * caller's transaction; resolves to the files that were still there (for the events that report them).
  */
 export async function deleteFileRecords(
   client: pg.PoolClient,
   owner: FileOwner,
   fileIds: string[],
-): Promise<number> {
+): Promise<FileRecord[]> {
   await lockTenantUsage(client, owner.tenantId, owner.mode);
-  const gone = await deleteFileRows(client, owner, 'id = ANY($3::uuid[])', [fileIds]);
-  return gone.length;
+  return deleteFileRows(client, owner, 'id = ANY($3::uuid[])', [fileIds]);
 }
 
 /**

@@ -1,5 +1,7 @@
 import type pg from 'pg';
+import { withTransaction } from '../db/transaction.ts';
 import type { KeyMode } from '../keys/api-key.ts';
+import { emitWebhookEvent, fileEventData } from '../webhooks/webhook-events.ts';
 import type { VariantName } from './object-keys.ts';
 
 type Db = pg.Pool | pg.PoolClient;
@@ -65,16 +67,16 @@ export async function getVariantSource(db: Db, fileId: string): Promise<VariantS
 /**
  * Records a file's finished variants in the caller's transaction, replacing earlier ones: the file row is
  * locked, and the tenant's usage loses the old variant bytes (already counted) as the new ones are
- * settled by the caller, which must settle first (see the lock order in quotas/reservations.ts).
- * Returns false if the file was deleted meanwhile.
+ * settled by the caller, which must settle first (see the lock order in quotas/reservations.ts), and
+ * writes the `variants.ready` event. Returns false if the file was deleted meanwhile.
  */
 export async function recordVariants(
   client: pg.PoolClient,
   fileId: string,
   variants: { name: VariantName; size: number; width: number; height: number }[],
 ): Promise<boolean> {
-  const { rows } = await client.query<{ tenant_id: string; mode: KeyMode; variant_bytes: string }>(
-    'SELECT tenant_id, mode, variant_bytes FROM files WHERE id = $1 FOR UPDATE',
+  const { rows } = await client.query<EventFileRow & { variant_bytes: string }>(
+    `SELECT ${EVENT_FILE_COLUMNS}, variant_bytes FROM files WHERE id = $1 FOR UPDATE`,
     [fileId],
   );
   const row = rows[0];
@@ -89,13 +91,59 @@ export async function recordVariants(
     'UPDATE tenant_usage SET used_bytes = used_bytes - $2 WHERE tenant_id = $1 AND mode = $3',
     [row.tenant_id, Number(row.variant_bytes), row.mode],
   );
+  await emitWebhookEvent(client, {
+    tenantId: row.tenant_id,
+    mode: row.mode,
+    type: 'variants.ready',
+    data: { ...eventData(row), variants: map },
+  });
   return true;
 }
 
-/** Gives up on a file's variants; the original is untouched and keeps being served. */
-export async function markVariantsFailed(db: Db, fileId: string, reason: string): Promise<void> {
-  await db.query(
-    `UPDATE files SET variant_status = 'failed', variants = jsonb_build_object('error', $2::text) WHERE id = $1 AND variant_status <> 'ready'`,
-    [fileId, reason.slice(0, 500)],
-  );
+/**
+ * Gives up on a file's variants, with the `variants.failed` event; the original is untouched and keeps
+ * being served.
+ */
+export function markVariantsFailed(pool: pg.Pool, fileId: string, reason: string): Promise<void> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<EventFileRow>(
+      `UPDATE files SET variant_status = 'failed', variants = jsonb_build_object('error', $2::text)
+       WHERE id = $1 AND variant_status <> 'ready' RETURNING ${EVENT_FILE_COLUMNS}`,
+      [fileId, reason.slice(0, 500)],
+    );
+    const row = rows[0];
+    if (!row) return;
+    await emitWebhookEvent(client, {
+      tenantId: row.tenant_id,
+      mode: row.mode,
+      type: 'variants.failed',
+      data: { ...eventData(row), error: reason.slice(0, 500) },
+    });
+  });
 }
+
+/** The columns of `files` that events describe a file by. */
+const EVENT_FILE_COLUMNS = 'id, tenant_id, bucket, key, original_name, mimetype, size, mode';
+
+interface EventFileRow {
+  id: string;
+  tenant_id: string;
+  bucket: string;
+  key: string;
+  original_name: string;
+  mimetype: string;
+  size: string;
+  mode: KeyMode;
+}
+
+const eventData = (row: EventFileRow) =>
+  fileEventData({
+    id: row.id,
+    tenantId: row.tenant_id,
+    bucket: row.bucket,
+    key: row.key,
+    originalName: row.original_name,
+    mimetype: row.mimetype,
+    size: Number(row.size),
+    mode: row.mode,
+  });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { quotaExceeded, testQuotaExceeded } from '../errors.ts';
 import type { KeyMode } from '../keys/api-key.ts';
+import { QUOTA_THRESHOLDS, emitWebhookEvent } from '../webhooks/webhook-events.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -114,6 +115,9 @@ export async function renewReservation(db: pg.Pool, reservationId: string, ttlMs
  * Turns a reservation into stored bytes: `usedBytes` (at most what was reserved) and `files` more files.
  * Run it in the transaction that records the file, so either both happen or neither. Returns false if
  * the reservation is gone (the sweeper released it), in which case the caller must not record the file.
+ * Usage only grows here, so this is where it crosses a threshold of its quota: a `quota.threshold` event
+ * for each one crossed, in the same transaction. The row is locked by the update, so concurrent settles
+ * see each other's bytes and each crossing is reported once.
  */
 export async function settleReservation(
   client: pg.PoolClient,
@@ -130,13 +134,35 @@ export async function settleReservation(
   const reserved = Number(row.bytes);
   if (usedBytes > reserved)
     throw new Error(`settling ${usedBytes} bytes against a reservation of ${reserved}`);
-  await client.query(
-    `UPDATE tenant_usage SET reserved_bytes = reserved_bytes - $2, used_bytes = used_bytes + $3, file_count = file_count + $4
-     WHERE tenant_id = $1 AND mode = $5`,
+  const settled = await client.query<{ used_bytes: string; quota_bytes: string }>(
+    `UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes - $2, used_bytes = u.used_bytes + $3,
+       file_count = u.file_count + $4
+     FROM tenants t WHERE u.tenant_id = $1 AND u.mode = $5 AND t.id = u.tenant_id
+     RETURNING u.used_bytes, ${QUOTA} AS quota_bytes`,
     [reservation.tenantId, reserved, usedBytes, files, row.mode],
   );
+  const after = Number(settled.rows[0]!.used_bytes);
+  const quota = Number(settled.rows[0]!.quota_bytes);
+  for (const percent of crossedThresholds(after - usedBytes, after, quota)) {
+    await emitWebhookEvent(client, {
+      tenantId: reservation.tenantId,
+      mode: row.mode,
+      type: 'quota.threshold',
+      data: {
+        tenantId: reservation.tenantId,
+        threshold: percent,
+        usedBytes: after,
+        quotaBytes: quota,
+        percentUsed: Math.floor((after * 100) / quota),
+      },
+    });
+  }
   return true;
 }
+
+/** The thresholds (percent of `quota`) that usage passed going from `before` to `after` bytes. */
+export const crossedThresholds = (before: number, after: number, quota: number): number[] =>
+  QUOTA_THRESHOLDS.filter((percent) => before * 100 < percent * quota && after * 100 >= percent * quota);
 
 /** Gives a reservation's bytes back. Idempotent: releasing twice, or after settling, does nothing. */
 export async function releaseReservation(db: Db, reservationId: string): Promise<void> {

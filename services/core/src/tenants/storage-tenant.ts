@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { scopes } from '../keys/api-key.ts';
+import { WEBHOOK_EVENTS } from '../webhooks/webhook-events.ts';
 import { DURATION, parseDuration } from './duration.ts';
 import { parseByteQuantity } from './quantity.ts';
 
@@ -103,6 +104,24 @@ export const storageTenantSpec = z.object({
     )
     .default([]),
   deletionPolicy: z.enum(['Retain', 'Delete']).default('Retain'),
+  /** Where events are sent, signed with the secret in the `<resource>-webhooks` Secret. */
+  webhooks: z
+    .array(
+      z.object({
+        name: z.string().regex(KEY_NAME),
+        url: z.url({ protocol: /^https?$/ }).max(2048),
+        events: z
+          .array(z.enum([...WEBHOOK_EVENTS, '*']))
+          .min(1)
+          .default(['*']),
+      }),
+    )
+    .max(20)
+    .default([])
+    .refine(
+      (hooks) => new Set(hooks.map((h) => h.name)).size === hooks.length,
+      'webhook names must be unique',
+    ),
 });
 
 /** A StorageTenant's spec with every default applied and quantities in bytes. */

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.ts';
 import { lockTenantUsage } from '../quotas/reservations.ts';
+import { syncWebhooks } from '../webhooks/webhook-deliveries.ts';
 import type { RateLimits, StorageTenantSpec } from './storage-tenant.ts';
 
 export interface Tenant {
@@ -52,7 +53,8 @@ const toTenant = (row: TenantRow): Tenant => ({
 });
 
 /**
- * Creates or updates a tenant row, its usage row and its declared buckets from a StorageTenant spec.
+ * Creates or updates a tenant row, its usage row, its declared buckets and its webhooks from a
+ * StorageTenant spec.
  * Idempotent. The operator and the embedded dev mode both call this; there is no second implementation.
  */
 export function applyTenant(pool: pg.Pool, input: ApplyTenantInput): Promise<ApplyTenantResult> {
@@ -89,6 +91,7 @@ export function applyTenant(pool: pg.Pool, input: ApplyTenantInput): Promise<App
       [id],
     );
     await syncDeclaredBuckets(client, id, spec.buckets);
+    await syncWebhooks(client, id, spec.webhooks);
     return { outcome: row.inserted ? 'created' : 'updated', tenant: toTenant(row) };
   });
 }

@@ -383,6 +383,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of the tenant's webhook deliveries, newest first, each with its attempts
+         * @description Deliveries of events of the key's mode only: a test key sees those about test files, a live key the others. A delivery is one event for one webhook; it is `pending` until a 2xx answer (`delivered`) or its last attempt (`failed`, about a day after the first).
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/deliveries/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook delivery once more
+         * @description Delivered, failed or still pending, the delivery becomes `pending` and due now: a worker sends it within a second or so, with the same `webhook-id`, signed with the current secret. The answer shows it as queued; GET /webhooks/deliveries shows the attempt once made.
+         */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -582,6 +622,48 @@ export interface components {
             details: {
                 [key: string]: unknown;
             } | null;
+        };
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @description The `webhook-id` header of every attempt
+             */
+            id: string;
+            /** @description The name of the webhook in the StorageTenant */
+            webhook: string;
+            url: string;
+            /** @description The event type, e.g. `file.uploaded` */
+            type: string;
+            /** @enum {string} */
+            mode: "live" | "test";
+            /**
+             * @description `pending`: to be tried (again); `delivered`: answered 2xx; `failed`: out of attempts
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /** @description The body that is POSTed */
+            payload: {
+                type: string;
+                /** Format: date-time */
+                timestamp: string;
+                data: {
+                    [key: string]: unknown;
+                };
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** @description While pending: when it is tried next */
+            nextAttemptAt: string | null;
+            attempts: {
+                attempt: number;
+                /** Format: date-time */
+                startedAt: string;
+                durationMs: number;
+                /** @description The receiver's status; null: no answer */
+                statusCode: number | null;
+                /** @description Why the attempt failed; null: delivered */
+                error: string | null;
+            }[];
         };
     };
     responses: {
@@ -1560,6 +1642,90 @@ export interface operations {
                         nextCursor: string | null;
                         hasMore: boolean;
                     };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries in this state */
+                status?: "pending" | "delivered" | "failed";
+                /** @description The `nextCursor` of the previous page (with the same status) */
+                cursor?: string;
+                /** @description Deliveries per page (default 50) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        deliveries: components["schemas"]["WebhookDelivery"][];
+                        nextCursor: string | null;
+                        hasMore: boolean;
+                    };
+                };
+            };
+            /** @description An invalid status, limit or cursor */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The `id` GET /webhooks/deliveries lists */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery is queued */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        delivery: components["schemas"]["WebhookDelivery"];
+                    };
+                };
+            };
+            /** @description No such delivery for this tenant and key mode */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             default: components["responses"]["Error"];
