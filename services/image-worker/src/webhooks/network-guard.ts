@@ -13,10 +13,17 @@ const forbidden: [string, string, number, 'ipv4' | 'ipv6'][] = [
   ['link-local (cloud metadata)', '169.254.0.0', 16, 'ipv4'],
   ['private', '172.16.0.0', 12, 'ipv4'],
   ['private', '192.168.0.0', 16, 'ipv4'],
+  ['protocol-assignment', '192.0.0.0', 24, 'ipv4'],
+  ['benchmarking', '198.18.0.0', 15, 'ipv4'],
+  ['multicast', '224.0.0.0', 4, 'ipv4'],
+  ['reserved (broadcast)', '240.0.0.0', 4, 'ipv4'],
   ['unspecified', '::', 128, 'ipv6'],
   ['loopback', '::1', 128, 'ipv6'],
   ['unique-local', 'fc00::', 7, 'ipv6'],
   ['link-local', 'fe80::', 10, 'ipv6'],
+  ['multicast', 'ff00::', 8, 'ipv6'],
+  // A NAT64 gateway turns 64:ff9b::a.b.c.d into a.b.c.d, whatever network that is in.
+  ['NAT64', '64:ff9b::', 96, 'ipv6'],
 ];
 const lists = forbidden.map(([name, network, prefix, type]) => {
   const list = new BlockList();

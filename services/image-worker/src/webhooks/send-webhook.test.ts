@@ -26,6 +26,11 @@ describe('forbiddenAddress', () => {
       'fe80::1',
       '::ffff:127.0.0.1',
       '::ffff:a9fe:a9fe',
+      '198.18.0.1',
+      '224.0.0.251',
+      '255.255.255.255',
+      'ff02::1',
+      '64:ff9b::7f00:1',
     ])
       assert.ok(forbiddenAddress(address), address);
     for (const address of ['93.184.215.14', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '8.8.8.8'])
