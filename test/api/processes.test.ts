@@ -10,6 +10,7 @@ import { databaseBackends, type TestDatabase } from '../support/databases.ts';
 import { uniqueName } from '../support/env.ts';
 import { call, PNG_1X1, upload } from '../support/http.ts';
 import { eventually } from '../support/poll.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 describe('stowage api processes on PostgreSQL and MinIO', () => {
   let db: TestDatabase;
@@ -200,6 +201,38 @@ describe('stowage dev (embedded defaults)', () => {
       assert.equal((await call(second.url, '/usage', { key: stays })).status, 200);
     } finally {
       await second.stop();
+    }
+  });
+
+  it('delivers webhooks to a receiver on this machine, signed with the secret it prints', async () => {
+    const receiver = await startWebhookReceiver();
+    const tenantsDir = join(dataDir, 'hooked');
+    await mkdir(tenantsDir);
+    await writeFile(
+      join(tenantsDir, 'hooked.yaml'),
+      `apiVersion: stowage.dev/v1alpha1\nkind: StorageTenant\nmetadata: {name: hooked}\n` +
+        `spec: {tenantId: hooked, apiKeys: [{name: app}], webhooks: [{name: local, url: "${receiver.url}"}]}\n`,
+    );
+    // Unset, as on a developer's machine: dev mode lets webhooks reach private addresses by default.
+    const dev = await startCliServer('dev', {
+      ...env(),
+      STOWAGE_TENANTS_DIR: tenantsDir,
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: '',
+    });
+    try {
+      const key = /tenant hooked, key "app":\s+(stw_live_\w+)/.exec(dev.output())?.[1];
+      const secret = /tenant hooked, webhooks local: signed with (whsec_\S+)/.exec(dev.output())?.[1];
+      assert.ok(key && secret, dev.output());
+      const uploaded = await upload(dev.url, 'docs', 'hello', { key, filename: 'a.txt' });
+      const delivered = await eventually(
+        async () => receiver.received.find((m) => m.type === 'file.uploaded'),
+        'the file.uploaded webhook',
+      );
+      assert.equal(delivered.payload.data.key, uploaded.body.file.key);
+      assert.ok(receiver.verifies(delivered, secret), 'signed with the printed secret');
+    } finally {
+      await dev.stop();
+      await receiver.close();
     }
   });
 });

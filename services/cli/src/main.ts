@@ -84,6 +84,13 @@ async function runDev(settings: Config): Promise<void> {
   const config = {
     ...settings,
     signingSecret: settings.signingSecret ?? (await devSigningSecret(settings.dataDir)),
+    // A developer's webhook receiver runs on their own machine: dev mode may reach it unless told not to.
+    webhooks: {
+      ...settings.webhooks,
+      allowPrivateNetworks: process.env.WEBHOOK_ALLOW_PRIVATE_NETWORKS
+        ? settings.webhooks.allowPrivateNetworks
+        : true,
+    },
   };
   const db = await openDatabase(config);
   if (config.databaseUrl) await migrate(db.pool);
