@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { sweepOnce } from '@stowage/api';
+import { AuditWriter, sweepOnce } from '@stowage/api';
 import { generateApiKey, hashApiKey, insertAuditEntries, publicPrefix } from '@stowage/core';
 import { realBackend, stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { call } from '../support/http.ts';
@@ -234,6 +234,53 @@ for (const backend of stackBackends) {
         bucket: null,
         ...who(reader),
       });
+    });
+
+    it('records a refused request whatever its body held: a NUL is kept as U+FFFD', async () => {
+      const tenant = await tenantWith();
+      const refused = await send('/files/delete', {
+        method: 'POST',
+        key: tenant.key,
+        json: { bucket: 'a\u0000b', key: `${randomUUID()}.txt` },
+      });
+      assert.equal(refused.status, 400);
+      const entry = await entryFor(tenant.key, refused.requestId);
+      assert.deepEqual([entry.status, entry.bucket], [400, 'a\uFFFDb']);
+      const after = await send('/files/delete-bucket', {
+        method: 'POST',
+        key: tenant.key,
+        json: { bucket: 'gone' },
+      });
+      assert.equal((await entryFor(tenant.key, after.requestId)).status, 404, 'entries after it are written');
+    });
+
+    it('drops only the entry the database refuses, and writes the rest of its batch', async () => {
+      const tenant = await tenantWith();
+      const writer = new AuditWriter(stack.deps, { flushMs: 60_000 });
+      const entry = (requestId: string, status: number) => ({
+        tenantId: tenant.id,
+        mode: 'live' as const,
+        keyPrefix: null,
+        action: 'deleteFile',
+        status,
+        requestId,
+        clientAddress: null,
+        userAgent: null,
+        bucket: null,
+        key: null,
+        details: null,
+      });
+      const [before, refused, later] = [randomUUID(), randomUUID(), randomUUID()];
+      writer.add(entry(before, 404));
+      // A status no smallint holds: the database refuses that entry, whatever it is retried with.
+      writer.add(entry(refused, 70_000));
+      writer.add(entry(later, 403));
+      await writer.close();
+      const logged = (await audit(tenant.key)).entries.map((e) => e.requestId);
+      assert.deepEqual(
+        logged.filter((id) => [before, refused, later].some((ours) => ours === id)).sort(),
+        [before, later].sort(),
+      );
     });
 
     it("records a 401 with the presented key's prefix and no tenant, in no tenant's log", async () => {

@@ -62,15 +62,48 @@ export class AuditWriter {
       try {
         await insertAuditEntries(this.deps.pool, batch);
       } catch (err) {
-        this.pending.unshift(...batch);
-        throw err;
+        if (!refusesData(err)) {
+          this.pending.unshift(...batch);
+          throw err;
+        }
+        await this.writeOneByOne(batch);
       }
     }
   }
 
-  /** Stops the timer and writes what is left. */
+  /**
+   * Writes a batch the database refused for what it holds, entry by entry, so that one entry it can never
+   * take does not hold back every entry after it; that one is dropped, and logged.
+   */
+  private async writeOneByOne(batch: AuditEntry[]): Promise<void> {
+    for (const [index, entry] of batch.entries()) {
+      try {
+        await insertAuditEntries(this.deps.pool, [entry]);
+      } catch (err) {
+        if (!refusesData(err)) {
+          this.pending.unshift(...batch.slice(index));
+          throw err;
+        }
+        const { action, status, requestId } = entry;
+        this.deps.logger.error({ err, action, status, requestId }, 'audit log entry refused: dropped');
+      }
+    }
+  }
+
+  /** Stops the timer and writes what is left; what cannot be written now is logged, not thrown. */
   async close(): Promise<void> {
     await this.stopTimer();
-    await this.flush();
+    await this.flush().catch((err: unknown) =>
+      this.deps.logger.error({ err, lost: this.pending.length }, 'audit log entries not written at shutdown'),
+    );
   }
+}
+
+/**
+ * Whether the database refused the entries themselves (SQLSTATE classes 22, data exception, and 23,
+ * integrity constraint violation), which no retry changes, rather than being unreachable or busy.
+ */
+function refusesData(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }

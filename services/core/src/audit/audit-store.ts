@@ -62,6 +62,13 @@ const toRecord = (row: AuditRow): AuditRecord => ({
 });
 
 /**
+ * PostgreSQL text cannot hold NUL, and entries quote what clients sent (a bucket name in a JSON body that
+ * failed validation, say): it is kept as U+FFFD, so the entry is still written.
+ */
+const withoutNul = (_key: string, value: unknown) =>
+  typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD') : value;
+
+/**
  * Writes entries in one statement. An entry whose tenant is gone meanwhile (its log went with it) is
  * left out rather than failing the others.
  */
@@ -90,7 +97,7 @@ export async function insertAuditEntries(db: Db, entries: AuditEntry[]): Promise
        action text, bucket text, object_key text, status smallint, request_id text, client_address text,
        user_agent text, details jsonb)
      WHERE e.tenant_id IS NULL OR EXISTS (SELECT 1 FROM tenants t WHERE t.id = e.tenant_id)`,
-    [JSON.stringify(rows)],
+    [JSON.stringify(rows, withoutNul)],
   );
 }
 
