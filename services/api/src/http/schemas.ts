@@ -205,3 +205,15 @@ export const webhookDeliveryView = z
     ),
   })
   .meta({ id: 'WebhookDelivery' });
+
+/** How many items a page of a listing holds: 1 to `max`, `fallback` when left out. */
+export function pageLimit(things: string, max: number, fallback: number) {
+  const problem = `must be a whole number from 1 to ${max}`;
+  return z.coerce
+    .number({ error: problem })
+    .int(problem)
+    .min(1, problem)
+    .max(max, problem)
+    .default(fallback)
+    .meta({ description: `${things} per page (default ${fallback})` });
+}

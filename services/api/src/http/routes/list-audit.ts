@@ -3,6 +3,7 @@ import type { AuditRecord } from '@stowage/core';
 import { listAuditLog } from '../../audit/list-audit-log.ts';
 import type { ApiDeps } from '../../deps.ts';
 import { defineRoute } from '../route.ts';
+import { pageLimit } from '../schemas.ts';
 
 const query = z.object({
   since: z.iso
@@ -17,13 +18,7 @@ const query = z.object({
     .meta({
       description: 'Only entries of this action: the operationId of the route called, e.g. `deleteFile`',
     }),
-  limit: z.coerce
-    .number({ error: 'must be a whole number from 1 to 1000' })
-    .int('must be a whole number from 1 to 1000')
-    .min(1, 'must be a whole number from 1 to 1000')
-    .max(1000, 'must be a whole number from 1 to 1000')
-    .default(100)
-    .meta({ description: 'Entries per page (default 100)' }),
+  limit: pageLimit('Entries', 1000, 100),
   cursor: z
     .string()
     .max(512)

@@ -4,7 +4,7 @@ import type { ApiDeps } from '../../deps.ts';
 import { listBucket } from '../../files/list-bucket.ts';
 import { fileView } from '../file-view.ts';
 import { defineRoute } from '../route.ts';
-import { bucketName, errorBody, fileTag, fileView as fileSchema } from '../schemas.ts';
+import { bucketName, errorBody, fileTag, fileView as fileSchema, pageLimit } from '../schemas.ts';
 
 /** A MIME type as files show it (`application/pdf`, `audio/ogg; codecs=opus`), or a pattern (`image/*`). */
 const mimeType = z
@@ -16,13 +16,7 @@ const TYPE_HELP =
   'use image, video, audio, document, archive, other, a MIME pattern such as image/* or a MIME type';
 
 const query = z.object({
-  limit: z.coerce
-    .number({ error: 'must be a whole number from 1 to 1000' })
-    .int('must be a whole number from 1 to 1000')
-    .min(1, 'must be a whole number from 1 to 1000')
-    .max(1000, 'must be a whole number from 1 to 1000')
-    .default(100)
-    .meta({ description: 'Files per page (default 100)' }),
+  limit: pageLimit('Files', 1000, 100),
   cursor: z
     .string()
     .max(512)

@@ -4,7 +4,7 @@ import type { ApiDeps } from '../../deps.ts';
 import { listDeliveries } from '../../webhooks/list-deliveries.ts';
 import { deliveryView } from '../delivery-view.ts';
 import { defineRoute } from '../route.ts';
-import { errorBody, webhookDeliveryView } from '../schemas.ts';
+import { errorBody, pageLimit, webhookDeliveryView } from '../schemas.ts';
 
 const query = z.object({
   status: z
@@ -16,13 +16,7 @@ const query = z.object({
     .max(512)
     .optional()
     .meta({ description: 'The `nextCursor` of the previous page (with the same status)' }),
-  limit: z.coerce
-    .number({ error: 'must be a whole number from 1 to 100' })
-    .int('must be a whole number from 1 to 100')
-    .min(1, 'must be a whole number from 1 to 100')
-    .max(100, 'must be a whole number from 1 to 100')
-    .default(50)
-    .meta({ description: 'Deliveries per page (default 50)' }),
+  limit: pageLimit('Deliveries', 100, 50),
 });
 
 const page = z.object({
