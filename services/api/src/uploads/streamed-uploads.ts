@@ -58,7 +58,7 @@ export async function uploadMultipart(
       caller,
       bucket,
       settings,
-      { body: stream, name: filename, expectedBytes },
+      { body: stream, name: filename, expectedBytes, upToBytes: upload.declaredBytes },
       upload.signal,
     );
   };
