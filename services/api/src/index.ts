@@ -4,3 +4,4 @@ export type { ApiDeps } from './deps.ts';
 export { startApi, type RunningApi } from './server.ts';
 export { sweepOnce } from './uploads/sweeper.ts';
 export { watchRedis } from './limits/rate-limits.ts';
+export { RowCache } from './files/row-cache.ts';

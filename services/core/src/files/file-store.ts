@@ -352,8 +352,8 @@ export interface FileChanges {
 
 /**
  * Changes a file's name, tags, metadata or visibility and marks it modified now; undefined if `owner`
- * has no such file (none of its mode, or expired). Serving reads the row on every request, so a change of
- * visibility holds from the next.
+ * has no such file (none of its mode, or expired). The statement's trigger tells every API process to
+ * forget the row it may keep (migration 008), so a change of visibility holds from the next request.
  */
 export async function updateFile(
   db: Db,
