@@ -3,13 +3,15 @@
 // is opened (a pg.Pool connects on its first query only).
 import { tmpdir } from 'node:os';
 import pg from 'pg';
-import { declaredRoutes, openApiDocument } from '@stowage/api';
+import { RowCache, declaredRoutes, openApiDocument } from '@stowage/api';
 import { FilesystemObjectStore, createApiMetrics, createLogger, loadConfig } from '@stowage/core';
 
 const config = loadConfig({});
+const pool = new pg.Pool();
 const routes = declaredRoutes({
   config,
-  pool: new pg.Pool(),
+  pool,
+  cache: new RowCache(pool, 0),
   store: new FilesystemObjectStore(tmpdir()),
   logger: createLogger({ name: 'openapi', level: 'silent' }),
   metrics: createApiMetrics(),

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { applyTenant, mintKey, revokeKey, storageTenantSpec } from '@stowage/core';
+import {
+  CHANGE_FEED_APPLICATION,
+  S3ObjectStore,
+  applyTenant,
+  createS3Client,
+  loadConfig,
+  mintKey,
+  revokeKey,
+  storageTenantSpec,
+} from '@stowage/core';
 import { startCliServer, runCliToEnd, type CliServer } from '../support/cli.ts';
 import { databaseBackends, type TestDatabase } from '../support/databases.ts';
 import { uniqueName } from '../support/env.ts';
@@ -26,6 +35,11 @@ describe('stowage api processes on PostgreSQL and MinIO', () => {
       storageBucket: `stowage-${tenantId}`,
       spec: storageTenantSpec.parse({}),
     });
+    // Its store bucket too, as the operator would make it, so that uploads land.
+    const { s3: settings } = loadConfig(process.env);
+    const s3 = createS3Client(settings);
+    await S3ObjectStore.fromConfig(settings, s3).ensureBucket(`stowage-${tenantId}`);
+    s3.destroy();
     apis = await Promise.all(
       [1, 2].map(() => startCliServer('api', { DATABASE_URL: db.url, LOG_LEVEL: 'info' })),
     );
@@ -65,6 +79,80 @@ describe('stowage api processes on PostgreSQL and MinIO', () => {
       2500,
     );
     assert.equal((await call(first.url, '/usage', { key: apiKey })).status, 401);
+  });
+
+  /** Uploads a public file through the first process and has both serve it (and keep its row). */
+  async function servedByBoth(key: string): Promise<{ path: string; fileKey: string }> {
+    const stored = await upload(apis[0]!.url, 'shared', 'hello', { key, filename: 'h.txt' });
+    assert.equal(stored.status, 201);
+    const path = `/${tenantId}/shared/${stored.body.file.key}`;
+    for (const api of apis) assert.equal((await fetch(`${api.url}${path}`)).status, 200);
+    return { path, fileKey: stored.body.file.key };
+  }
+
+  /** The 2 s bound, with a probe every 200 ms: a correctness bound, not a measure of speed. */
+  const refusedWithin2s = (api: CliServer, path: string, what: string) =>
+    eventually(
+      async () => ((await fetch(`${api.url}${path}`)).status === 404 ? true : undefined),
+      what,
+      2000,
+    );
+
+  it('stops serving a file deleted through one process on the other within 2 s', async () => {
+    const key = await mintKey(db.pool, {
+      tenantId,
+      name: 'deleter',
+      scopes: ['read', 'write'],
+      mode: 'live',
+    });
+    const [first, second] = apis as [CliServer, CliServer];
+    const { path, fileKey } = await servedByBoth(key.raw);
+    const deleted = await call(first.url, '/files/delete', {
+      method: 'POST',
+      key: key.raw,
+      json: { bucket: 'shared', key: fileKey },
+    });
+    assert.equal(deleted.status, 200);
+    assert.equal((await fetch(`${first.url}${path}`)).status, 404, 'at once where it was deleted');
+    await refusedWithin2s(second, path, 'the other process to stop serving the deleted file');
+  });
+
+  it('stops serving a file made private through one process on the other within 2 s', async () => {
+    const key = await mintKey(db.pool, { tenantId, name: 'hider', scopes: ['read', 'write'], mode: 'live' });
+    const [first, second] = apis as [CliServer, CliServer];
+    const { path, fileKey } = await servedByBoth(key.raw);
+    const hidden = await call(first.url, `/files/shared/${fileKey}`, {
+      method: 'PATCH',
+      key: key.raw,
+      json: { allowPublicAccess: false },
+    });
+    assert.equal(hidden.status, 200);
+    assert.equal((await fetch(`${first.url}${path}`)).status, 404, 'at once where it was changed');
+    await refusedWithin2s(second, path, 'the other process to stop serving the file made private');
+    const withKey = await fetch(`${second.url}${path}`, { headers: { 'x-api-key': key.raw } });
+    assert.equal(withKey.status, 200, 'still there for a key of its tenant');
+  });
+
+  it('still stops serving a deleted file within 2 s after its change channel is cut', async () => {
+    const key = await mintKey(db.pool, { tenantId, name: 'cutter', scopes: ['read', 'write'], mode: 'live' });
+    const [first, second] = apis as [CliServer, CliServer];
+    const { path, fileKey } = await servedByBoth(key.raw);
+    const cut = await db.pool.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()',
+      [CHANGE_FEED_APPLICATION],
+    );
+    assert.equal(cut.rowCount, 2, "each process's listening connection");
+    const deleted = await call(first.url, '/files/delete', {
+      method: 'POST',
+      key: key.raw,
+      json: { bucket: 'shared', key: fileKey },
+    });
+    assert.equal(deleted.status, 200);
+    await refusedWithin2s(second, path, 'the other process to stop serving the deleted file');
+    await eventually(
+      async () => (/change notifications lost/.test(second.output()) ? true : undefined),
+      'the other process to report the cut',
+    );
   });
 
   it('logs requests as JSON with request ids and never a key', async () => {

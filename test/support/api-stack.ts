@@ -8,8 +8,9 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { startApi, type ApiDeps, type RunningApi } from '@stowage/api';
+import { RowCache, startApi, type ApiDeps, type RunningApi } from '@stowage/api';
 import {
+  ChangeFeed,
   FilesystemObjectStore,
   S3ObjectStore,
   createApiMetrics,
@@ -55,6 +56,8 @@ export interface ApiStack {
 
 interface Backend {
   store: ObjectStore;
+  /** Changes announced by the database, which the API's cache listens to (none for PGlite). */
+  feed?: ChangeFeed | undefined;
   storedObjects(storageBucket: string): Promise<string[]>;
   leaveStaleUpload(storageBucket: string, key: string): Promise<void>;
   cleanup(): Promise<void>;
@@ -62,13 +65,10 @@ interface Backend {
 
 async function startStack(db: TestDatabase, config: Config, backend: Backend): Promise<ApiStack> {
   const { store } = backend;
-  const deps: ApiDeps = {
-    config,
-    pool: db.pool,
-    store,
-    logger: createLogger({ name: 'stowage-api-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    metrics: createApiMetrics(),
-  };
+  const logger = createLogger({ name: 'stowage-api-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const cache = new RowCache(db.pool, config.keyCacheTtlMs, backend.feed);
+  cache.listen(logger);
+  const deps: ApiDeps = { config, pool: db.pool, store, logger, metrics: createApiMetrics(), cache };
   const api = await startApi(deps);
   const unwatch = await watchApi(api.url);
   return {
@@ -90,6 +90,7 @@ async function startStack(db: TestDatabase, config: Config, backend: Backend): P
     async close() {
       unwatch();
       await api.close();
+      await cache.close();
       await db.drop();
       await backend.cleanup();
     },
@@ -119,8 +120,10 @@ export async function leaveStaleMultipartUpload(s3: S3Client, Bucket: string, Ke
 async function realStack(env: NodeJS.ProcessEnv = {}): Promise<ApiStack> {
   const config = testConfig(process.env, env);
   const s3 = createS3Client(config.s3);
-  return startStack(await databaseBackends[0].create(), config, {
+  const db = await databaseBackends[0].create();
+  return startStack(db, config, {
     store: S3ObjectStore.fromConfig(config.s3, s3),
+    feed: new ChangeFeed(db.url),
     async storedObjects(bucket) {
       const objects = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
       const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));

@@ -5,3 +5,4 @@ export { startApi, type RunningApi } from './server.ts';
 export { sweepOnce } from './uploads/sweeper.ts';
 export { AuditWriter } from './audit/audit-writer.ts';
 export { watchRedis } from './limits/rate-limits.ts';
+export { RowCache } from './files/row-cache.ts';

@@ -54,6 +54,7 @@ function stopOnSignal(
     await api.close();
     await stopWorkers();
     deps.redis?.disconnect();
+    await deps.cache.close();
     await db.close();
   });
 }

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import {
+  ChangeFeed,
   FilesystemObjectStore,
   S3ObjectStore,
   createApiMetrics,
@@ -11,7 +12,7 @@ import {
   type Config,
   type ObjectStore,
 } from '@stowage/core';
-import { watchRedis, type ApiDeps } from '@stowage/api';
+import { RowCache, watchRedis, type ApiDeps } from '@stowage/api';
 import { Redis } from 'ioredis';
 
 /** The database: DATABASE_URL, or PGlite under the data directory when it is unset. */
@@ -54,5 +55,9 @@ export function apiDeps(config: Config, pool: pg.Pool): ApiDeps {
   const metrics = createApiMetrics();
   const redis = openRedis(config);
   if (redis) watchRedis(redis, metrics, logger);
-  return { config, pool, store: openObjectStore(config), logger, metrics, redis };
+  // The embedded database serves one process, the only writer: it needs no feed of changes.
+  const feed = config.databaseUrl ? new ChangeFeed(config.databaseUrl) : undefined;
+  const cache = new RowCache(pool, config.keyCacheTtlMs, feed);
+  cache.listen(logger);
+  return { config, pool, store: openObjectStore(config), logger, metrics, redis, cache };
 }

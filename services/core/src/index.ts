@@ -44,3 +44,4 @@ export { every } from './every.ts';
 export * from './audit/audit-store.ts';
 export * from './webhooks/webhook-events.ts';
 export * from './webhooks/webhook-deliveries.ts';
+export * from './db/change-feed.ts';

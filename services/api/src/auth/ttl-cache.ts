@@ -1,6 +1,7 @@
 /**
  * A small map whose entries expire after `ttlMs`, bounded to `maxEntries` (the oldest entry goes first).
- * Used to trust key and tenant lookups for about a second, which bounds how late a revocation lands.
+ * Used to trust key and tenant lookups for about a second, which bounds how late a revocation lands, and
+ * file rows and bucket settings as long (files/row-cache.ts).
  */
 export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; expires: number }>();
@@ -25,6 +26,14 @@ export class TtlCache<V> {
       if (oldest !== undefined) this.entries.delete(oldest);
     }
     this.entries.set(key, { value, expires: Math.min(Date.now() + this.ttlMs, notAfter) });
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
   }
 
   /** The cached value, or `load()`'s result cached (undefined results are cached too, as misses). */

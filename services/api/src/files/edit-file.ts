@@ -11,12 +11,13 @@ import type { ApiDeps } from '../deps.ts';
 
 /**
  * Changes a stored file's name, tags, metadata or visibility; 404 FILE_NOT_FOUND if the owner has no
- * such file (none of its key's mode, or expired). Nothing in the API keeps a file's visibility between requests (serving reads the row each
- * time; the small-object cache holds bytes only), so a file made private is refused from the next one.
- * The audit entry names the fields changed, not their values.
+ * such file (none of its key's mode, or expired). The row is forgotten by this process's cache at once
+ * and by the other replicas' when the database tells them (RowCache), so a file made private is refused
+ * from the next request here and within the cache's bound everywhere. The audit entry names the fields
+ * changed, not their values.
  */
 export async function editFile(
-  deps: Pick<ApiDeps, 'pool'>,
+  deps: Pick<ApiDeps, 'pool' | 'cache'>,
   owner: FileOwner,
   bucket: string,
   key: string,
@@ -30,5 +31,6 @@ export async function editFile(
     return updated;
   });
   if (!file) throw fileNotFound();
+  deps.cache.forgetFiles([file.id]);
   return file;
 }

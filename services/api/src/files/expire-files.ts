@@ -18,13 +18,17 @@ const BATCH = 100;
  * is written here, in the transaction that removes the row, and only if the row was still there
  * (another sweeper may have taken it).
  */
-async function expireFile(deps: Pick<ApiDeps, 'pool' | 'store'>, file: ExpiredFile): Promise<boolean> {
+async function expireFile(
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'cache'>,
+  file: ExpiredFile,
+): Promise<boolean> {
   await deps.store.delete({ bucket: file.storageBucket, keys: fileObjectKeys(file.bucket, file) });
   const deleted = await withTransaction(deps.pool, async (client) => {
     const gone = await deleteFileRecords(client, file, [file.id]);
     await emitFileEvents(client, 'file.expired', gone);
     return gone.length;
   });
+  deps.cache.forgetFiles([file.id]);
   return deleted > 0;
 }
 
@@ -33,7 +37,7 @@ async function expireFile(deps: Pick<ApiDeps, 'pool' | 'store'>, file: ExpiredFi
  * them; this gives their storage and quota back. Safe on every replica at once. Resolves to how many
  * files this pass deleted.
  */
-export async function expireFiles(deps: Pick<ApiDeps, 'pool' | 'store'>): Promise<number> {
+export async function expireFiles(deps: Pick<ApiDeps, 'pool' | 'store' | 'cache'>): Promise<number> {
   let expired = 0;
   for (;;) {
     const batch = await listExpiredFiles(deps.pool, BATCH);

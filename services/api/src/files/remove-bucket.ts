@@ -26,7 +26,7 @@ import type { ApiDeps } from '../deps.ts';
  * an upload that commits into the bucket meanwhile keeps both its row and its object.
  */
 export async function removeBucket(
-  deps: Pick<ApiDeps, 'pool' | 'store'>,
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'cache'>,
   caller: Pick<Caller, 'tenantId' | 'mode' | 'tenant'>,
   bucket: string,
   audit: AuditContext,
@@ -45,6 +45,7 @@ export async function removeBucket(
     return gone;
   });
   if (!files) throw bucketNotFound();
+  deps.cache.forgetFiles(files.map((file) => file.id));
   // The store deletes in batches of what it takes at once.
   const keys = files.flatMap((file) => fileObjectKeys(bucket, file));
   await deps.store.delete({ bucket: caller.tenant.storageBucket, keys });

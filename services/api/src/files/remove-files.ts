@@ -23,7 +23,7 @@ import type { ApiDeps } from '../deps.ts';
  * for good, so none can arrive under these.)
  */
 export async function removeFiles(
-  deps: Pick<ApiDeps, 'pool' | 'store'>,
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'cache'>,
   caller: Pick<Caller, 'tenantId' | 'mode' | 'tenant'>,
   bucket: string,
   keys: string[],
@@ -48,4 +48,5 @@ export async function removeFiles(
     });
     await emitFileEvents(client, 'file.deleted', gone);
   });
+  deps.cache.forgetFiles(files.map((file) => file.id));
 }

@@ -15,7 +15,7 @@ export interface SignedFile {
  * serve to whoever holds the URL until it expires (or the file does). It cannot be revoked before then.
  */
 export async function signFileUrl(
-  deps: Pick<ApiDeps, 'pool' | 'config'>,
+  deps: Pick<ApiDeps, 'cache' | 'config'>,
   owner: FileOwner,
   bucket: string,
   key: string,

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { fileNotFound, getFileById, objectKeyOf } from '@stowage/core';
+import { fileNotFound, objectKeyOf } from '@stowage/core';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 import { admit, type Credentials } from './admit.ts';
@@ -56,7 +56,7 @@ export class FileServer {
   private readonly cache: SmallObjectCache;
 
   constructor(
-    private readonly deps: Pick<ApiDeps, 'pool' | 'store' | 'config'>,
+    private readonly deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'cache'>,
     private readonly tenants: Pick<Authenticator, 'tenant'>,
   ) {
     this.cache = new SmallObjectCache(deps.store, {
@@ -92,8 +92,7 @@ export class FileServer {
   private async find(path: ServeRequest['path']) {
     const target = parseServeTarget(path);
     const tenant = target && (await this.tenants.tenant(target.tenantId));
-    const file =
-      tenant && target && (await getFileById(this.deps.pool, tenant.id, target.bucket, target.fileId));
+    const file = tenant && target && (await this.deps.cache.file(tenant.id, target.bucket, target.fileId));
     if (!target || !tenant || !file) throw fileNotFound();
     return { target, tenant, file };
   }

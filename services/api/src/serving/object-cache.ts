@@ -10,8 +10,8 @@ interface Location {
 /**
  * Small objects kept in memory (least recently used out first), so popular thumbnails and icons are
  * served without a round trip to the store. Sound because stored objects never change: every file and
- * every variant has a key of its own (a new UUID), and a deleted file is refused by its database row
- * before the cache is asked. Concurrent misses for one object fetch it once.
+ * every variant has a key of its own (a new UUID), and a deleted file is refused for want of its row
+ * (files/row-cache.ts forgets deleted rows) before the cache is asked. Concurrent misses for one object fetch it once.
  */
 export class SmallObjectCache {
   private readonly cache: LRUCache<string, Buffer, Location> | undefined;

@@ -4,7 +4,6 @@ import {
   EXTENSION_PATTERN,
   badRequest,
   fileNotFound,
-  getBucketSettings,
   claimDirectUpload,
   getDirectUpload,
   insertDirectUpload,
@@ -78,7 +77,7 @@ export interface NewDirectUpload {
  * The file is public unless `allowPublicAccess` (or the bucket's default) says otherwise.
  */
 export async function startDirectUpload(
-  deps: Pick<ApiDeps, 'pool' | 'store' | 'config'>,
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'cache'>,
   caller: Caller,
   bucket: string,
   input: NewDirectUpload,
@@ -86,7 +85,7 @@ export async function startDirectUpload(
   const direct = directUploads(deps);
   const maxBytes = maxFileBytes(caller, deps.config.maxFileSizeLimit);
   if (input.size > maxBytes) throw payloadTooLarge(maxBytes);
-  const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
+  const settings = await deps.cache.bucketSettings(caller.tenantId, bucket);
   const id = randomUUID();
   const originalName = cleanFilename(input.filename);
   const ext = FILE_EXTENSION.exec(originalName)?.[1]?.toLowerCase() ?? 'bin';
@@ -189,7 +188,7 @@ function partsProblem(
  * Anything wrong discards the whole upload: nothing is left behind.
  */
 export async function finishDirectUpload(
-  deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>,
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics' | 'cache'>,
   caller: Caller,
   id: string,
   claimed: { partNumber: number; etag: string }[] | undefined,
@@ -217,7 +216,7 @@ export async function finishDirectUpload(
     const type = await sniffType(await buffer(head.body), upload.originalName);
     if (head.size !== upload.declaredSize)
       throw badRequest('Upload rejected: the stored size differs from the declared one');
-    const settings = await getBucketSettings(deps.pool, caller.tenantId, upload.bucket);
+    const settings = await deps.cache.bucketSettings(caller.tenantId, upload.bucket);
     if (!typeAllowed(type.mimetype, settings.allowedTypes)) {
       throw unsupportedMediaType(`Bucket ${upload.bucket} does not accept ${type.mimetype}`);
     }

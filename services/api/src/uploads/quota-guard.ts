@@ -40,20 +40,23 @@ export class QuotaGuard {
   }
 
   /**
-   * Reserves `expectedBytes` up front (0 if unknown). Uploads racing for the last of a quota would
-   * otherwise each hold a part of it and all fail; reserving what the request declares makes the ones
-   * that fit succeed and the rest fail at once. The bytes are still counted: a smaller body settles
-   * for less, a larger one must grow the reservation.
+   * Reserves `expectedBytes` up front (0 if unknown), and up to `upToBytes` if the quota has room (a
+   * form's length bounds its file's from above: reserving that much saves growing the reservation, one
+   * more query, at the end). Uploads racing for the last of a quota would otherwise each hold a part of
+   * it and all fail; reserving what the request declares makes the ones that fit succeed and the rest
+   * fail at once. The bytes are still counted: a smaller body settles for less, a larger one must grow
+   * the reservation.
    */
   static async open(
     pool: pg.Pool,
     metrics: ApiMetrics,
-    input: { tenantId: string; mode: KeyMode; objectKey: string; expectedBytes: number },
+    input: { tenantId: string; mode: KeyMode; objectKey: string; expectedBytes: number; upToBytes: number },
   ): Promise<QuotaGuard> {
     const reservation = await reserveQuota(pool, {
       tenantId: input.tenantId,
       mode: input.mode,
-      bytes: input.expectedBytes,
+      bytes: Math.max(input.expectedBytes, input.upToBytes),
+      minBytes: input.expectedBytes,
       objectKey: input.objectKey,
       ttlMs: RESERVATION_TTL_MS,
     }).catch((err: unknown) => {

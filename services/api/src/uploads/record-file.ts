@@ -2,7 +2,6 @@ import type pg from 'pg';
 import {
   emitWebhookEvent,
   fileEventData,
-  getBucketSettings,
   insertFile,
   serviceUnavailable,
   withTransaction,
@@ -43,12 +42,12 @@ export interface StoredFile {
 }
 
 /**
- * How long a file lives, in seconds from its upload: the shortest of the lifetimes that apply (the
- * upload's expiresIn, its bucket's expireAfter, TEST_FILE_TTL for a test file); undefined: kept until
- * deleted. The shortest, so that an upload may end its file sooner than its bucket would but never keep
- * it longer than the bucket's owner allows, nor a test file past the sandbox's limit.
+ * How long the upload lets a file live, in seconds: the shorter of its expiresIn and TEST_FILE_TTL for a
+ * test file; undefined: no limit of its own. insertFile then applies its bucket's expireAfter too, so that
+ * an upload may end its file sooner than its bucket would but never keep it longer than the bucket's
+ * owner allows, nor a test file past the sandbox's limit.
  */
-function lifetimeOf(lifetimes: (number | null | undefined)[]): number | undefined {
+function lifetimeOf(lifetimes: (number | undefined)[]): number | undefined {
   const set = lifetimes.filter((seconds): seconds is number => typeof seconds === 'number');
   return set.length ? Math.min(...set) : undefined;
 }
@@ -66,7 +65,6 @@ export async function recordFile(
 ): Promise<FileRecord> {
   const recorded = await withTransaction(deps.pool, async (client) => {
     if (!(await stored.quota.settle(client, stored.size))) return undefined;
-    const bucket = await getBucketSettings(client, stored.tenantId, stored.bucket);
     const testFileTtl = stored.mode === 'test' ? deps.config.testFileTtlSeconds : undefined;
     const file = await insertFile(client, {
       id: stored.id,
@@ -80,7 +78,7 @@ export async function recordFile(
       allowPublicAccess: stored.allowPublicAccess,
       variantStatus: hasVariants(stored.mimetype, deps.config.variants.rasteriseSvg) ? 'pending' : 'none',
       mode: stored.mode,
-      expiresIn: lifetimeOf([stored.expiresIn, bucket.expireAfter, testFileTtl]),
+      expiresIn: lifetimeOf([stored.expiresIn, testFileTtl]),
     });
     await audit.record(client, {
       bucket: file.bucket,

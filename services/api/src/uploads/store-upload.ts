@@ -54,6 +54,8 @@ export interface UploadSource {
   name: string;
   /** How many bytes the request says are coming, if it says: a reservation hint, never a limit. */
   expectedBytes: number;
+  /** How many it says are coming at most, if it says (the whole form around a file): reserved if they fit. */
+  upToBytes?: number | undefined;
   /** The body's exact length, when the request fixes it (Content-Length of a raw body). */
   exactBytes?: number | undefined;
 }
@@ -68,7 +70,7 @@ export async function storeUpload(
   caller: Caller,
   bucket: string,
   settings: BucketSettings,
-  { body: source, name, expectedBytes, exactBytes }: UploadSource,
+  { body: source, name, expectedBytes, upToBytes = 0, exactBytes }: UploadSource,
   signal: AbortSignal,
 ): Promise<StoredUpload> {
   const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -95,6 +97,7 @@ export async function storeUpload(
     mode: caller.mode,
     objectKey,
     expectedBytes: Math.max(expectedBytes, head.length),
+    upToBytes,
   }).catch(async (err: unknown) => {
     await chunks.return?.();
     throw err;

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import { getBucketSettings, type FileRecord } from '@stowage/core';
+import type { FileRecord } from '@stowage/core';
 import type { AuditContext } from '../audit/audit-context.ts';
 import type { Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -11,7 +11,7 @@ import { receiveMultipart, type MultipartFile } from './receive-multipart.ts';
 import { recordFile } from './record-file.ts';
 import { discardUpload, storeUpload, type StoredUpload } from './store-upload.ts';
 
-type Deps = Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>;
+type Deps = Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics' | 'cache'>;
 
 /** The longest an upload with waitForVariants=true waits for its variants. */
 const WAIT_FOR_VARIANTS_MS = 30_000;
@@ -47,7 +47,7 @@ export async function uploadMultipart(
   upload: MultipartUpload,
   audit: AuditContext,
 ): Promise<FileRecord> {
-  const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
+  const settings = await deps.cache.bucketSettings(caller.tenantId, bucket);
   let stored: StoredUpload | undefined;
   let originalName = 'file';
   const onFile = async ({ stream, filename }: MultipartFile) => {
@@ -58,7 +58,7 @@ export async function uploadMultipart(
       caller,
       bucket,
       settings,
-      { body: stream, name: filename, expectedBytes },
+      { body: stream, name: filename, expectedBytes, upToBytes: upload.declaredBytes },
       upload.signal,
     );
   };
@@ -109,7 +109,7 @@ export async function uploadRaw(
   upload: RawUpload,
   audit: AuditContext,
 ): Promise<FileRecord> {
-  const settings = await getBucketSettings(deps.pool, caller.tenantId, bucket);
+  const settings = await deps.cache.bucketSettings(caller.tenantId, bucket);
   const originalName = cleanFilename(upload.filename);
   const stored = await storeUpload(
     deps,

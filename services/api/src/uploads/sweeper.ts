@@ -22,7 +22,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * Resolves to how many files, reservations, uploads and audit entries it cleaned.
  */
 export async function sweepOnce(
-  deps: Pick<ApiDeps, 'pool' | 'store' | 'config'>,
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'cache'>,
 ): Promise<{ expired: number; reservations: number; uploads: number; auditEntries: number }> {
   const files = await expireFiles(deps);
   const released = await releaseExpiredReservations(deps.pool);

@@ -114,23 +114,30 @@ export type NewFile = Omit<
   FileRecord,
   'createdAt' | 'updatedAt' | 'variants' | 'tags' | 'metadata' | 'expiresAt'
 > & {
-  /** Seconds from now until the file expires; undefined: kept. */
+  /** Seconds from now the upload lets the file live, at most; undefined: as long as its bucket keeps files. */
   expiresIn: number | undefined;
 };
 
 /**
- * Records a stored file (creating its logical bucket if needed) and, for images, a variant job in the
- * outbox. Call it inside the transaction that settles the upload's quota reservation.
+ * Records a stored file in one statement: creates its logical bucket if needed, inserts its row, which
+ * expires after the shorter of `expiresIn` and its bucket's expireAfter (LEAST skips a NULL: no limit),
+ * and for images a variant job in the outbox. Call it inside the transaction that settles the upload's
+ * quota reservation. (The new row's bucket is checked at the end of the statement, so a bucket made by
+ * the statement's first part counts.)
  */
 export async function insertFile(client: pg.PoolClient, file: NewFile): Promise<FileRecord> {
-  await client.query('INSERT INTO buckets (tenant_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-    file.tenantId,
-    file.bucket,
-  ]);
   const { rows } = await client.query<FileRow>(
-    `INSERT INTO files (id, tenant_id, bucket, key, original_name, mimetype, size, etag, allow_public_access, variant_status,
-       mode, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::float8)) RETURNING *`,
+    `WITH bucket AS (INSERT INTO buckets (tenant_id, name) VALUES ($2, $3) ON CONFLICT DO NOTHING),
+     lifetime AS (
+       SELECT LEAST($12::float8, (SELECT expire_after_seconds FROM buckets WHERE tenant_id = $2 AND name = $3)::float8)
+         AS seconds),
+     file AS (
+       INSERT INTO files (id, tenant_id, bucket, key, original_name, mimetype, size, etag, allow_public_access,
+         variant_status, mode, expires_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => seconds) FROM lifetime
+       RETURNING *),
+     job AS (INSERT INTO variant_jobs (file_id) SELECT id FROM file WHERE variant_status = 'pending')
+     SELECT * FROM file`,
     [
       file.id,
       file.tenantId,
@@ -146,9 +153,6 @@ export async function insertFile(client: pg.PoolClient, file: NewFile): Promise<
       file.expiresIn ?? null,
     ],
   );
-  if (file.variantStatus === 'pending') {
-    await client.query('INSERT INTO variant_jobs (file_id) VALUES ($1)', [file.id]);
-  }
   return toFile(rows[0]!);
 }
 
@@ -348,8 +352,8 @@ export interface FileChanges {
 
 /**
  * Changes a file's name, tags, metadata or visibility and marks it modified now; undefined if `owner`
- * has no such file (none of its mode, or expired). Serving reads the row on every request, so a change of
- * visibility holds from the next.
+ * has no such file (none of its mode, or expired). The statement's trigger tells every API process to
+ * forget the row it may keep (migration 008), so a change of visibility holds from the next request.
  */
 export async function updateFile(
   db: Db,

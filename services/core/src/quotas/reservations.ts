@@ -35,17 +35,6 @@ export async function lockTenantUsage(
 
 const exceeded = (mode: KeyMode) => (mode === 'test' ? testQuotaExceeded() : quotaExceeded());
 
-/**
- * Grants `bytes` more to a tenant's reservations if used + reserved stays within the quota. The row lock
- * that UPDATE takes on tenant_usage serialises concurrent grants, and PostgreSQL re-checks the WHERE
- * clause against the row it waited for, so no interleaving of requests can overshoot the quota.
- */
-const GRANT = `
-  UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes + $2
-  FROM tenants t
-  WHERE u.tenant_id = $1 AND u.mode = $6 AND t.id = u.tenant_id AND u.used_bytes + u.reserved_bytes + $2 <= ${QUOTA}
-  RETURNING u.tenant_id`;
-
 export interface Reservation {
   id: string;
   tenantId: string;
@@ -55,22 +44,49 @@ export interface Reservation {
 }
 
 /**
- * Reserves quota for a write in progress, which must heartbeat it (`extendReservation`) within `ttlMs`.
- * Throws QUOTA_EXCEEDED if the bytes do not fit.
+ * Reserves quota for a write in progress, which must heartbeat it (`extendReservation`) within `ttlMs`:
+ * `bytes`, or as much of it as fits but at least `minBytes` (a request whose length is only known
+ * within a margin, such as a form around a file). Throws QUOTA_EXCEEDED if that does not fit.
  */
 export async function reserveQuota(
   db: pg.Pool,
-  input: { tenantId: string; mode: KeyMode; bytes: number; objectKey: string | null; ttlMs: number },
+  input: {
+    tenantId: string;
+    mode: KeyMode;
+    bytes: number;
+    minBytes?: number | undefined;
+    objectKey: string | null;
+    ttlMs: number;
+  },
 ): Promise<Reservation> {
   const id = randomUUID();
-  const { rowCount } = await db.query(
-    `WITH granted AS (${GRANT})
+  // The usage row is read FOR UPDATE, which serialises concurrent grants, and PostgreSQL re-reads the
+  // row it waited for, so no interleaving of requests can overshoot the quota.
+  const { rows } = await db.query<{ bytes: string }>(
+    `WITH room AS (
+       SELECT u.tenant_id, LEAST($2, ${QUOTA} - u.used_bytes - u.reserved_bytes) AS bytes
+       FROM tenant_usage u JOIN tenants t ON t.id = u.tenant_id
+       WHERE u.tenant_id = $1 AND u.mode = $6 FOR UPDATE OF u),
+     granted AS (
+       UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes + room.bytes
+       FROM room WHERE u.tenant_id = room.tenant_id AND u.mode = $6 AND room.bytes >= $7
+       RETURNING room.bytes)
      INSERT INTO quota_reservations (id, tenant_id, mode, bytes, object_key, expires_at)
-     SELECT $3, tenant_id, $6, $2, $4, now() + make_interval(secs => $5::float8 / 1000) FROM granted`,
-    [input.tenantId, input.bytes, id, input.objectKey, input.ttlMs, input.mode],
+     SELECT $3, $1, $6, bytes, $4, now() + make_interval(secs => $5::float8 / 1000) FROM granted
+     RETURNING bytes`,
+    [
+      input.tenantId,
+      input.bytes,
+      id,
+      input.objectKey,
+      input.ttlMs,
+      input.mode,
+      Math.min(input.minBytes ?? input.bytes, input.bytes),
+    ],
   );
-  if (rowCount !== 1) throw exceeded(input.mode);
-  return { id, tenantId: input.tenantId, mode: input.mode, bytes: input.bytes };
+  const granted = rows[0];
+  if (!granted) throw exceeded(input.mode);
+  return { id, tenantId: input.tenantId, mode: input.mode, bytes: Number(granted.bytes) };
 }
 
 /**
@@ -125,24 +141,29 @@ export async function settleReservation(
   usedBytes: number,
   files: number,
 ): Promise<boolean> {
-  const { rows } = await client.query<{ bytes: string; mode: KeyMode }>(
-    'DELETE FROM quota_reservations WHERE id = $1 RETURNING bytes, mode',
-    [reservation.id],
+  // One statement: the reservation goes and its bytes move to used bytes, unless they do not cover
+  // `usedBytes` (then `settled` is empty and the caller's transaction is rolled back below).
+  const { rows } = await client.query<{
+    reserved: string;
+    mode: KeyMode;
+    used_bytes: string | null;
+    quota_bytes: string | null;
+  }>(
+    `WITH gone AS (DELETE FROM quota_reservations WHERE id = $1 RETURNING bytes, mode),
+     settled AS (
+       UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes - gone.bytes, used_bytes = u.used_bytes + $3,
+         file_count = u.file_count + $4
+       FROM tenants t, gone WHERE u.tenant_id = $2 AND u.mode = gone.mode AND t.id = u.tenant_id AND $3 <= gone.bytes
+       RETURNING u.used_bytes, ${QUOTA} AS quota_bytes)
+     SELECT gone.bytes AS reserved, gone.mode, settled.used_bytes, settled.quota_bytes FROM gone LEFT JOIN settled ON true`,
+    [reservation.id, reservation.tenantId, usedBytes, files],
   );
   const row = rows[0];
   if (!row) return false;
-  const reserved = Number(row.bytes);
-  if (usedBytes > reserved)
-    throw new Error(`settling ${usedBytes} bytes against a reservation of ${reserved}`);
-  const settled = await client.query<{ used_bytes: string; quota_bytes: string }>(
-    `UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes - $2, used_bytes = u.used_bytes + $3,
-       file_count = u.file_count + $4
-     FROM tenants t WHERE u.tenant_id = $1 AND u.mode = $5 AND t.id = u.tenant_id
-     RETURNING u.used_bytes, ${QUOTA} AS quota_bytes`,
-    [reservation.tenantId, reserved, usedBytes, files, row.mode],
-  );
-  const after = Number(settled.rows[0]!.used_bytes);
-  const quota = Number(settled.rows[0]!.quota_bytes);
+  if (row.used_bytes === null || row.quota_bytes === null)
+    throw new Error(`settling ${usedBytes} bytes against a reservation of ${row.reserved}`);
+  const after = Number(row.used_bytes);
+  const quota = Number(row.quota_bytes);
   for (const percent of crossedThresholds(after - usedBytes, after, quota)) {
     await emitWebhookEvent(client, {
       tenantId: reservation.tenantId,

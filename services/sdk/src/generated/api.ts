@@ -40,7 +40,7 @@ export interface paths {
         head?: never;
         /**
          * Change a file's name, tags, metadata or visibility
-         * @description Only the fields sent change; `tags` and `metadata` replace the whole set (send `[]` or `{}` to clear them). The file counts as modified now (`updatedAt`). A change of `allowPublicAccess` holds from the next request; copies that browsers or CDNs cached while the file was public (`Cache-Control: public, immutable`) are beyond the API.
+         * @description Only the fields sent change; `tags` and `metadata` replace the whole set (send `[]` or `{}` to clear them). The file counts as modified now (`updatedAt`). A change of `allowPublicAccess` holds from the next request, on every API replica within 2 s (KEY_CACHE_TTL_MS); copies that browsers or CDNs cached while the file was public (`Cache-Control: public, immutable`) are beyond the API.
          */
         patch: operations["updateFile"];
         trace?: never;

@@ -22,7 +22,7 @@ const body = z.object({
  * POST /uploads/:id/complete `{parts?: [{partNumber, etag}]}` — checks the parts against the store and
  * records the file, answering like an upload. A mismatch discards the upload.
  */
-export function completeDirectUpload(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>) {
+export function completeDirectUpload(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics' | 'cache'>) {
   return defineRoute({
     operationId: 'completeDirectUpload',
     method: 'post',

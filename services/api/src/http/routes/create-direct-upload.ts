@@ -43,7 +43,7 @@ const started = z.object({
  * POST /uploads/:bucket `{filename, size, allowPublicAccess?}` — starts a direct-to-S3 multipart upload:
  * reserves the quota for `size` and answers with the upload id and the part size to cut the file into.
  */
-export function createDirectUpload(deps: Pick<ApiDeps, 'pool' | 'store' | 'config'>) {
+export function createDirectUpload(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'cache'>) {
   return defineRoute({
     operationId: 'createDirectUpload',
     method: 'post',

@@ -30,7 +30,7 @@ const signed = z.object({
  * POST /files/signed-url `{bucket, key, expiresIn}` — a URL that serves the file (protected or not,
  * and its variants, with the same query) to whoever holds it until it expires.
  */
-export function createSignedUrl(deps: Pick<ApiDeps, 'pool' | 'config'>) {
+export function createSignedUrl(deps: Pick<ApiDeps, 'cache' | 'config'>) {
   return defineRoute({
     operationId: 'createSignedUrl',
     method: 'post',

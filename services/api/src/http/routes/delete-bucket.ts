@@ -12,7 +12,7 @@ const deleted = z.object({
 });
 
 /** POST /files/delete-bucket `{bucket}` — removes every file of a bucket, with its variants. */
-export function deleteBucket(deps: Pick<ApiDeps, 'pool' | 'store'>) {
+export function deleteBucket(deps: Pick<ApiDeps, 'pool' | 'store' | 'cache'>) {
   return defineRoute({
     operationId: 'deleteBucket',
     method: 'post',

@@ -7,7 +7,7 @@ import { bucketName, fileKey } from '../schemas.ts';
 const deleted = z.object({ success: z.literal(true), message: z.string(), key: z.string() });
 
 /** POST /files/delete `{bucket, key}` — removes the original and every variant; idempotent. */
-export function deleteFile(deps: Pick<ApiDeps, 'pool' | 'store'>) {
+export function deleteFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'cache'>) {
   return defineRoute({
     operationId: 'deleteFile',
     method: 'post',

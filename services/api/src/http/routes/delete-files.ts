@@ -33,7 +33,7 @@ const result = z.object({
 });
 
 /** POST /files/delete-many `{bucket, keys}` — removes many files of a bucket at once; idempotent. */
-export function deleteFiles(deps: Pick<ApiDeps, 'pool' | 'store'>) {
+export function deleteFiles(deps: Pick<ApiDeps, 'pool' | 'store' | 'cache'>) {
   return defineRoute({
     operationId: 'deleteFiles',
     method: 'post',

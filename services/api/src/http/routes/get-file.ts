@@ -6,7 +6,7 @@ import { defineRoute } from '../route.ts';
 import { bucketName, errorBody, fileKey, oneFile } from '../schemas.ts';
 
 /** GET /files/:bucket/:key — one file's metadata, with its variants' status. */
-export function getFile(deps: Pick<ApiDeps, 'pool' | 'config'>) {
+export function getFile(deps: Pick<ApiDeps, 'cache' | 'config'>) {
   return defineRoute({
     operationId: 'getFile',
     method: 'get',

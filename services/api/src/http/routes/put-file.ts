@@ -10,7 +10,7 @@ import { bucketName, expiresInText, flag, uploadedFile } from '../schemas.ts';
  * PUT /upload/:bucket/:filename — the request body is the file, streamed with no multipart parsing.
  * `?allowPublicAccess=false` makes it protected; the file name is metadata only.
  */
-export function putFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>) {
+export function putFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics' | 'cache'>) {
   return defineRoute({
     operationId: 'putFile',
     method: 'put',

@@ -90,7 +90,10 @@ async function send(res: Response, answer: ServeAnswer, metrics: Pick<ApiMetrics
  * GET and HEAD /:tenantId/:bucket/:filename — public files to anyone; protected files only with a signed
  * URL or a read key of their own tenant. Anything else is 404, the same as a file that does not exist.
  */
-export function serveFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>, auth: Authenticator) {
+export function serveFile(
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics' | 'cache'>,
+  auth: Authenticator,
+) {
   const server = new FileServer(deps, auth);
   // HEAD first: express would otherwise hand HEAD requests to the GET route.
   return (['head', 'get'] as const).map((method) =>

@@ -68,7 +68,7 @@ const changes = z
   .meta({ minProperties: 1 });
 
 /** PATCH /files/:bucket/:key — changes a file's name, tags, metadata or visibility. */
-export function updateFile(deps: Pick<ApiDeps, 'pool' | 'config'>) {
+export function updateFile(deps: Pick<ApiDeps, 'pool' | 'config' | 'cache'>) {
   return defineRoute({
     operationId: 'updateFile',
     method: 'patch',
@@ -78,7 +78,8 @@ export function updateFile(deps: Pick<ApiDeps, 'pool' | 'config'>) {
     description:
       'Only the fields sent change; `tags` and `metadata` replace the whole set (send `[]` or `{}` to ' +
       'clear them). The file counts as modified now (`updatedAt`). A change of `allowPublicAccess` holds ' +
-      'from the next request; copies that browsers or CDNs cached while the file was public ' +
+      'from the next request, on every API replica within 2 s (KEY_CACHE_TTL_MS); copies that browsers or ' +
+      'CDNs cached while the file was public ' +
       '(`Cache-Control: public, immutable`) are beyond the API.',
     // Editing files is writing them, as uploading is; the delete class is kept for what destroys.
     access: { scope: 'write', limit: 'upload' },

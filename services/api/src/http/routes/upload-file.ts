@@ -25,7 +25,7 @@ const form = z.object({
 const fields = form.omit({ file: true });
 
 /** POST /upload/:bucket — multipart/form-data with one `file`, streamed to the store. */
-export function uploadFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>) {
+export function uploadFile(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics' | 'cache'>) {
   return defineRoute({
     operationId: 'uploadFile',
     method: 'post',
