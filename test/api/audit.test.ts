@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { AuditWriter, sweepOnce } from '@stowage/api';
 import { generateApiKey, hashApiKey, insertAuditEntries, publicPrefix } from '@stowage/core';
 import { realBackend, stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { call } from '../support/http.ts';
 import { eventually } from '../support/poll.ts';
+import { uploadReserving } from '../support/tenant.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 const AGENT = 'audit-test/1.0';
@@ -252,6 +254,27 @@ for (const backend of stackBackends) {
         json: { bucket: 'gone' },
       });
       assert.equal((await entryFor(tenant.key, after.requestId)).status, 404, 'entries after it are written');
+    });
+
+    it('records an upload whose client went away as 499, with where it came from', async () => {
+      const tenant = await tenantWith();
+      const requestId = randomUUID();
+      const upload = request(`${stack.url}/upload/docs/big.bin`, {
+        method: 'PUT',
+        headers: {
+          'x-api-key': tenant.key,
+          'x-request-id': requestId,
+          'user-agent': AGENT,
+          'content-length': String(64 * 1024 * 1024), // a promise the client will not keep
+        },
+      });
+      upload.on('error', () => {}); // the socket is destroyed on purpose
+      for (let i = 0; i < 8; i++) upload.write(randomBytes(256 * 1024));
+      await uploadReserving(stack.db.pool, tenant.id);
+      upload.destroy();
+      const entry = await entryFor(tenant.key, requestId);
+      assert.deepEqual([entry.action, entry.status, entry.userAgent], ['putFile', 499, AGENT]);
+      assert.match(entry.clientAddress ?? '', /127\.0\.0\.1/);
     });
 
     it('drops only the entry the database refuses, and writes the rest of its batch', async () => {

@@ -36,6 +36,7 @@ const modeOf = (prefix: string): KeyMode => (prefix.startsWith('stw_test_') ? 't
  * other secret pasted into the header is ever kept.
  */
 function requestOf(req: Request, res: Response, contract: RouteContract, status: number): AuditRequest {
+  const locals = res.locals as AuditLocals;
   const caller = res.locals.caller as Caller | undefined;
   const raw = presentedKey(req);
   const keyPrefix = raw !== undefined && isWellFormedApiKey(raw) ? publicPrefix(raw) : null;
@@ -46,7 +47,7 @@ function requestOf(req: Request, res: Response, contract: RouteContract, status:
     action: contract.operationId,
     status,
     requestId: requestIdOf(res),
-    clientAddress: req.ip ?? null,
+    clientAddress: locals.clientAddress !== undefined ? locals.clientAddress : (req.ip ?? null),
     userAgent: req.headers['user-agent']?.slice(0, MAX_USER_AGENT) ?? null,
   };
 }
@@ -66,6 +67,8 @@ export function auditContextOf(req: Request, res: Response, contract: RouteContr
 export function auditTrail(writer: AuditWriter, contract: RouteContract) {
   const mutating = mutates(contract);
   return (req: Request, res: Response, next: NextFunction) => {
+    // Read while the request has its socket: once the client is gone, `req.ip` has none to read.
+    (res.locals as AuditLocals).clientAddress = req.ip ?? null;
     const named = req.params as Named;
     res.once('close', () => {
       const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
@@ -82,6 +85,11 @@ export function auditTrail(writer: AuditWriter, contract: RouteContract) {
 }
 
 type Named = { bucket?: unknown; key?: unknown };
+
+/** What auditTrail keeps of a request for the entries written about it. */
+interface AuditLocals {
+  clientAddress?: string | null;
+}
 
 /** The JSON body's fields, if it was read (a request refused at authentication never gets that far). */
 const body = (req: Request): Named => {
