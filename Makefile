@@ -12,7 +12,11 @@ INTEGRATION_TESTS = $(shell find test -name '*.test.ts' | sort)
 FAST_TESTS = $(shell grep -l 'of stackBackends' test/api/*.test.ts test/sdk/*.test.ts | sort) \
 	$(shell grep -L 'runTool' test/contract/*.test.ts | sort)
 
-.PHONY: help deps tools env test test-fast test-unit lint format build sdk-types dev clean bench-upload-memory bench-variants bench-operator load-test bench
+# The images `make image` writes (docker archives, for containerd's `ctr images import`).
+IMAGE := ghcr.io/stowage/stowage:$(shell sed -n "s/^appVersion: '\(.*\)'/\1/p" charts/stowage/Chart.yaml)
+PAUSE_IMAGE := stowage.local/pause:$(shell sed -n 's/^KUBERNETES_VERSION=//p' scripts/tool-versions.env)
+
+.PHONY: help deps tools tools-cluster image env test test-fast test-unit lint format build sdk-types dev clean bench-upload-memory bench-variants bench-operator load-test bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,6 +29,12 @@ deps: node_modules/.package-lock.json ## install npm dependencies (npm ci)
 
 tools: ## install the servers and tools the tests need (cached in .tools/)
 	@scripts/install-tools.sh
+
+tools-cluster: ## also install a one-node cluster's binaries (containerd, kubelet, CoreDNS...) for make e2e
+	@scripts/install-tools.sh --cluster
+
+image: deps tools-cluster ## build the Stowage and pause images as docker archives in dist/images (no daemon)
+	@node --import tsx scripts/image/main.ts --name $(IMAGE) --pause .tools/bin/pause --pause-name $(PAUSE_IMAGE)
 
 env: deps tools ## start the test servers on loopback and print their settings; Ctrl-C stops them
 	@$(TEST_ENV)
@@ -70,4 +80,4 @@ load-test: deps tools ## k6 load tests against 2 APIs, a worker, PostgreSQL, Red
 	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/load-test.ts
 
 clean: ## remove build output (keeps the cached tools)
-	rm -rf services/*/dist operator/dist *.tsbuildinfo
+	rm -rf services/*/dist operator/dist *.tsbuildinfo dist
