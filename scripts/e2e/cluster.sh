@@ -49,10 +49,12 @@ created_paths=(/run/netns /var/log/containers /var/lib/cni /var/lib/kubelet)
 log() { printf '[e2e] %s\n' "$*" >&2; }
 
 # --- processes, by pid file ------------------------------------------------------------------------
-start() { # start <name> <command...>: in the background, output in $state/logs/<name>.log
+# start <name> <command...>: in the background, output in $state/logs/<name>.log, in a session of its
+# own, so that Ctrl-C reaches this script alone and the teardown stops everything in order.
+start() {
   local name=$1
   shift
-  "$@" >>"$state/logs/$name.log" 2>&1 &
+  setsid "$@" >>"$state/logs/$name.log" 2>&1 </dev/null &
   echo "$! $1" >"$state/pids/$name"
 }
 
@@ -77,17 +79,20 @@ stop() {
 
 # --- teardown --------------------------------------------------------------------------------------
 kill_containers() {
-  local ctr=(ctr --address "$run/containerd.sock" -n k8s.io) id f
+  local ctr=(ctr --address "$run/containerd.sock" -n k8s.io) id f pid
   if [[ -S $run/containerd.sock ]] && "${ctr[@]}" version >/dev/null 2>&1; then
     for id in $("${ctr[@]}" tasks ls -q 2>/dev/null); do "${ctr[@]}" tasks kill -s SIGKILL "$id" >/dev/null 2>&1; done
     sleep 1
     for id in $("${ctr[@]}" tasks ls -q 2>/dev/null); do "${ctr[@]}" tasks delete -f "$id" >/dev/null 2>&1; done
   fi
   # Whatever is left (containerd gone, or a task it could not delete): each container's first process
-  # (which takes its pid namespace with it) and each shim, from the pid files containerd keeps.
-  for f in "$run"/containerd/io.containerd.runtime.v2.task/*/*/init.pid \
-    "$run"/containerd/io.containerd.runtime.v2.task/*/*/shim.pid; do
+  # (which takes its pid namespace with it), from the pid files containerd keeps, and the shims of
+  # this containerd, known by its socket.
+  for f in "$run"/containerd/io.containerd.runtime.v2.task/*/*/init.pid; do
     [[ -f $f ]] && kill -KILL "$(cat "$f")" 2>/dev/null
+  done
+  for pid in $(pgrep -f -- "^/usr/bin/containerd-shim-runc-v2 .*-address $run/containerd.sock\$"); do
+    kill -KILL "$pid" 2>/dev/null
   done
   return 0
 }
