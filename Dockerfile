@@ -1,26 +1,31 @@
 # syntax=docker/dockerfile:1
 # One image runs every Stowage process: `stowage api | worker | operator | migrate` (the Helm chart passes
 # the command as the container's args).
+#
+# `make image` builds the same image without a daemon or a registry (scripts/image/main.ts): it runs
+# the same scripts/image/build-app.sh for the build stage, copies the context this stage's COPY lines
+# name, and takes ENV, WORKDIR, USER, EXPOSE, ENTRYPOINT and the COPY --from=build lines from the final
+# stage below. Only the base differs: there, Debian's packages and the host's Node.js package, whose
+# major test/image/dockerfile.test.ts holds to .nvmrc and to NODE_IMAGE.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # Compile the TypeScript workspaces, then drop the dev dependencies from node_modules.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
+COPY scripts/image/build-app.sh scripts/image/
 COPY package.json package-lock.json .npmrc ./
 COPY services/core/package.json services/core/
 COPY services/api/package.json services/api/
 COPY services/image-worker/package.json services/image-worker/
 COPY services/sdk/package.json services/sdk/
+COPY services/stw/package.json services/stw/
 COPY services/cli/package.json services/cli/
 COPY operator/package.json operator/
-RUN npm ci --no-audit --no-fund
+RUN scripts/image/build-app.sh deps
 COPY tsconfig.base.json tsconfig.build.json ./
 COPY services services
 COPY operator operator
-RUN npm run build \
-  && npm prune --omit=dev --no-audit --no-fund \
-  && rm -rf services/*/src operator/src services/*/tsconfig*.json operator/tsconfig*.json \
-  && find . -name '*.tsbuildinfo' -delete
+RUN scripts/image/build-app.sh build
 
 # Production dependencies and compiled output only, run as an unprivileged user with a fixed uid
 # (the chart's runAsUser) and no writable paths besides /tmp.

@@ -6,16 +6,21 @@ SHELL := bash
 TEST_ENV := node --import tsx scripts/test-env/main.ts
 NODE_TEST := node --conditions=source --import tsx --test --test-reporter=spec
 UNIT_TESTS = $(shell find services operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
-INTEGRATION_TESTS = $(shell find test -name '*.test.ts' | sort)
+# test/e2e needs a whole cluster: `make e2e` runs it, `make test` does not.
+INTEGRATION_TESTS = $(shell find test -name '*.test.ts' -not -path 'test/e2e/*' | sort)
 # The route and SDK suites that cover both backends and the contract checks that run no tool (the fuzzer
 # does): test-fast runs them on the embedded backend alone, two files at a time.
 FAST_TESTS = $(shell grep -l 'of stackBackends' test/api/*.test.ts test/sdk/*.test.ts | sort) \
 	$(shell grep -L 'runTool' test/contract/*.test.ts | sort)
 
-.PHONY: help deps tools env test test-fast test-unit lint format build sdk-types dev clean bench-upload-memory bench-variants bench-operator load-test bench
+# The images `make image` writes and `make e2e` imports into the cluster's containerd.
+IMAGE := ghcr.io/stowage/stowage:$(shell sed -n "s/^appVersion: '\(.*\)'/\1/p" charts/stowage/Chart.yaml)
+PAUSE_IMAGE := stowage.local/pause:$(shell sed -n 's/^KUBERNETES_VERSION=//p' scripts/tool-versions.env)
+
+.PHONY: help deps tools tools-cluster image e2e env test test-fast test-unit lint format build sdk-types dev clean bench-upload-memory bench-variants bench-operator load-test bench
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 node_modules/.package-lock.json: package.json package-lock.json $(wildcard */package.json services/*/package.json)
 	npm ci --no-audit --no-fund --loglevel=error
@@ -25,6 +30,17 @@ deps: node_modules/.package-lock.json ## install npm dependencies (npm ci)
 
 tools: ## install the servers and tools the tests need (cached in .tools/)
 	@scripts/install-tools.sh
+
+tools-cluster: ## also install a one-node cluster's binaries (containerd, kubelet, CoreDNS...) for make e2e
+	@scripts/install-tools.sh --cluster
+
+image: deps tools-cluster ## build the Stowage and pause images as docker archives in dist/images (no daemon)
+	@node --import tsx scripts/image/main.ts --name $(IMAGE) --pause .tools/bin/pause --pause-name $(PAUSE_IMAGE)
+
+e2e: ## root on a disposable machine (STOWAGE_E2E=1): a one-node cluster, helm install, the journey
+	@scripts/e2e/cluster.sh --check
+	@$(MAKE) --no-print-directory image
+	@scripts/e2e/cluster.sh -- $(NODE_TEST) --test-concurrency=1 test/e2e/*.test.ts
 
 env: deps tools ## start the test servers on loopback and print their settings; Ctrl-C stops them
 	@$(TEST_ENV)
@@ -70,4 +86,4 @@ load-test: deps tools ## k6 load tests against 2 APIs, a worker, PostgreSQL, Red
 	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/load-test.ts
 
 clean: ## remove build output (keeps the cached tools)
-	rm -rf services/*/dist operator/dist *.tsbuildinfo
+	rm -rf services/*/dist operator/dist *.tsbuildinfo dist

@@ -3,7 +3,17 @@
 # Idempotent: a step whose pinned version is already installed is skipped, so a cached run takes seconds.
 # Debian packages go to the system (apt); Go-built binaries go to $TOOLS_DIR/bin (default .tools/bin);
 # Python tools get a venv of their own under $TOOLS_DIR, with their command linked into $TOOLS_DIR/bin.
+#
+#   install-tools.sh            what `make test` needs
+#   install-tools.sh --cluster  that, plus a one-node cluster for `make e2e`: containerd, runc, the CNI
+#                               plugins, kubelet & co., CoreDNS, metrics-server and the pause binary
 set -euo pipefail
+cluster=0
+case ${1:-} in
+  --cluster) cluster=1 ;;
+  '') ;;
+  *) echo "usage: $0 [--cluster]" >&2 && exit 2 ;;
+esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tool-versions.env
@@ -78,24 +88,32 @@ if ! fresh etcd "$ETCD_VERSION"; then
 fi
 
 # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with local paths;
-# the wrapper replaces each with the published v0.MINOR.PATCH instead.
-if ! fresh kube-apiserver "$KUBERNETES_VERSION"; then
-  log "building kube-apiserver $KUBERNETES_VERSION"
-  src=$tools/src/kube-apiserver
-  staging=v0.${KUBERNETES_VERSION#v1.}
+# the wrapper replaces each with the published v0.MINOR.PATCH instead. One wrapper builds every
+# Kubernetes binary: build_kubernetes <binary>... builds those commands in one `go build`.
+build_kubernetes() {
+  local src=$tools/src/kubernetes staging=v0.${KUBERNETES_VERSION#v1.} minor kmod cmd pkgs=()
+  log "building $* $KUBERNETES_VERSION"
   kmod=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
   mapfile -t replaces < <(awk '/^replace \(/{r=1;next} r&&/^\)/{r=0} r&&/=>/{print $1}' "$kmod" |
     sed "s|.*|replace & => & $staging|")
   wrapper_module "$src" "require k8s.io/kubernetes $KUBERNETES_VERSION" "${replaces[@]}"
   minor=${KUBERNETES_VERSION#v1.}
   minor=${minor%%.*}
-  (cd "$src" && go get "k8s.io/kubernetes/cmd/kube-apiserver@$KUBERNETES_VERSION" &&
-    go build -o "$bin/kube-apiserver" -ldflags "-s -w \
+  for cmd in "$@"; do pkgs+=("k8s.io/kubernetes/cmd/$cmd"); done
+  # Built into a scratch directory and moved into place only when every binary is there, so a failed
+  # build leaves the binaries from before untouched.
+  rm -rf "$src/out" && mkdir -p "$src/out"
+  (cd "$src" && go get "${pkgs[@]/%/@$KUBERNETES_VERSION}" &&
+    go build -o "$src/out/" -ldflags "-s -w \
       -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION \
       -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
-      k8s.io/kubernetes/cmd/kube-apiserver)
-  stamp kube-apiserver "$KUBERNETES_VERSION"
-fi
+      "${pkgs[@]}")
+  for cmd in "$@"; do
+    mv -f "$src/out/$cmd" "$bin/$cmd"
+    stamp "$cmd" "$KUBERNETES_VERSION"
+  done
+}
+fresh kube-apiserver "$KUBERNETES_VERSION" || build_kubernetes kube-apiserver
 
 # --- CRDs of other projects, from their Go modules ------------------------------------------
 crds_from_module() { # crds_from_module <name> <module@version> <file inside the module>...
@@ -134,5 +152,45 @@ install_schemathesis() {
   stamp st "$want"
 }
 install_schemathesis
+
+# --- A one-node cluster, for `make e2e` (--cluster) -------------------------------------------
+install_cluster() {
+  apt_ensure containerd "$CONTAINERD_APT_VERSION"
+  apt_ensure runc "$RUNC_APT_VERSION"
+  apt_ensure containernetworking-plugins "$CNI_PLUGINS_APT_VERSION"
+  apt_ensure iptables "$IPTABLES_APT_VERSION"
+  apt_ensure nftables "$NFTABLES_APT_VERSION"
+  apt_ensure conntrack "$CONNTRACK_APT_VERSION"
+
+  local stale=() cmd
+  for cmd in kubelet kube-controller-manager kube-scheduler kube-proxy kubectl; do
+    fresh "$cmd" "$KUBERNETES_VERSION" || stale+=("$cmd")
+  done
+  [[ ${#stale[@]} == 0 ]] || build_kubernetes "${stale[@]}"
+
+  # Neither has replace directives, so plain `go install` builds them.
+  if ! fresh coredns "$COREDNS_VERSION"; then
+    log "building coredns $COREDNS_VERSION"
+    go install "github.com/coredns/coredns@$COREDNS_VERSION"
+    stamp coredns "$COREDNS_VERSION"
+  fi
+  if ! fresh metrics-server "$METRICS_SERVER_VERSION"; then
+    log "building metrics-server $METRICS_SERVER_VERSION"
+    go install "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
+    stamp metrics-server "$METRICS_SERVER_VERSION"
+  fi
+
+  # The pod sandbox's pause process, from the C source Kubernetes ships in its module, linked
+  # statically: `make image` wraps it into the pause image (no registry here to pull one from).
+  if ! fresh pause "$KUBERNETES_VERSION"; then
+    local dir
+    dir=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+    log "building pause from k8s.io/kubernetes@$KUBERNETES_VERSION"
+    gcc -Os -Wall -Werror -static "-DVERSION=$KUBERNETES_VERSION" -o "$bin/pause.tmp" "$dir/build/pause/linux/pause.c"
+    mv -f "$bin/pause.tmp" "$bin/pause"
+    stamp pause "$KUBERNETES_VERSION"
+  fi
+}
+[[ $cluster == 0 ]] || install_cluster
 
 log "all tools ready in $bin"

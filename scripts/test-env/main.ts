@@ -6,12 +6,16 @@
  *   tsx scripts/test-env/main.ts -- npm test     # run, tear down, exit with the command's status
  *   tsx scripts/test-env/main.ts                 # print `export NAME=value` lines, serve until Ctrl-C
  *
+ * Before `--`, `--only postgres,redis,minio` starts only those servers and `--host <address>` has them
+ * listen on that address instead of loopback (`make e2e`: the node's address, which pods reach).
+ *
  * Everything is torn down on exit: after the command, on SIGINT/SIGTERM/SIGHUP, and on start-up failure.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { killAllNow, stopAll } from './processes.ts';
 import {
   startKubernetes,
@@ -46,6 +50,7 @@ async function shutDown(code: number): Promise<never> {
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
+    console.error(`[test-env] ${signal}: stopping the servers`);
     command?.kill(signal);
     void shutDown(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
   });
@@ -57,14 +62,21 @@ function dir(name: string): string {
   return path;
 }
 
-async function startAll(): Promise<Settings> {
-  const results = await Promise.allSettled([
-    startPostgres(dir('postgres')),
-    startRedis(dir('redis')),
-    startMinio(dir('minio')),
-    startKubernetes(dir('kubernetes')),
-    startPrometheus(dir('prometheus')),
-  ]);
+const servers = {
+  postgres: (host?: string) => startPostgres(dir('postgres'), host),
+  redis: (host?: string) => startRedis(dir('redis'), host),
+  minio: (host?: string) => startMinio(dir('minio'), host),
+  kubernetes: () => startKubernetes(dir('kubernetes')),
+  prometheus: () => startPrometheus(dir('prometheus')),
+};
+
+async function startAll(only: string[], host?: string): Promise<Settings> {
+  const unknown = only.filter((name) => !(name in servers));
+  if (unknown.length > 0) throw new Error(`unknown server ${unknown.join(', ')}`);
+  const names = (Object.keys(servers) as (keyof typeof servers)[]).filter(
+    (name) => only.length === 0 || only.includes(name),
+  );
+  const results = await Promise.allSettled(names.map((name) => servers[name](host)));
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length > 0)
     throw new AggregateError(
@@ -81,10 +93,14 @@ async function startAll(): Promise<Settings> {
 async function main(): Promise<void> {
   const separator = process.argv.indexOf('--');
   const argv = separator === -1 ? [] : process.argv.slice(separator + 1);
+  const { values: flags } = parseArgs({
+    args: process.argv.slice(2, separator === -1 ? undefined : separator),
+    options: { only: { type: 'string', default: '' }, host: { type: 'string' } },
+  });
   const started = Date.now();
   let settings: Settings;
   try {
-    settings = await startAll();
+    settings = await startAll(flags.only.split(',').filter(Boolean), flags.host);
   } catch (err) {
     for (const e of err instanceof AggregateError ? err.errors : [err])
       console.error(String(e instanceof Error ? e.message : e));

@@ -18,12 +18,12 @@ export interface StartOptions {
 
 const running = new Set<ServerProcess>();
 
-/** Asks the kernel for a free loopback port. */
-export async function freePort(): Promise<number> {
+/** Asks the kernel for a free port on `host` (loopback unless told). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(0, host, resolve);
   });
   const address = server.address();
   await new Promise((resolve) => server.close(resolve));

@@ -1,6 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:https';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -32,13 +40,15 @@ function postgresBinDir(): string {
   return found;
 }
 
-export async function startPostgres(dir: string): Promise<Settings> {
+const LOOPBACK = '127.0.0.1';
+
+export async function startPostgres(dir: string, host = LOOPBACK): Promise<Settings> {
   const bin = postgresBinDir();
   const data = join(dir, 'data');
   mkdirSync(data, { mode: 0o700 });
   const user = postgresUser();
   if (user) chownSync(data, user.uid, user.gid);
-  const port = await freePort();
+  const port = await freePort(host);
   await runToCompletion(
     'initdb',
     join(bin, 'initdb'),
@@ -46,6 +56,8 @@ export async function startPostgres(dir: string): Promise<Settings> {
     join(dir, 'initdb.log'),
     user,
   );
+  // initdb trusts loopback only; off loopback (pods of `make e2e`), trust the networks the host is on.
+  if (host !== LOOPBACK) appendFileSync(join(data, 'pg_hba.conf'), 'host all all samenet trust\n');
   // Durability settings off: the data is thrown away after the run.
   const server = startProcess(
     'postgres',
@@ -56,7 +68,7 @@ export async function startPostgres(dir: string): Promise<Settings> {
       '-p',
       String(port),
       '-c',
-      'listen_addresses=127.0.0.1',
+      `listen_addresses=${host}`,
       '-k',
       data,
       '-c',
@@ -71,7 +83,7 @@ export async function startPostgres(dir: string): Promise<Settings> {
     join(dir, 'postgres.log'),
     user,
   );
-  const admin = `postgres://stowage@127.0.0.1:${port}/postgres`;
+  const admin = `postgres://stowage@${host}:${port}/postgres`;
   await waitUntil(server, async () => {
     const client = new pg.Client(admin);
     try {
@@ -86,10 +98,10 @@ export async function startPostgres(dir: string): Promise<Settings> {
   await client.connect();
   await client.query('CREATE DATABASE stowage');
   await client.end();
-  return { DATABASE_URL: `postgres://stowage@127.0.0.1:${port}/stowage` };
+  return { DATABASE_URL: `postgres://stowage@${host}:${port}/stowage` };
 }
 
-function redisPing(port: number): Promise<boolean> {
+function redisPing(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     socket.setTimeout(1000, () => socket.destroy());
@@ -99,24 +111,28 @@ function redisPing(port: number): Promise<boolean> {
       resolve(data.toString().startsWith('+PONG'));
       socket.destroy();
     });
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+    socket.connect(port, host, () => socket.write('PING\r\n'));
   });
 }
 
-export async function startRedis(dir: string): Promise<Settings> {
-  const port = await freePort();
+export async function startRedis(dir: string, host = LOOPBACK): Promise<Settings> {
+  const port = await freePort(host);
   const server = startProcess(
     'redis',
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+    // Off loopback, protected mode would refuse every client: the server has no password.
+    [
+      ...['--port', String(port), '--bind', host, '--dir', dir, '--save', '', '--appendonly', 'no'],
+      ...(host === LOOPBACK ? [] : ['--protected-mode', 'no']),
+    ],
     join(dir, 'redis.log'),
   );
-  await waitUntil(server, () => redisPing(port));
-  return { REDIS_URL: `redis://127.0.0.1:${port}` };
+  await waitUntil(server, () => redisPing(host, port));
+  return { REDIS_URL: `redis://${host}:${port}` };
 }
 
-export async function startMinio(dir: string): Promise<Settings> {
-  const [port, consolePort] = [await freePort(), await freePort()];
+export async function startMinio(dir: string, host = LOOPBACK): Promise<Settings> {
+  const [port, consolePort] = [await freePort(host), await freePort(host)];
   const user = 'stowage-test';
   const password = secret();
   const server = startProcess(
@@ -127,9 +143,9 @@ export async function startMinio(dir: string): Promise<Settings> {
       join(dir, 'data'),
       '--quiet',
       '--address',
-      `127.0.0.1:${port}`,
+      `${host}:${port}`,
       '--console-address',
-      `127.0.0.1:${consolePort}`,
+      `${host}:${consolePort}`,
     ],
     join(dir, 'minio.log'),
     {
@@ -141,7 +157,7 @@ export async function startMinio(dir: string): Promise<Settings> {
       },
     },
   );
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${host}:${port}`;
   await waitUntil(server, () => httpOk(`${endpoint}/minio/health/ready`));
   return {
     S3_ENDPOINT: endpoint,

@@ -186,6 +186,14 @@ describe('the chart renders what its values say', () => {
     assert.equal(deployment(objects, 'worker').spec!.replicas, undefined);
   });
 
+  it('keeps a stopping API answering while it leaves the Service, within its grace period', async () => {
+    const api = deployment(await render({ set: ['api.shutdownDelaySeconds=8'] }), 'api');
+    const env = envOf([api], 'api');
+    assert.equal(env.SHUTDOWN_DELAY_SECONDS?.value, '8');
+    assert.ok(8 < (api.spec!.template.spec!.terminationGracePeriodSeconds ?? 30));
+    assert.equal(envOf(await render({}), 'api').SHUTDOWN_DELAY_SECONDS?.value, '5');
+  });
+
   it('redirects large downloads to S3 only when a size is given', async () => {
     assert.equal(envOf(await render(), 'api').DOWNLOAD_REDIRECT_SIZE, undefined);
     const objects = await render({

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { listen, serveMetrics } from '@stowage/core';
 import { createApp } from './app.ts';
 import { AuditWriter, type AuditWriterOptions } from './audit/audit-writer.ts';
@@ -10,6 +11,11 @@ export interface RunningApi {
   /** Where the API listens, e.g. http://127.0.0.1:8080 (the real port when 0 was asked for). */
   url: string;
   metricsUrl: string;
+  /**
+   * Stops the API: for `http.shutdownDelayMs` it goes on answering, every answer closing its connection
+   * so that no client keeps one to a stopping process; then it stops listening, lets the requests in
+   * flight finish and closes the connections.
+   */
   close(): Promise<void>;
 }
 
@@ -24,6 +30,10 @@ export async function startApi(
   // client and the store (downloads about 1.3x faster), at a bounded cost per connection.
   const api = createServer({ highWaterMark: 256 * 1024 }, createApp(deps, audit));
   answerClientErrors(api, deps.logger);
+  let draining = false;
+  api.prependListener('request', (_req, res) => {
+    if (draining) res.setHeader('connection', 'close');
+  });
   // Large uploads may take a long time, so no limit on a whole request; a socket idle for two minutes
   // (a stalled or slowloris client) is closed, which aborts its upload and releases its quota.
   api.requestTimeout = 0;
@@ -41,6 +51,8 @@ export async function startApi(
     url,
     metricsUrl,
     async close() {
+      draining = true;
+      await sleep(http.shutdownDelayMs);
       await stopSweeper();
       await Promise.all(
         [api, metrics].map(

@@ -51,6 +51,10 @@ function stopOnSignal(
   stopWorkers: () => Promise<void> = async () => {},
 ): void {
   onShutdown(async () => {
+    deps.logger.info(
+      { delayMs: deps.config.http.shutdownDelayMs },
+      'stopping: answering with Connection: close',
+    );
     await api.close();
     await stopWorkers();
     deps.redis?.disconnect();

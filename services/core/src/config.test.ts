@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       metricsPort: 9464,
       publicUrl: 'http://localhost:8080',
       trustProxy: 'loopback, linklocal, uniquelocal',
+      shutdownDelayMs: 0,
     });
     assert.equal(config.maxFileSizeLimit, 10 * 2 ** 30);
     assert.equal(config.downloadRedirectBytes, undefined);
@@ -43,9 +44,11 @@ describe('loadConfig', () => {
       MAX_FILE_SIZE_LIMIT: '20Gi',
       DOWNLOAD_REDIRECT_SIZE: '64Mi',
       KEY_CACHE_TTL_MS: '500',
+      SHUTDOWN_DELAY_SECONDS: '5',
       STOWAGE_DATA_DIR: '/var/lib/stowage',
       TEST_FILE_TTL: '90m',
     });
+    assert.equal(config.http.shutdownDelayMs, 5000);
     assert.equal(config.databaseUrl, 'postgres://u@127.0.0.1:5432/db');
     assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
     assert.deepEqual(config.s3, {

@@ -46,6 +46,7 @@ const envSchema = z.object({
   METRICS_PORT: port.default(9464),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+  SHUTDOWN_DELAY_SECONDS: z.coerce.number().int().min(0).max(300).default(0),
   MAX_FILE_SIZE_LIMIT: bytes.default(10 * 2 ** 30),
   SIGNING_SECRET: z.string().min(32, 'use at least 32 random characters').optional(),
   SERVE_CACHE_SIZE: byteQuantity(0).default(64 * 2 ** 20),
@@ -106,6 +107,11 @@ export interface Config {
     /** Base of the URLs handed to clients; defaults to http://localhost:<port>. */
     publicUrl: string;
     trustProxy: string;
+    /**
+     * After SIGTERM, how long the API keeps serving (each answer closing its connection) before it
+     * stops listening: the time a load balancer or kube-proxy takes to stop sending it requests.
+     */
+    shutdownDelayMs: number;
   };
   /** Upper bound for any tenant's maxFileSize. */
   maxFileSizeLimit: number;
@@ -204,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsPort: e.METRICS_PORT,
       publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
       trustProxy: e.TRUST_PROXY,
+      shutdownDelayMs: e.SHUTDOWN_DELAY_SECONDS * 1000,
     },
     maxFileSizeLimit: e.MAX_FILE_SIZE_LIMIT,
     signingSecret: e.SIGNING_SECRET,
