@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { isWellFormedApiKey, publicPrefix, type KeyMode } from '@stowage/core';
+import { modeOfApiKey, publicPrefix } from '@stowage/core';
 import { AuditContext, entryOf, type AuditRequest } from '../audit/audit-context.ts';
 import type { AuditWriter } from '../audit/audit-writer.ts';
 import { presentedKey, type Caller } from '../auth/authenticator.ts';
@@ -28,8 +28,6 @@ const successOf = (contract: RouteContract): number =>
       .filter((status) => status < 300),
   );
 
-const modeOf = (prefix: string): KeyMode => (prefix.startsWith('stw_test_') ? 'test' : 'live');
-
 /**
  * Who made the request, from its key: the caller's once authenticated, else what the presented key says
  * of itself. Only a well-formed key (right shape and checksum) gives a prefix, so no fragment of some
@@ -39,11 +37,11 @@ function requestOf(req: Request, res: Response, contract: RouteContract, status:
   const locals = res.locals as AuditLocals;
   const caller = res.locals.caller as Caller | undefined;
   const raw = presentedKey(req);
-  const keyPrefix = raw !== undefined && isWellFormedApiKey(raw) ? publicPrefix(raw) : null;
+  const presentedMode = raw === undefined ? undefined : modeOfApiKey(raw);
   return {
     tenantId: caller?.tenantId ?? null,
-    mode: caller?.mode ?? (keyPrefix === null ? null : modeOf(keyPrefix)),
-    keyPrefix,
+    mode: caller?.mode ?? presentedMode ?? null,
+    keyPrefix: presentedMode && raw !== undefined ? publicPrefix(raw) : null,
     action: contract.operationId,
     status,
     requestId: requestIdOf(res),

@@ -43,7 +43,8 @@ export interface FileRecord {
   expiresAt: Date | null;
 }
 
-interface FileRow {
+/** A `files` row as the driver gives it. */
+export interface FileRow {
   id: string;
   tenant_id: string;
   bucket: string;
@@ -63,7 +64,7 @@ interface FileRow {
   expires_at: Date | null;
 }
 
-const toFile = (row: FileRow): FileRecord => ({
+export const toFile = (row: FileRow): FileRecord => ({
   id: row.id,
   tenantId: row.tenant_id,
   bucket: row.bucket,

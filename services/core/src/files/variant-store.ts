@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { withTransaction } from '../db/transaction.ts';
 import type { KeyMode } from '../keys/api-key.ts';
 import { emitWebhookEvent, fileEventData } from '../webhooks/webhook-events.ts';
+import { toFile, type FileRow } from './file-store.ts';
 import type { VariantName } from './object-keys.ts';
 
 type Db = pg.Pool | pg.PoolClient;
@@ -75,8 +76,8 @@ export async function recordVariants(
   fileId: string,
   variants: { name: VariantName; size: number; width: number; height: number }[],
 ): Promise<boolean> {
-  const { rows } = await client.query<EventFileRow & { variant_bytes: string }>(
-    `SELECT ${EVENT_FILE_COLUMNS}, variant_bytes FROM files WHERE id = $1 FOR UPDATE`,
+  const { rows } = await client.query<FileRow & { variant_bytes: string }>(
+    'SELECT * FROM files WHERE id = $1 FOR UPDATE',
     [fileId],
   );
   const row = rows[0];
@@ -95,7 +96,7 @@ export async function recordVariants(
     tenantId: row.tenant_id,
     mode: row.mode,
     type: 'variants.ready',
-    data: { ...eventData(row), variants: map },
+    data: { ...fileEventData(toFile(row)), variants: map },
   });
   return true;
 }
@@ -106,9 +107,9 @@ export async function recordVariants(
  */
 export function markVariantsFailed(pool: pg.Pool, fileId: string, reason: string): Promise<void> {
   return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<EventFileRow>(
+    const { rows } = await client.query<FileRow>(
       `UPDATE files SET variant_status = 'failed', variants = jsonb_build_object('error', $2::text)
-       WHERE id = $1 AND variant_status <> 'ready' RETURNING ${EVENT_FILE_COLUMNS}`,
+       WHERE id = $1 AND variant_status <> 'ready' RETURNING *`,
       [fileId, reason.slice(0, 500)],
     );
     const row = rows[0];
@@ -117,33 +118,7 @@ export function markVariantsFailed(pool: pg.Pool, fileId: string, reason: string
       tenantId: row.tenant_id,
       mode: row.mode,
       type: 'variants.failed',
-      data: { ...eventData(row), error: reason.slice(0, 500) },
+      data: { ...fileEventData(toFile(row)), error: reason.slice(0, 500) },
     });
   });
 }
-
-/** The columns of `files` that events describe a file by. */
-const EVENT_FILE_COLUMNS = 'id, tenant_id, bucket, key, original_name, mimetype, size, mode';
-
-interface EventFileRow {
-  id: string;
-  tenant_id: string;
-  bucket: string;
-  key: string;
-  original_name: string;
-  mimetype: string;
-  size: string;
-  mode: KeyMode;
-}
-
-const eventData = (row: EventFileRow) =>
-  fileEventData({
-    id: row.id,
-    tenantId: row.tenant_id,
-    bucket: row.bucket,
-    key: row.key,
-    originalName: row.original_name,
-    mimetype: row.mimetype,
-    size: Number(row.size),
-    mode: row.mode,
-  });

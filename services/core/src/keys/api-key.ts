@@ -52,11 +52,19 @@ export function publicPrefix(raw: string): string {
   return raw.slice(0, 'stw_live_'.length + 4);
 }
 
-/** Whether `raw` has the shape and checksum of a Stowage key; says nothing about whether it exists. */
-export function isWellFormedApiKey(raw: string): boolean {
+/**
+ * The mode `raw` says it has if it has the shape and checksum of a Stowage key, else undefined; says
+ * nothing about whether the key exists.
+ */
+export function modeOfApiKey(raw: string): KeyMode | undefined {
   const match = KEY_PATTERN.exec(raw);
-  return match !== null && checksum(`stw_${match[1]}_${match[2]}`) === match[3];
+  return match !== null && checksum(`stw_${match[1]}_${match[2]}`) === match[3]
+    ? (match[1] as KeyMode)
+    : undefined;
 }
+
+/** Whether `raw` has the shape and checksum of a Stowage key; says nothing about whether it exists. */
+export const isWellFormedApiKey = (raw: string): boolean => modeOfApiKey(raw) !== undefined;
 
 export function hashApiKey(raw: string): Buffer {
   return createHash('sha256').update(raw).digest();

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { FileRecord } from '../files/file-store.ts';
 import type { KeyMode } from '../keys/api-key.ts';
 
 /** What a webhook can subscribe to; `*` in a webhook's `events` means all of them. */
@@ -25,16 +26,10 @@ export interface WebhookEvent {
 }
 
 /** A file as events describe it. */
-export interface EventFile {
-  id: string;
-  tenantId: string;
-  bucket: string;
-  key: string;
-  originalName: string;
-  mimetype: string;
-  size: number;
-  mode: KeyMode;
-}
+export type EventFile = Pick<
+  FileRecord,
+  'id' | 'tenantId' | 'bucket' | 'key' | 'originalName' | 'mimetype' | 'size' | 'mode'
+>;
 
 export const fileEventData = (file: EventFile): Record<string, unknown> => ({
   tenantId: file.tenantId,
