@@ -5,9 +5,10 @@
 # `make image` builds the same image without a daemon or a registry (scripts/image/main.ts): it runs
 # the same scripts/image/build-app.sh for the build stage, copies the context this stage's COPY lines
 # name, and takes ENV, WORKDIR, USER, EXPOSE, ENTRYPOINT and the COPY --from=build lines from the final
-# stage below. Only the base differs: there, Debian's packages and the host's Node.js package, whose
-# major test/image/dockerfile.test.ts holds to .nvmrc and to NODE_IMAGE.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# stage below. Only the base differs: there, the node make runs (the one scripts/node pins when the
+# machine's is older) and the Debian packages of the libraries it loads; test/image/dockerfile.test.ts
+# holds its major to .nvmrc and to NODE_IMAGE.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Compile the TypeScript workspaces, then drop the dev dependencies from node_modules.
 FROM ${NODE_IMAGE} AS build

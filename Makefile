@@ -3,6 +3,15 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
+# Every recipe runs on the Node.js major in .nvmrc or newer: the machine's node when it is new enough,
+# else the one pinned in scripts/node, which scripts/node/install.sh puts in .tools/node. It comes
+# first on PATH, so npm, tsx, the test runner and every process they start run on it.
+NODE_MAJOR := $(shell cat .nvmrc)
+ifneq ($(shell node -e 'process.exit(+(process.versions.node.split(".")[0] < $(NODE_MAJOR)))' 2>/dev/null && echo ok),ok)
+export PATH := $(CURDIR)/.tools/node/node_modules/.bin:$(PATH)
+LOCAL_NODE := local-node
+endif
+
 TEST_ENV := node --import tsx scripts/test-env/main.ts
 NODE_TEST := node --conditions=source --import tsx --test --test-reporter=spec
 UNIT_TESTS = $(shell find services operator -name '*.test.ts' -not -path '*/node_modules/*' | sort)
@@ -22,7 +31,11 @@ PAUSE_IMAGE := stowage.local/pause:$(shell sed -n 's/^KUBERNETES_VERSION=//p' sc
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-node_modules/.package-lock.json: package.json package-lock.json $(wildcard */package.json services/*/package.json)
+.PHONY: local-node
+local-node:
+	@scripts/node/install.sh
+
+node_modules/.package-lock.json: package.json package-lock.json $(wildcard */package.json services/*/package.json) | $(LOCAL_NODE)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

@@ -1,8 +1,10 @@
 /**
- * The image's base, made from Debian packages installed on this machine: the `node` binary of the
- * nodejs package, and every package that provides a shared library `ldd` lists for node or for a
- * native addon in node_modules (glibc, libstdc++, libgcc...). Their files are copied to the same
- * paths (the usr-merged layout: /lib is a link to usr/lib, as on the host), docs and manuals left out.
+ * The image's base: the `node` binary running this build (make's, of the major in .nvmrc: the
+ * project-local one in .tools/node when the machine's is older), and every Debian package installed
+ * here that provides a shared library `ldd` lists for node or for a native addon in node_modules (glibc,
+ * libstdc++, libgcc...). The packages' files are copied to the same paths (the usr-merged layout: /lib
+ * is a link to usr/lib, as on the host), docs and manuals left out; node goes to /usr/local/bin, where
+ * the official node images have it.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -100,17 +102,16 @@ export function makeBase(
     mkdirSync(join(root, target), { recursive: true });
     symlinkSync(target, join(root, link));
   }
-  const node = realpathSync(execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim());
-  const nodePackage = packageOf(node);
+  const node = realpathSync(process.execPath);
   const libraries = [node, ...nativeFiles(join(appDir, 'node_modules'))].flatMap((b) =>
     systemLibraries(b, appDir),
   );
   const packages = [...new Set(libraries.map(packageOf))].sort();
   for (const pkg of packages) for (const file of packageFiles(pkg)) copyHostFile(file, root);
-  copyHostFile(node, root);
-  if (node !== '/usr/bin/node') symlinkSync(node, join(root, 'usr/bin/node'));
-  // This Node.js build loads the system's CA bundle (and warns at every start without one): the file
-  // update-ca-certificates generates from the ca-certificates package.
+  mkdirSync(join(root, 'usr/local/bin'), { recursive: true });
+  cpSync(node, join(root, 'usr/local/bin/node'), { preserveTimestamps: true });
+  // Node.js trusts the roots it is built with; the system's bundle (the file update-ca-certificates
+  // generates from the ca-certificates package) is what NODE_EXTRA_CA_CERTS and --use-system-ca read.
   copyHostFile(CA_BUNDLE, root);
 
   mkdirSync(join(root, 'etc'), { recursive: true });
@@ -121,6 +122,5 @@ export function makeBase(
     `root:x:0:0:root:/root:/usr/sbin/nologin\n${users.name}:x:${users.uid}:${users.gid}::/tmp:/usr/sbin/nologin\n`,
   );
   writeFileSync(join(root, 'etc/group'), `root:x:0:\n${users.name}:x:${users.gid}:\n`);
-  const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
-  return { packages: [...packages, 'ca-certificates (bundle)', `${nodePackage} (node only)`], nodeVersion };
+  return { packages: [...packages, 'ca-certificates (bundle)'], nodeVersion: `${process.version} (${node})` };
 }

