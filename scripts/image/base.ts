@@ -16,7 +16,9 @@ import {
   readSync,
   closeSync,
   readdirSync,
+  readlinkSync,
   realpathSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -84,7 +86,12 @@ function packageFiles(pkg: string): string[] {
 function copyHostFile(path: string, root: string): void {
   const dest = join(root, realpathSync(dirname(path)), basename(path));
   mkdirSync(dirname(dest), { recursive: true });
-  cpSync(path, dest, { verbatimSymlinks: true, preserveTimestamps: true });
+  // Not cpSync for links: on Node 24 it follows the source link and refuses to put a directory
+  // (/lib → usr/lib) in place of the link already at dest (the usr-merge link made above).
+  if (lstatSync(path).isSymbolicLink()) {
+    rmSync(dest, { force: true });
+    symlinkSync(readlinkSync(path), dest);
+  } else cpSync(path, dest, { preserveTimestamps: true });
 }
 
 export interface Base {
