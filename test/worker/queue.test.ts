@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { objectKeyOf } from '@stowage/core';
 import { realBackend, type ApiStack, type TestTenant } from '../support/api-stack.ts';
-import { startCliServer, type CliProcess } from '../support/cli.ts';
+import { startCliServer, type CliProcess, type CliServer } from '../support/cli.ts';
 import { requireEnv, uniqueName } from '../support/env.ts';
 import { call, upload } from '../support/http.ts';
 import { imageCorpus } from '../support/image-corpus.ts';
@@ -50,10 +50,10 @@ const logged = (worker: CliProcess, msg: string, fileId: string): boolean =>
 describe('image workers sharing a BullMQ queue in Redis', () => {
   let stack: ApiStack;
   let tenant: TestTenant;
-  const workers: CliProcess[] = [];
+  const workers: CliServer[] = [];
   const prefix = uniqueName('q');
 
-  async function startWorker(): Promise<CliProcess> {
+  async function startWorker(): Promise<CliServer> {
     const worker = await startCliServer('worker', {
       DATABASE_URL: stack.db.url,
       REDIS_URL: requireEnv('REDIS_URL'),
@@ -117,6 +117,23 @@ describe('image workers sharing a BullMQ queue in Redis', () => {
         } else running = false;
       }
     }
+    // Where the jobs' time went: every phase of every image that made variants was timed.
+    const phaseCount = async (phase: string) => {
+      const pattern = new RegExp(
+        `^stowage_variant_job_phase_seconds_count\\{phase="${phase}"\\} (\\d+)$`,
+        'm',
+      );
+      const counts = await Promise.all(
+        workers.map(async (w) => Number(pattern.exec(await w.metrics())?.[1] ?? 0)),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    };
+    const made = images.length - 1;
+    for (const phase of ['queued', 'fetch', 'variants', 'store']) {
+      assert.ok((await phaseCount(phase)) >= made, `${phase} timed for every image`);
+    }
+    // Two record phases per job: the reservation, then the transaction.
+    assert.ok((await phaseCount('record')) >= 2 * made);
   });
 
   it('finishes on another worker a job whose worker was killed mid-way', async () => {

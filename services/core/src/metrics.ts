@@ -84,6 +84,13 @@ export function createWorkerMetrics() {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
+    jobPhase: new Histogram({
+      name: 'stowage_variant_job_phase_seconds',
+      help: 'Time a variant job spends in each phase: queued, fetch (row and original), variants (decode and encode), store (puts), record (quota and row)',
+      labelNames: ['phase'] as const,
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
     failures: new Counter({
       name: 'stowage_variant_failures_total',
       help: 'Variant jobs given up on (unusable images and jobs out of retries)',

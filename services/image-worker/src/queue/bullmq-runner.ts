@@ -44,10 +44,14 @@ export function startQueueWorker(deps: VariantJobDeps & { metrics: WorkerMetrics
     async (job) => {
       const started = process.hrtime.bigint();
       deps.metrics.inFlight.inc();
+      deps.metrics.jobPhase.observe(
+        { phase: 'queued' },
+        Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) / 1000,
+      );
       deps.logger.info({ fileId: job.data.fileId, attempt: job.attemptsMade + 1 }, 'variant job started');
       let result = 'error';
       try {
-        result = await processVariantJob(deps, job.data.fileId);
+        result = await processVariantJob({ ...deps, jobPhases: deps.metrics.jobPhase }, job.data.fileId);
         deps.logger.info({ fileId: job.data.fileId, result }, 'variant job finished');
       } catch (err) {
         if (err instanceof UnusableImageError) throw new UnrecoverableError(err.message);
