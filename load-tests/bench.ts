@@ -7,7 +7,8 @@
  *     (raw PUT; GET streamed, and GET redirected to S3 by a second API with DOWNLOAD_REDIRECT_SIZE)
  *     against a presigned PUT and GET straight to MinIO, and the same presigned requests through a bare
  *     Node.js TCP relay (what any process in the path costs);
- *   - small-file serving (4 KiB, k6, 16 users): requests per second and p99, API against MinIO;
+ *   - small-file serving (4 KiB public and protected, 256 KiB public; k6, 16 users): requests per
+ *     second and p99, API against MinIO;
  *   - the time a rate-limit check takes (Redis, and the in-process limiter);
  *   - image variants per second through the worker against the variant function alone;
  *   - the API's peak RSS while it streams a 2 GiB multipart upload.
@@ -169,24 +170,29 @@ async function warmUp(stack: BenchStack, via: TransferPaths, source: string) {
   }
 }
 
+/**
+ * Serving one small file with k6, through the API and by a presigned GET straight from MinIO: a 4 KiB
+ * public file, the same size protected (read with the tenant's key), and a 256 KiB public file (the
+ * largest the API keeps in memory).
+ */
 async function serving(stack: BenchStack) {
-  const put = await timedUpload(`${stack.api.url}/upload/public/small.txt`, 'PUT', 4096, {
-    'x-api-key': stack.key,
-    'content-type': 'application/octet-stream',
-  });
-  const { url, file } = JSON.parse(put.body) as { url: string; file: { key: string } };
-  const apiUrl = `${stack.api.url}${new URL(url).pathname}`;
-  const objectKey = `public/${file.key}`;
-  const viaApi = await k6Serve(apiUrl);
-  const direct = await k6Serve(await directUrl(stack.s3, 'GET', stack.storageBucket, objectKey));
-  record(
-    'small-file serving (4 KiB, 16 users)',
-    'req/s',
-    'higher',
-    viaApi.requestsPerSecond,
-    direct.requestsPerSecond,
-  );
-  record('small-file serving p99', 'ms', 'lower', viaApi.p99Ms, direct.p99Ms);
+  const cases = [
+    { label: '4 KiB', size: 4096, query: '' },
+    { label: '4 KiB, protected', size: 4096, query: '?allowPublicAccess=false', key: stack.key },
+    { label: '256 KiB', size: 256 * 1024, query: '' },
+  ];
+  for (const { label, size, query, key } of cases) {
+    const put = await timedUpload(`${stack.api.url}/upload/serve/small.bin${query}`, 'PUT', size, {
+      'x-api-key': stack.key,
+      'content-type': 'application/octet-stream',
+    });
+    const { url, file } = JSON.parse(put.body) as { url: string; file: { key: string } };
+    const viaApi = await k6Serve(`${stack.api.url}${new URL(url).pathname}`, key);
+    const direct = await k6Serve(await directUrl(stack.s3, 'GET', stack.storageBucket, `serve/${file.key}`));
+    const what = `small-file serving (${label}, 16 users)`;
+    record(what, 'req/s', 'higher', viaApi.requestsPerSecond, direct.requestsPerSecond);
+    record(`${what}, p99`, 'ms', 'lower', viaApi.p99Ms, direct.p99Ms);
+  }
 }
 
 async function limiter() {

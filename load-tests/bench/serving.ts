@@ -8,15 +8,18 @@ export interface ServingResult {
   p99Ms: number;
 }
 
-/** Fetches `url` with k6 (load-tests/bench/serve.js: 16 users for 10 s); requests per second and p99. */
-export async function k6Serve(url: string): Promise<ServingResult> {
+/**
+ * Fetches `url` with k6 (load-tests/bench/serve.js: 16 users for 10 s), with `apiKey` in `x-api-key`
+ * if given; requests per second and p99.
+ */
+export async function k6Serve(url: string, apiKey?: string): Promise<ServingResult> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-k6-'));
   try {
     const summary = join(dir, 'summary.json');
     const run = await runTool(
       'k6',
       ['run', '--quiet', '--summary-export', summary, join(import.meta.dirname, 'serve.js')],
-      { URL: url },
+      { URL: url, API_KEY: apiKey ?? '' },
     );
     if (run.code !== 0) throw new Error(`k6 failed:\n${run.stdout}${run.stderr}`);
     const metrics = (
