@@ -25,7 +25,10 @@ export {
 export * from './files/file-store.ts';
 export {
   ObjectNotFoundError,
+  compareKeys,
+  discardWrite,
   type AbortStaleUploadsOptions,
+  type ListedObject,
   type DirectUploads,
   type UploadedPart,
   type GetObjectOptions,
@@ -37,6 +40,7 @@ export {
 export { FilesystemObjectStore } from './object-store/filesystem-store.ts';
 export { S3ObjectStore } from './object-store/s3-store.ts';
 export * from './files/object-keys.ts';
+export * from './files/upload-lifetimes.ts';
 export * from './files/direct-upload-store.ts';
 export * from './files/variant-store.ts';
 export { listen, serveMetrics, type HealthChecks } from './http-server.ts';
