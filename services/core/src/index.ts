@@ -49,3 +49,6 @@ export * from './audit/audit-store.ts';
 export * from './webhooks/webhook-events.ts';
 export * from './webhooks/webhook-deliveries.ts';
 export * from './db/change-feed.ts';
+export { checkInstallation, defaultCheckOptions, type CheckOptions } from './check/check-installation.ts';
+export * from './check/check-report.ts';
+export { latestCheck, type FindingCounts } from './check/check-store.ts';
