@@ -190,7 +190,11 @@ export const crossedThresholds = (before: number, after: number, quota: number):
  * `expiredBefore`, only a reservation that expired before then goes (one renewed meanwhile is kept).
  * Resolves to whether it was released.
  */
-export async function releaseReservation(db: Db, reservationId: string, expiredBefore?: Date): Promise<boolean> {
+export async function releaseReservation(
+  db: Db,
+  reservationId: string,
+  expiredBefore?: Date,
+): Promise<boolean> {
   const { rowCount } = await db.query(
     `WITH gone AS (
        DELETE FROM quota_reservations WHERE id = $1 AND ($2::timestamptz IS NULL OR expires_at < $2)
