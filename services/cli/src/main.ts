@@ -20,6 +20,7 @@ import {
   createOperatorMetrics,
   createWebhookMetrics,
   createWorkerMetrics,
+  latestCheck,
   loadConfig,
   migrate,
   serveMetrics,
@@ -197,7 +198,7 @@ async function runOperator(config: Config): Promise<void> {
     pool: db.pool,
     store: openObjectStore(config),
     logger: createLogger({ name: 'stowage-operator', level: config.logLevel }),
-    metrics: createOperatorMetrics(),
+    metrics: createOperatorMetrics(() => latestCheck(db.pool)),
   });
   void operator.lost.then(() => process.exit(1));
   onShutdown(async () => {

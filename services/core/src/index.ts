@@ -20,6 +20,7 @@ export {
   type WebhookMetrics,
   type ApiMetrics,
   type OperatorMetrics,
+  type RecordedCheck,
   type WorkerMetrics,
 } from './metrics.ts';
 export * from './files/file-store.ts';
