@@ -20,7 +20,6 @@ export {
   type WebhookMetrics,
   type ApiMetrics,
   type OperatorMetrics,
-  type RecordedCheck,
   type WorkerMetrics,
 } from './metrics.ts';
 export * from './files/file-store.ts';
@@ -52,4 +51,4 @@ export * from './webhooks/webhook-deliveries.ts';
 export * from './db/change-feed.ts';
 export { checkInstallation, defaultCheckOptions, type CheckOptions } from './check/check-installation.ts';
 export * from './check/check-report.ts';
-export { latestCheck, type FindingCounts } from './check/check-store.ts';
+export { latestCheck, type FindingCounts, type RecordedCheck } from './check/check-store.ts';

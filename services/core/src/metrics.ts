@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RecordedCheck } from './check/check-store.ts';
 
 /**
  * The API's Prometheus metrics. Labels are bounded: route patterns (never raw paths), status codes,
@@ -99,12 +100,6 @@ export function createWorkerMetrics() {
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
-
-/** The latest run `stowage check --record` kept: finding counts by tenant, then by kind. */
-export interface RecordedCheck {
-  finishedAt: Date;
-  findings: Record<string, Record<string, number>>;
-}
 
 /**
  * What the latest recorded `stowage check` found (the chart's CronJob), read from the database at each

@@ -190,7 +190,7 @@ export async function keysInFlight(db: Db, tenantId: string): Promise<string[]> 
 }
 
 /** A reservation past its expiry, and the direct upload it belongs to, if any. */
-export interface ExpiredReservation {
+export interface StaleReservation {
   id: string;
   mode: KeyMode;
   bytes: number;
@@ -204,7 +204,7 @@ export async function expiredReservations(
   db: Db,
   tenantId: string,
   before: Date,
-): Promise<ExpiredReservation[]> {
+): Promise<StaleReservation[]> {
   const { rows } = await db.query<{
     id: string;
     mode: KeyMode;
@@ -307,10 +307,14 @@ export async function recordCheck(
   );
 }
 
+/** A run `stowage check --record` kept. */
+export interface RecordedCheck {
+  finishedAt: Date;
+  findings: FindingCounts;
+}
+
 /** The latest recorded run, if any. */
-export async function latestCheck(
-  db: Db,
-): Promise<{ finishedAt: Date; findings: FindingCounts } | undefined> {
+export async function latestCheck(db: Db): Promise<RecordedCheck | undefined> {
   const { rows } = await db.query<{ finished_at: Date; findings: FindingCounts }>(
     'SELECT finished_at, findings FROM consistency_checks ORDER BY finished_at DESC, id DESC LIMIT 1',
   );
