@@ -3,7 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { KubernetesObject, V1Deployment, V1Job, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1CronJob,
+  V1Deployment,
+  V1Job,
+  V1PodTemplateSpec,
+} from '@kubernetes/client-node';
 import { uniqueName } from '../support/env.ts';
 import { createNamespace, deleteNamespace, testKubeConfig } from '../support/kube.ts';
 import { eventually } from '../support/poll.ts';
@@ -131,7 +137,12 @@ describe('the rendered chart on the real kube-apiserver (server-side apply, dry 
       const objects = await renderScenario(scenario, { namespace });
       const workloads = [...ofKind<V1Deployment>(objects, 'Deployment'), ...ofKind<V1Job>(objects, 'Job')];
       assert.ok(workloads.length >= 3);
-      const pods = workloads.map((w) => podOf(w.metadata!.name!, namespace, w.spec!.template));
+      const pods = [
+        ...workloads.map((w) => podOf(w.metadata!.name!, namespace, w.spec!.template)),
+        ...ofKind<V1CronJob>(objects, 'CronJob').map((c) =>
+          podOf(c.metadata!.name!, namespace, c.spec!.jobTemplate.spec!.template),
+        ),
+      ];
       assert.deepEqual(await refusals(pods), []);
     });
   }

@@ -6,6 +6,7 @@ import type {
   KubernetesObject,
   V1ConfigMap,
   V1Container,
+  V1CronJob,
   V1Deployment,
   V1HorizontalPodAutoscaler,
   V1Ingress,
@@ -36,11 +37,17 @@ interface ServiceMonitor extends KubernetesObject {
 }
 
 function workloads(objects: KubernetesObject[]): Workload[] {
-  return [...ofKind<V1Deployment>(objects, 'Deployment'), ...ofKind<V1Job>(objects, 'Job')].map((w) => ({
+  const templates = [
+    ...[...ofKind<V1Deployment>(objects, 'Deployment'), ...ofKind<V1Job>(objects, 'Job')].map(
+      (w) => [w, w.spec!.template] as const,
+    ),
+    ...ofKind<V1CronJob>(objects, 'CronJob').map((c) => [c, c.spec!.jobTemplate.spec!.template] as const),
+  ];
+  return templates.map(([w, template]) => ({
     kind: w.kind!,
     name: w.metadata!.name!,
-    template: w.spec!.template,
-    spec: w.spec!.template.spec!,
+    template,
+    spec: template.spec!,
   }));
 }
 

@@ -61,7 +61,7 @@ describe('alert rules and dashboard queries, checked by promtool', () => {
 
   it('finds the PrometheusRule valid', async () => {
     const out = await promtool('check', 'rules', writeYaml('rules.yml', rules.spec));
-    assert.match(out, /SUCCESS: 6 rules found/);
+    assert.match(out, /SUCCESS: 7 rules found/);
     for (const rule of rules.spec.groups.flatMap((g) => g.rules)) {
       for (const name of metricNames(rule.expr))
         assert.ok(known.has(name), `${rule.alert}: no metric ${name}`);
@@ -244,6 +244,55 @@ describe('alert rules and dashboard queries, checked by promtool', () => {
           { eval_time: '20m', alertname: 'StowageOperatorNoLeader', exp_alerts: [] },
           { eval_time: '20m', alertname: 'StowageOperatorReconcileErrors', exp_alerts: [] },
         ],
+      },
+      {
+        name: 'check: findings left in a tenant alert, one series per tenant and kind, whichever replica exports it',
+        interval: '1m',
+        input_series: [
+          {
+            series: 'stowage_check_findings{tenant="acme",kind="orphan-object",instance="o1"}',
+            values: '3x30',
+          },
+          {
+            series: 'stowage_check_findings{tenant="acme",kind="orphan-object",instance="o2"}',
+            values: '3x30',
+          },
+          {
+            series: 'stowage_check_findings{tenant="acme",kind="usage-mismatch",instance="o1"}',
+            values: '1x30',
+          },
+          {
+            series: 'stowage_check_findings{tenant="beta",kind="orphan-object",instance="o1"}',
+            values: '0x30',
+          },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '5m',
+            alertname: 'StowageConsistencyFindings',
+            exp_alerts: [
+              expect(
+                'StowageConsistencyFindings',
+                { severity: 'warning', tenant: 'acme', kind: 'orphan-object' },
+                'stowage check found 3 orphan-object in tenant acme',
+              ),
+              expect(
+                'StowageConsistencyFindings',
+                { severity: 'warning', tenant: 'acme', kind: 'usage-mismatch' },
+                'stowage check found 1 usage-mismatch in tenant acme',
+              ),
+            ],
+          },
+        ],
+      },
+      {
+        name: 'check: a clean run (no series left) does not alert',
+        interval: '1m',
+        input_series: [
+          { series: 'stowage_check_findings{tenant="acme",kind="orphan-object"}', values: '3x5 _x25' },
+          { series: 'stowage_check_last_run_timestamp_seconds', values: '0+60x30' },
+        ],
+        alert_rule_test: [{ eval_time: '20m', alertname: 'StowageConsistencyFindings', exp_alerts: [] }],
       },
     ];
     const out = await promtool(

@@ -7,6 +7,7 @@ import type {
   KubernetesObject,
   V1ClusterRoleBinding,
   V1ConfigMap,
+  V1CronJob,
   V1Deployment,
   V1EnvVar,
   V1HorizontalPodAutoscaler,
@@ -318,9 +319,44 @@ describe('the chart renders what its values say', () => {
     assert.deepEqual(ofKind(await render({ set: ['migrate.enabled=false'] }), 'Job'), []);
   });
 
+  it('checks consistency on a schedule when enabled: recorded for the metrics, never repaired', async () => {
+    const objects = await render({
+      set: ['check.enabled=true', 'check.schedule=0 4 * * 0', 'check.orphanGrace=2d', 'check.stuckAfter=90m'],
+    });
+    const cron = find<V1CronJob>(objects, 'CronJob', componentName('check'));
+    assert.equal(cron.spec!.schedule, '0 4 * * 0');
+    assert.equal(cron.spec!.concurrencyPolicy, 'Forbid', 'one check at a time');
+    const job = cron.spec!.jobTemplate.spec!;
+    assert.equal(job.backoffLimit, 0, 'a run that found something is not run again');
+    const pod = job.template.spec!;
+    assert.equal(pod.restartPolicy, 'Never');
+    assert.equal(pod.automountServiceAccountToken, false);
+    const [container] = pod.containers;
+    assert.deepEqual(container!.args, [
+      'check',
+      '--json',
+      '--record',
+      '--orphan-grace',
+      '2d',
+      '--stuck-after',
+      '90m',
+    ]);
+    const env = container!.env!.map((e) => e.name);
+    for (const name of ['DATABASE_URL', 'S3_ENDPOINT', 'S3_BUCKET_PREFIX', 'S3_ACCESS_KEY_ID'])
+      assert.ok(env.includes(name), name);
+    await assert.rejects(render({ set: ['check.enabled=true', 'check.orphanGrace=soon'] }), /orphanGrace/);
+  });
+
   it('leaves the optional pieces out by default', async () => {
     const objects = await render();
-    for (const kind of ['Ingress', 'ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'ScaledObject']) {
+    for (const kind of [
+      'Ingress',
+      'ServiceMonitor',
+      'PrometheusRule',
+      'NetworkPolicy',
+      'ScaledObject',
+      'CronJob',
+    ]) {
       assert.deepEqual(ofKind(objects, kind), [], kind);
     }
     assert.ok(hasKind(objects, 'PodDisruptionBudget', componentName('api')));

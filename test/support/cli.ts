@@ -17,6 +17,8 @@ export interface CliOptions {
 export interface CliProcess {
   child: ChildProcess;
   output(): string;
+  /** What it printed on stdout alone. */
+  stdout(): string;
   stop(): Promise<void>;
 }
 
@@ -27,11 +29,16 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, options: CliOptio
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+    stdout += d.toString();
+  });
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   return {
     child,
     output: () => output,
+    stdout: () => stdout,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
@@ -45,10 +52,10 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, options: CliOptio
 export async function runCliToEnd(
   args: string[],
   env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; output: string }> {
+): Promise<{ code: number | null; output: string; stdout: string }> {
   const cli = runCli(args, env);
   const [code] = (await once(cli.child, 'exit')) as [number | null];
-  return { code, output: cli.output() };
+  return { code, output: cli.output(), stdout: cli.stdout() };
 }
 
 /** A long-running `stowage` process and where it serves. */

@@ -6,6 +6,7 @@
  *   stowage worker    the image worker and webhook delivery (DATABASE_URL, REDIS_URL, S3_*)
  *   stowage operator  reconciles StorageTenants (DATABASE_URL, S3_*, and a kubeconfig or in-cluster account)
  *   stowage migrate   apply database migrations and exit
+ *   stowage check     compare the database with the object store; --repair fixes what is safe to fix
  *   stowage dev       the whole platform in one process on embedded defaults
  */
 import { mkdir } from 'node:fs/promises';
@@ -19,12 +20,14 @@ import {
   createOperatorMetrics,
   createWebhookMetrics,
   createWorkerMetrics,
+  latestCheck,
   loadConfig,
   migrate,
   serveMetrics,
   type Config,
 } from '@stowage/core';
 import pg from 'pg';
+import { runCheck } from './check-command.ts';
 import { devSigningSecret } from './dev-signing-secret.ts';
 import { provisionDevTenants, readTenantFolder } from './dev-tenants.ts';
 import { apiDeps, openDatabase, openObjectStore } from './wiring.ts';
@@ -195,7 +198,7 @@ async function runOperator(config: Config): Promise<void> {
     pool: db.pool,
     store: openObjectStore(config),
     logger: createLogger({ name: 'stowage-operator', level: config.logLevel }),
-    metrics: createOperatorMetrics(),
+    metrics: createOperatorMetrics(() => latestCheck(db.pool)),
   });
   void operator.lost.then(() => process.exit(1));
   onShutdown(async () => {
@@ -212,9 +215,11 @@ const commands: Record<string, (config: Config) => Promise<void>> = {
   operator: runOperator,
 };
 
+// `check` reads arguments of its own and has exit codes of its own (findings are not a failure).
+if (process.argv[2] === 'check') process.exit(await runCheck(process.argv.slice(3)));
 const command = commands[process.argv[2] ?? ''];
 if (!command) {
-  console.error('usage: stowage <api|worker|operator|migrate|dev>');
+  console.error('usage: stowage <api|worker|operator|migrate|check|dev>');
   process.exit(2);
 }
 try {

@@ -25,7 +25,10 @@ export {
 export * from './files/file-store.ts';
 export {
   ObjectNotFoundError,
+  compareKeys,
+  discardWrite,
   type AbortStaleUploadsOptions,
+  type ListedObject,
   type DirectUploads,
   type UploadedPart,
   type GetObjectOptions,
@@ -37,6 +40,7 @@ export {
 export { FilesystemObjectStore } from './object-store/filesystem-store.ts';
 export { S3ObjectStore } from './object-store/s3-store.ts';
 export * from './files/object-keys.ts';
+export * from './files/upload-lifetimes.ts';
 export * from './files/direct-upload-store.ts';
 export * from './files/variant-store.ts';
 export { listen, serveMetrics, type HealthChecks } from './http-server.ts';
@@ -45,3 +49,6 @@ export * from './audit/audit-store.ts';
 export * from './webhooks/webhook-events.ts';
 export * from './webhooks/webhook-deliveries.ts';
 export * from './db/change-feed.ts';
+export { checkInstallation, defaultCheckOptions, type CheckOptions } from './check/check-installation.ts';
+export * from './check/check-report.ts';
+export { latestCheck, type FindingCounts, type RecordedCheck } from './check/check-store.ts';

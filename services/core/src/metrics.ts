@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RecordedCheck } from './check/check-store.ts';
 
 /**
  * The API's Prometheus metrics. Labels are bounded: route patterns (never raw paths), status codes,
@@ -108,15 +109,54 @@ export function createWorkerMetrics() {
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
 
 /**
- * The operator's Prometheus metrics. Only the leader reconciles, so the per-tenant gauges are exported
- * once per installation, not by every API replica.
+ * What the latest recorded `stowage check` found (the chart's CronJob), read from the database at each
+ * scrape: the check's own process is gone long before Prometheus would scrape it. No run recorded, or
+ * the database unreachable: no series (the other metrics are still served).
  */
-export function createOperatorMetrics() {
+function checkGauges(
+  registers: Registry[],
+  readCheck: (() => Promise<RecordedCheck | undefined>) | undefined,
+) {
+  const read = async () => readCheck?.().catch(() => undefined);
+  return {
+    checkFindings: new Gauge({
+      name: 'stowage_check_findings',
+      help: 'Inconsistencies the latest recorded `stowage check` found and left, by tenant and kind',
+      labelNames: ['tenant', 'kind'] as const,
+      registers,
+      async collect() {
+        const check = await read();
+        this.reset();
+        for (const [tenant, kinds] of Object.entries(check?.findings ?? {})) {
+          for (const [kind, count] of Object.entries(kinds)) this.set({ tenant, kind }, count);
+        }
+      },
+    }),
+    checkLastRun: new Gauge({
+      name: 'stowage_check_last_run_timestamp_seconds',
+      help: 'When the latest recorded `stowage check` finished, in Unix seconds',
+      registers,
+      async collect() {
+        const check = await read();
+        this.reset();
+        if (check) this.set(check.finishedAt.getTime() / 1000);
+      },
+    }),
+  };
+}
+
+/**
+ * The operator's Prometheus metrics. Only the leader reconciles, so the per-tenant gauges are exported
+ * once per installation, not by every API replica. `readCheck` reads the latest recorded
+ * `stowage check` for `stowage_check_findings`.
+ */
+export function createOperatorMetrics(readCheck?: () => Promise<RecordedCheck | undefined>) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'stowage_operator_' });
   const registers = [registry];
   return {
     registry,
+    ...checkGauges(registers, readCheck),
     reconciles: new Counter({
       name: 'stowage_operator_reconcile_total',
       help: 'StorageTenant reconciles, by result',

@@ -1,6 +1,7 @@
 import { buffer } from 'node:stream/consumers';
 import { randomUUID } from 'node:crypto';
 import {
+  DIRECT_UPLOAD_LIFETIME_MS,
   EXTENSION_PATTERN,
   badRequest,
   fileNotFound,
@@ -30,8 +31,6 @@ const MiB = 1024 * 1024;
 /** S3's smallest part (but for the last) and most parts. */
 const MIN_PART_SIZE = 5 * MiB;
 const MAX_PARTS = 10_000;
-/** An upload not completed in this time is abandoned: the sweeper aborts it and releases its quota. */
-const UPLOAD_LIFETIME_MS = 24 * 3600 * 1000;
 const PART_URL_SECONDS = 15 * 60;
 const FILE_EXTENSION = new RegExp(`\\.(${EXTENSION_PATTERN})$`, 'i');
 
@@ -96,7 +95,7 @@ export async function startDirectUpload(
     mode: caller.mode,
     bytes: input.size,
     objectKey,
-    ttlMs: UPLOAD_LIFETIME_MS,
+    ttlMs: DIRECT_UPLOAD_LIFETIME_MS,
   });
   const storageBucket = caller.tenant.storageBucket;
   let s3UploadId: string | undefined;
@@ -118,7 +117,7 @@ export async function startDirectUpload(
       declaredSize: input.size,
       partSize: partSizeFor(input.size),
       allowPublicAccess: input.allowPublicAccess ?? settings.publicDefault,
-      expiresAt: new Date(Date.now() + UPLOAD_LIFETIME_MS),
+      expiresAt: new Date(Date.now() + DIRECT_UPLOAD_LIFETIME_MS),
       mode: caller.mode,
       expiresIn: input.expiresIn,
     };

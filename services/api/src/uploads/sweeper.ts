@@ -1,5 +1,7 @@
 import {
+  LONGEST_UPLOAD_MS,
   deleteAuditEntriesBefore,
+  discardWrite,
   every,
   listStorageBuckets,
   releaseExpiredReservations,
@@ -7,11 +9,6 @@ import {
 import type { ApiDeps } from '../deps.ts';
 import { expireFiles } from '../files/expire-files.ts';
 
-/**
- * Store uploads older than this are aborted whatever they are: longer than any writer keeps one (a
- * direct upload lives 24 hours). Those of a writer known to be dead go sooner, with its reservation.
- */
-const STALE_UPLOAD_MS = 25 * 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
@@ -27,15 +24,15 @@ export async function sweepOnce(
   const files = await expireFiles(deps);
   const released = await releaseExpiredReservations(deps.pool);
   for (const r of released) {
-    if (r.objectKey === null) continue;
-    await deps.store.delete({ bucket: r.storageBucket, keys: [r.objectKey] });
-    await deps.store.abortStaleUploads({ bucket: r.storageBucket, key: r.objectKey, olderThan: new Date() });
+    if (r.objectKey !== null) await discardWrite(deps.store, r.storageBucket, r.objectKey);
   }
   let uploads = 0;
+  // Store uploads older than any writer keeps one are aborted whatever they are; those of a writer known
+  // to be dead went above, sooner, with its reservation.
   for (const bucket of await listStorageBuckets(deps.pool)) {
     uploads += await deps.store.abortStaleUploads({
       bucket,
-      olderThan: new Date(Date.now() - STALE_UPLOAD_MS),
+      olderThan: new Date(Date.now() - LONGEST_UPLOAD_MS),
     });
   }
   const auditEntries = await deleteAuditEntriesBefore(

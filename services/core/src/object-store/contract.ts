@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
-import { ObjectNotFoundError, type ObjectStore } from './object-store.ts';
+import { ObjectNotFoundError, type ListedObject, type ObjectStore } from './object-store.ts';
 
 export interface ContractSetup {
   store: ObjectStore;
@@ -39,6 +39,11 @@ export function describeObjectStoreContract(name: string, setup: () => Promise<C
     const other = (suffix: string) => `${bucket}-${suffix}`;
     const putText = (key: string, text: string, contentType = 'text/plain', into = bucket) =>
       store.put({ bucket: into, key, body: Readable.from([Buffer.from(text)]), contentType });
+    const listKeys = async (prefix: string) => {
+      const keys: string[] = [];
+      for await (const { key } of store.list({ bucket, prefix })) keys.push(key);
+      return keys;
+    };
     const getText = async (key: string) => (await buffer((await store.get({ bucket, key })).body)).toString();
     // Nothing remains of a failed put: no unfinished write (checked first, before a cleanup running on in the
     // background could finish) and no object.
@@ -229,15 +234,43 @@ export function describeObjectStoreContract(name: string, setup: () => Promise<C
       assert.equal(await store.deletePrefix({ bucket, prefix: 'docs/20' }), 0);
     });
 
-    it('deletePrefix pages through more than a thousand objects', async () => {
+    it('list and deletePrefix page through more than a thousand objects', async () => {
       const keys = Array.from({ length: 1001 }, (_, i) => `many/${String(i).padStart(4, '0')}`);
       for (let i = 0; i < keys.length; i += 50) {
         await Promise.all(keys.slice(i, i + 50).map((key) => putText(key, key)));
       }
       await putText('many-not/0000', 'kept');
+      assert.deepEqual(await listKeys('many/'), keys);
       assert.equal(await store.deletePrefix({ bucket, prefix: 'many/' }), keys.length);
       assert.equal(await store.head({ bucket, key: 'many/1000' }), undefined);
       assert.equal(await getText('many-not/0000'), 'kept');
+    });
+
+    it('list yields keys with prefix, size and time, in the byte order of their UTF-8 keys', async () => {
+      const before = Date.now() - 60_000;
+      // "-" < "." < "/" < "_" in bytes, so the keys under "a/" come between siblings named like "a";
+      // "é" (two bytes) after ASCII; U+1F600 (four bytes) after U+FFFD, though its UTF-16 form is smaller.
+      const stored = ['ls/a-b', 'ls/a.c', 'ls/a/z', 'ls/a_d', 'ls/b', 'ls/é', 'ls/\ufffd', 'ls/\u{1f600}'];
+      for (const [i, key] of [...stored].reverse().entries()) await putText(key, 'x'.repeat(i));
+      await putText('lsx', 'outside the prefix');
+      await leaveStaleUpload(bucket, 'ls/unfinished');
+      const listed: ListedObject[] = [];
+      for await (const object of store.list({ bucket, prefix: 'ls/' })) listed.push(object);
+      assert.deepEqual(
+        listed.map((o) => o.key),
+        stored,
+      );
+      assert.deepEqual(
+        listed.map((o) => o.size),
+        stored.map((_, i) => stored.length - 1 - i),
+      );
+      for (const { lastModified } of listed) {
+        assert.ok(lastModified.getTime() > before && lastModified.getTime() < Date.now() + 60_000);
+      }
+      assert.ok((await listKeys('')).includes('lsx'));
+      assert.deepEqual(await listKeys('ls/a/'), ['ls/a/z']);
+      assert.deepEqual(await listKeys('nothing-here/'), []);
+      await store.abortStaleUploads({ bucket, olderThan: inAMinute(), key: 'ls/unfinished' });
     });
 
     it('a body that fails mid-way rejects the put and leaves nothing behind', async () => {

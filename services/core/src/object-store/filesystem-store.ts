@@ -12,6 +12,7 @@ import {
   type ObjectStore,
   type PutObjectOptions,
   type StoredObject,
+  compareKeys,
   exactLength,
 } from './object-store.ts';
 
@@ -103,6 +104,16 @@ export class FilesystemObjectStore implements ObjectStore {
     for (const key of keys) await this.deleteObject(bucket, key);
   }
 
+  async *list({ bucket, prefix = '', signal }: { bucket: string; prefix?: string; signal?: AbortSignal }) {
+    const objects = join(this.bucketDir(bucket), 'objects');
+    for await (const key of keysWithPrefix(objects, prefix, '', true)) {
+      signal?.throwIfAborted();
+      // Deleted since its directory was read: it is no longer there to list.
+      const info = await statIfExists(join(objects, key));
+      if (info?.isFile()) yield { key, size: info.size, lastModified: info.mtime };
+    }
+  }
+
   async deletePrefix({ bucket, prefix, signal }: { bucket: string; prefix: string; signal?: AbortSignal }) {
     let deleted = 0;
     for await (const key of keysWithPrefix(join(this.bucketDir(bucket), 'objects'), prefix)) {
@@ -159,17 +170,32 @@ function isUnsafeSegment(segment: string): boolean {
   return segment === '' || segment === '.' || segment === '..' || segment.includes('\0');
 }
 
-/** Yields the keys under `objectsDir` that start with `prefix`, entering only directories that can hold one. */
-async function* keysWithPrefix(objectsDir: string, prefix: string, dir = ''): AsyncGenerator<string> {
+/**
+ * Yields the keys under `objectsDir` that start with `prefix`, entering only directories that can hold one;
+ * with `sorted`, in `compareKeys` order. That holds one directory's names in memory at a time: a directory's
+ * keys all start with its name and a "/", so it sorts among its siblings as that.
+ */
+async function* keysWithPrefix(
+  objectsDir: string,
+  prefix: string,
+  dir = '',
+  sorted = false,
+): AsyncGenerator<string> {
   const entries = await readdir(join(objectsDir, dir), { withFileTypes: true }).catch((error: unknown) => {
     if (isMissing(error)) return [];
     throw error;
   });
-  for (const entry of entries) {
-    const key = dir ? `${dir}/${entry.name}` : entry.name;
+  const named = entries.map((entry) => ({
+    entry,
+    key: dir ? `${dir}/${entry.name}` : entry.name,
+    sortAs: entry.isDirectory() ? `${entry.name}/` : entry.name,
+  }));
+  if (sorted) named.sort((a, b) => compareKeys(a.sortAs, b.sortAs));
+  for (const { entry, key } of named) {
     if (entry.isDirectory()) {
       const path = `${key}/`;
-      if (path.startsWith(prefix) || prefix.startsWith(path)) yield* keysWithPrefix(objectsDir, prefix, key);
+      if (path.startsWith(prefix) || prefix.startsWith(path))
+        yield* keysWithPrefix(objectsDir, prefix, key, sorted);
     } else if (key.startsWith(prefix)) {
       yield key;
     }

@@ -72,6 +72,19 @@ export interface ObjectHead {
   contentType: string;
 }
 
+/** One object of a listing. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+/**
+ * Orders object keys as S3 lists them: by the bytes of their UTF-8 encoding (PostgreSQL's `COLLATE "C"`).
+ * JavaScript's `<` compares UTF-16 code units, which differs for characters beyond U+FFFF.
+ */
+export const compareKeys = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
 export interface AbortStaleUploadsOptions {
   bucket: string;
   /** Only writes started (for files: last written) before this. */
@@ -136,6 +149,11 @@ export interface ObjectStore {
   head(options: { bucket: string; key: string; signal?: AbortSignal }): Promise<ObjectHead | undefined>;
   /** Deletes the keys that exist; missing keys are not an error. */
   delete(options: { bucket: string; keys: string[]; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Every object whose key starts with `prefix` (all when omitted), in `compareKeys` order, read a page at
+   * a time: a bucket of millions of objects is never held in memory. Unfinished writes are not listed.
+   */
+  list(options: { bucket: string; prefix?: string; signal?: AbortSignal }): AsyncIterable<ListedObject>;
   /** Deletes every object whose key starts with `prefix`; resolves to how many were deleted. */
   deletePrefix(options: { bucket: string; prefix: string; signal?: AbortSignal }): Promise<number>;
   /**
@@ -143,4 +161,10 @@ export interface ObjectStore {
    * crashed process; only those of `key` when it is given. Resolves to how many were removed.
    */
   abortStaleUploads(options: AbortStaleUploadsOptions): Promise<number>;
+}
+
+/** Removes what a writer that died left of `key`: the object, if it got that far, and any unfinished write. */
+export async function discardWrite(store: ObjectStore, bucket: string, key: string): Promise<void> {
+  await store.delete({ bucket, keys: [key] });
+  await store.abortStaleUploads({ bucket, key, olderThan: new Date() });
 }

@@ -227,22 +227,33 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async *list({ bucket, prefix = '', signal }: { bucket: string; prefix?: string; signal?: AbortSignal }) {
+    for await (const page of this.pages(bucket, prefix, signal)) {
+      for (const { Key, Size, LastModified } of page) {
+        if (Key !== undefined) yield { key: Key, size: Size ?? 0, lastModified: LastModified ?? new Date(0) };
+      }
+    }
+  }
+
   async deletePrefix({ bucket, prefix, signal }: { bucket: string; prefix: string; signal?: AbortSignal }) {
     let deleted = 0;
     // A listing page holds at most 1000 keys, exactly one DeleteObjects batch.
-    const pages = paginateListObjectsV2(
-      { client: this.client },
-      { Bucket: bucket, Prefix: prefix },
-      {
-        abortSignal: signal,
-      },
-    );
-    for await (const page of pages) {
-      const keys = (page.Contents ?? []).flatMap(({ Key }) => (Key === undefined ? [] : [Key]));
+    for await (const page of this.pages(bucket, prefix, signal)) {
+      const keys = page.flatMap(({ Key }) => (Key === undefined ? [] : [Key]));
       await this.deleteKeys(bucket, keys, signal);
       deleted += keys.length;
     }
     return deleted;
+  }
+
+  /** The objects under `prefix`, a listing page (up to 1000, in key order) at a time. */
+  private async *pages(bucket: string, prefix: string, signal: AbortSignal | undefined) {
+    const pages = paginateListObjectsV2(
+      { client: this.client },
+      { Bucket: bucket, Prefix: prefix },
+      { abortSignal: signal },
+    );
+    for await (const page of pages) yield page.Contents ?? [];
   }
 
   async abortStaleUploads({ bucket, olderThan, key, signal }: AbortStaleUploadsOptions) {

@@ -185,14 +185,25 @@ export async function settleReservation(
 export const crossedThresholds = (before: number, after: number, quota: number): number[] =>
   QUOTA_THRESHOLDS.filter((percent) => before * 100 < percent * quota && after * 100 >= percent * quota);
 
-/** Gives a reservation's bytes back. Idempotent: releasing twice, or after settling, does nothing. */
-export async function releaseReservation(db: Db, reservationId: string): Promise<void> {
-  await db.query(
-    `WITH gone AS (DELETE FROM quota_reservations WHERE id = $1 RETURNING tenant_id, mode, bytes)
+/**
+ * Gives a reservation's bytes back. Idempotent: releasing twice, or after settling, does nothing. With
+ * `expiredBefore`, only a reservation that expired before then goes (one renewed meanwhile is kept).
+ * Resolves to whether it was released.
+ */
+export async function releaseReservation(
+  db: Db,
+  reservationId: string,
+  expiredBefore?: Date,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `WITH gone AS (
+       DELETE FROM quota_reservations WHERE id = $1 AND ($2::timestamptz IS NULL OR expires_at < $2)
+       RETURNING tenant_id, mode, bytes)
      UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes - gone.bytes
      FROM gone WHERE u.tenant_id = gone.tenant_id AND u.mode = gone.mode`,
-    [reservationId],
+    [reservationId, expiredBefore ?? null],
   );
+  return rowCount === 1;
 }
 
 export interface ExpiredReservation {
