@@ -45,8 +45,8 @@ export async function sweepOnce(
   return { expired: files, reservations: released.length, uploads, auditEntries };
 }
 
-/** Runs sweepOnce every `intervalMs` until stopped; failures are logged and retried next time. */
-export function startSweeper(deps: ApiDeps, intervalMs = 30_000): () => Promise<void> {
+/** Runs sweepOnce every `intervalMs` (SWEEP_INTERVAL_SECONDS) until stopped; failures are logged and retried next time. */
+export function startSweeper(deps: ApiDeps, intervalMs: number): () => Promise<void> {
   return every(
     intervalMs,
     async () => {
