@@ -6,6 +6,12 @@ export async function withTransaction<T>(
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  // The pool listens for errors on idle connections only. One the server ends while it is checked out
+  // and between two queries (a restart, a failover) reports it as an 'error' event, which would end the
+  // process; the next query fails instead, and the broken connection is dropped rather than pooled.
+  let lost: Error | undefined;
+  const onError = (err: Error) => (lost = err);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -15,6 +21,7 @@ export async function withTransaction<T>(
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(lost);
   }
 }
