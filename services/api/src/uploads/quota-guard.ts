@@ -72,6 +72,21 @@ export class QuotaGuard {
     return new QuotaGuard(pool, reservation, metrics, input.ttlMs);
   }
 
+  /**
+   * Takes over a reservation made earlier (a direct upload's, which lasts a day until the upload is
+   * completed or aborted): from now on it lives `ttlMs` between renewals, so that if this process dies,
+   * or cannot clean up after a failure, the sweeper releases it and removes its object within that time.
+   */
+  static async adopt(
+    pool: pg.Pool,
+    metrics: ApiMetrics,
+    reservation: Reservation,
+    ttlMs: number,
+  ): Promise<QuotaGuard> {
+    await renewReservation(pool, reservation.id, ttlMs);
+    return new QuotaGuard(pool, reservation, metrics, ttlMs);
+  }
+
   /** Whether `total` bytes are already covered (so the caller can skip an await). */
   covers(total: number): boolean {
     return total <= this.reservation.bytes;
@@ -107,6 +122,14 @@ export class QuotaGuard {
   async release(): Promise<void> {
     this.close();
     await releaseReservation(this.pool, this.reservation.id);
+  }
+
+  /**
+   * Stops renewing without releasing, for a writer that could not clean up what it wrote: once the
+   * reservation expires, the sweeper releases it and removes its object.
+   */
+  abandon(): void {
+    this.close();
   }
 
   private close(): void {
