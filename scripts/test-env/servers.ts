@@ -80,7 +80,16 @@ export async function startPostgres(dir: string, host = LOOPBACK): Promise<Setti
   return (await postgresServer(dir, host)).settings;
 }
 
-export async function postgresServer(dir: string, host = LOOPBACK): Promise<RestartableServer> {
+/**
+ * With `durableCommits`, a commit is on disk (in the OS's cache, fsync stays off) before it is
+ * acknowledged, so that killing the server loses no committed transaction; without, the launcher's
+ * fastest settings, for servers nobody kills.
+ */
+export async function postgresServer(
+  dir: string,
+  host = LOOPBACK,
+  { durableCommits = false } = {},
+): Promise<RestartableServer> {
   const bin = postgresBinDir();
   const data = join(dir, 'data');
   mkdirSync(data, { mode: 0o700 });
@@ -114,7 +123,7 @@ export async function postgresServer(dir: string, host = LOOPBACK): Promise<Rest
         '-c',
         'fsync=off',
         '-c',
-        'synchronous_commit=off',
+        `synchronous_commit=${durableCommits ? 'on' : 'off'}`,
         '-c',
         'full_page_writes=off',
         '-c',

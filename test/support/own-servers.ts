@@ -9,7 +9,12 @@ import {
   type RestartableServer,
 } from '../../scripts/test-env/servers.ts';
 
-const starters = { postgres: postgresServer, redis: redisServer, minio: minioServer };
+const starters = {
+  // They are killed on purpose: what PostgreSQL acknowledged must survive that.
+  postgres: (dir: string) => postgresServer(dir, undefined, { durableCommits: true }),
+  redis: redisServer,
+  minio: minioServer,
+};
 export type ServerName = keyof typeof starters;
 
 /** Servers of a test's own, which it may kill and start again without disturbing other tests. */
