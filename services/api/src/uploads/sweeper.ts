@@ -3,6 +3,7 @@ import {
   every,
   listStorageBuckets,
   releaseExpiredReservations,
+  withTransaction,
 } from '@stowage/core';
 import type { ApiDeps } from '../deps.ts';
 import { expireFiles } from '../files/expire-files.ts';
@@ -25,12 +26,19 @@ export async function sweepOnce(
   deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'cache'>,
 ): Promise<{ expired: number; reservations: number; uploads: number; auditEntries: number }> {
   const files = await expireFiles(deps);
-  const released = await releaseExpiredReservations(deps.pool);
-  for (const r of released) {
-    if (r.objectKey === null) continue;
-    await deps.store.delete({ bucket: r.storageBucket, keys: [r.objectKey] });
-    await deps.store.abortStaleUploads({ bucket: r.storageBucket, key: r.objectKey, olderThan: new Date() });
-  }
+  const released = await withTransaction(deps.pool, (client) =>
+    releaseExpiredReservations(client, async (expired) => {
+      for (const r of expired) {
+        if (r.objectKey === null) continue;
+        await deps.store.delete({ bucket: r.storageBucket, keys: [r.objectKey] });
+        await deps.store.abortStaleUploads({
+          bucket: r.storageBucket,
+          key: r.objectKey,
+          olderThan: new Date(),
+        });
+      }
+    }),
+  );
   let uploads = 0;
   for (const bucket of await listStorageBuckets(deps.pool)) {
     uploads += await deps.store.abortStaleUploads({
