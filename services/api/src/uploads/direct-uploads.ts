@@ -11,6 +11,7 @@ import {
   objectKeyOf,
   payloadTooLarge,
   releaseReservation,
+  renewReservation,
   reserveQuota,
   unsupportedMediaType,
   type DirectUpload,
@@ -113,7 +114,9 @@ export async function startDirectUpload(
     mode: caller.mode,
     bytes: input.size,
     objectKey,
-    ttlMs: UPLOAD_LIFETIME_MS,
+    // A writer's lifetime until the upload is recorded: if this process dies before, the sweeper
+    // releases the quota soon (nobody could complete or abort an upload with no row).
+    ttlMs: deps.config.reservationTtlMs,
   });
   const storageBucket = caller.tenant.storageBucket;
   let s3UploadId: string | undefined;
@@ -140,6 +143,7 @@ export async function startDirectUpload(
       expiresIn: input.expiresIn,
     };
     await insertDirectUpload(deps.pool, upload);
+    await renewReservation(deps.pool, reservation.id, UPLOAD_LIFETIME_MS);
     return upload;
   } catch (err) {
     if (s3UploadId) await direct.abort({ bucket: storageBucket, key: objectKey, uploadId: s3UploadId });
