@@ -26,7 +26,7 @@ FAST_TESTS = $(shell grep -l 'of stackBackends' test/api/*.test.ts test/sdk/*.te
 IMAGE := ghcr.io/stowage/stowage:$(shell sed -n "s/^appVersion: '\(.*\)'/\1/p" charts/stowage/Chart.yaml)
 PAUSE_IMAGE := stowage.local/pause:$(shell sed -n 's/^KUBERNETES_VERSION=//p' scripts/tool-versions.env)
 
-.PHONY: help deps tools tools-cluster image e2e env test test-fast test-unit lint format build sdk-types dev clean bench-upload-memory bench-variants bench-operator load-test bench
+.PHONY: help deps tools tools-cluster image e2e env test test-fast test-unit lint format build sdk-types dev clean bench-upload-memory bench-variants bench-operator load-test bench faults
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ env: deps tools ## start the test servers on loopback and print their settings; 
 
 test: deps tools lint ## install tools, start the test servers, run every test
 	@$(TEST_ENV) -- $(NODE_TEST) $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+faults: deps tools ## the fault-injection suite, long: STOWAGE_FAULTS_ROUNDS (default 30), STOWAGE_FAULTS_SEED to replay
+	@$(TEST_ENV) -- env STOWAGE_FAULTS_ROUNDS=$${STOWAGE_FAULTS_ROUNDS:-30} $(NODE_TEST) test/faults/*.test.ts
 
 test-fast: deps ## the route suites and contract checks on the embedded backend: no servers, no tools
 	@STOWAGE_TEST_BACKENDS=embedded $(NODE_TEST) --test-concurrency=2 $(FAST_TESTS)

@@ -133,3 +133,11 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
     // already gone
   }
 }
+
+/** Kills one server's process group at once (a crash, not a shutdown) and waits until it has exited. */
+export async function killProcess({ child }: ServerProcess): Promise<void> {
+  if (exited(child) || child.pid === undefined) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  signalGroup(child.pid, 'SIGKILL');
+  await gone;
+}

@@ -13,7 +13,14 @@ import { request } from 'node:https';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, runToCompletion, startProcess, waitUntil } from './processes.ts';
+import {
+  freePort,
+  killProcess,
+  runToCompletion,
+  startProcess,
+  waitUntil,
+  type ServerProcess,
+} from './processes.ts';
 
 /** The settings a started server adds to the tests' environment. */
 export type Settings = Record<string, string>;
@@ -42,7 +49,47 @@ function postgresBinDir(): string {
 
 const LOOPBACK = '127.0.0.1';
 
+/**
+ * A server on a port and data directory of its own that can be killed and started again on both (the
+ * fault-injection suite stops PostgreSQL, Redis and MinIO under traffic without disturbing other tests).
+ */
+export interface RestartableServer {
+  settings: Settings;
+  /** Kills the server's process group, as a crash would, and waits until it is gone. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and data, and waits until it answers. */
+  restart(): Promise<void>;
+}
+
+/** Runs `launch` now and on every restart; each run must wait until the server answers. */
+async function restartable(
+  settings: Settings,
+  launch: () => Promise<ServerProcess>,
+): Promise<RestartableServer> {
+  let current = await launch();
+  return {
+    settings,
+    kill: () => killProcess(current),
+    async restart() {
+      current = await launch();
+    },
+  };
+}
+
 export async function startPostgres(dir: string, host = LOOPBACK): Promise<Settings> {
+  return (await postgresServer(dir, host)).settings;
+}
+
+/**
+ * With `durableCommits`, a commit is on disk (in the OS's cache, fsync stays off) before it is
+ * acknowledged, so that killing the server loses no committed transaction; without, the launcher's
+ * fastest settings, for servers nobody kills.
+ */
+export async function postgresServer(
+  dir: string,
+  host = LOOPBACK,
+  { durableCommits = false } = {},
+): Promise<RestartableServer> {
   const bin = postgresBinDir();
   const data = join(dir, 'data');
   mkdirSync(data, { mode: 0o700 });
@@ -58,47 +105,51 @@ export async function startPostgres(dir: string, host = LOOPBACK): Promise<Setti
   );
   // initdb trusts loopback only; off loopback (pods of `make e2e`), trust the networks the host is on.
   if (host !== LOOPBACK) appendFileSync(join(data, 'pg_hba.conf'), 'host all all samenet trust\n');
-  // Durability settings off: the data is thrown away after the run.
-  const server = startProcess(
-    'postgres',
-    join(bin, 'postgres'),
-    [
-      '-D',
-      data,
-      '-p',
-      String(port),
-      '-c',
-      `listen_addresses=${host}`,
-      '-k',
-      data,
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
-      '-c',
-      'max_connections=300',
-    ],
-    join(dir, 'postgres.log'),
-    user,
-  );
   const admin = `postgres://stowage@${host}:${port}/postgres`;
-  await waitUntil(server, async () => {
-    const client = new pg.Client(admin);
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return true;
-    } finally {
-      await client.end().catch(() => {});
-    }
-  });
+  const launch = async () => {
+    // Durability settings off: the data is thrown away after the run.
+    const server = startProcess(
+      'postgres',
+      join(bin, 'postgres'),
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-c',
+        `listen_addresses=${host}`,
+        '-k',
+        data,
+        '-c',
+        'fsync=off',
+        '-c',
+        `synchronous_commit=${durableCommits ? 'on' : 'off'}`,
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=300',
+      ],
+      join(dir, 'postgres.log'),
+      user,
+    );
+    await waitUntil(server, async () => {
+      const client = new pg.Client(admin);
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        return true;
+      } finally {
+        await client.end().catch(() => {});
+      }
+    });
+    return server;
+  };
+  const server = await restartable({ DATABASE_URL: `postgres://stowage@${host}:${port}/stowage` }, launch);
   const client = new pg.Client(admin);
   await client.connect();
   await client.query('CREATE DATABASE stowage');
   await client.end();
-  return { DATABASE_URL: `postgres://stowage@${host}:${port}/stowage` };
+  return server;
 }
 
 function redisPing(host: string, port: number): Promise<boolean> {
@@ -116,56 +167,69 @@ function redisPing(host: string, port: number): Promise<boolean> {
 }
 
 export async function startRedis(dir: string, host = LOOPBACK): Promise<Settings> {
+  return (await redisServer(dir, host)).settings;
+}
+
+export async function redisServer(dir: string, host = LOOPBACK): Promise<RestartableServer> {
   const port = await freePort(host);
-  const server = startProcess(
-    'redis',
-    'redis-server',
-    // Off loopback, protected mode would refuse every client: the server has no password.
-    [
-      ...['--port', String(port), '--bind', host, '--dir', dir, '--save', '', '--appendonly', 'no'],
-      ...(host === LOOPBACK ? [] : ['--protected-mode', 'no']),
-    ],
-    join(dir, 'redis.log'),
-  );
-  await waitUntil(server, () => redisPing(host, port));
-  return { REDIS_URL: `redis://${host}:${port}` };
+  return restartable({ REDIS_URL: `redis://${host}:${port}` }, async () => {
+    const server = startProcess(
+      'redis',
+      'redis-server',
+      // Off loopback, protected mode would refuse every client: the server has no password.
+      [
+        ...['--port', String(port), '--bind', host, '--dir', dir, '--save', '', '--appendonly', 'no'],
+        ...(host === LOOPBACK ? [] : ['--protected-mode', 'no']),
+      ],
+      join(dir, 'redis.log'),
+    );
+    await waitUntil(server, () => redisPing(host, port));
+    return server;
+  });
 }
 
 export async function startMinio(dir: string, host = LOOPBACK): Promise<Settings> {
+  return (await minioServer(dir, host)).settings;
+}
+
+export async function minioServer(dir: string, host = LOOPBACK): Promise<RestartableServer> {
   const [port, consolePort] = [await freePort(host), await freePort(host)];
   const user = 'stowage-test';
   const password = secret();
-  const server = startProcess(
-    'minio',
-    'minio',
-    [
-      'server',
-      join(dir, 'data'),
-      '--quiet',
-      '--address',
-      `${host}:${port}`,
-      '--console-address',
-      `${host}:${consolePort}`,
-    ],
-    join(dir, 'minio.log'),
-    {
-      env: {
-        MINIO_ROOT_USER: user,
-        MINIO_ROOT_PASSWORD: password,
-        MINIO_BROWSER: 'off',
-        MINIO_UPDATE: 'off',
-      },
-    },
-  );
   const endpoint = `http://${host}:${port}`;
-  await waitUntil(server, () => httpOk(`${endpoint}/minio/health/ready`));
-  return {
+  const settings = {
     S3_ENDPOINT: endpoint,
     S3_REGION: 'us-east-1',
     S3_ACCESS_KEY_ID: user,
     S3_SECRET_ACCESS_KEY: password,
     S3_FORCE_PATH_STYLE: 'true',
   };
+  return restartable(settings, async () => {
+    const server = startProcess(
+      'minio',
+      'minio',
+      [
+        'server',
+        join(dir, 'data'),
+        '--quiet',
+        '--address',
+        `${host}:${port}`,
+        '--console-address',
+        `${host}:${consolePort}`,
+      ],
+      join(dir, 'minio.log'),
+      {
+        env: {
+          MINIO_ROOT_USER: user,
+          MINIO_ROOT_PASSWORD: password,
+          MINIO_BROWSER: 'off',
+          MINIO_UPDATE: 'off',
+        },
+      },
+    );
+    await waitUntil(server, () => httpOk(`${endpoint}/minio/health/ready`));
+    return server;
+  });
 }
 
 async function startEtcd(dir: string): Promise<string> {

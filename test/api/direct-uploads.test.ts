@@ -5,6 +5,8 @@ import { getUsage } from '@stowage/core';
 import { sweepOnce } from '@stowage/api';
 import { realBackend, embeddedBackend, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { call } from '../support/http.ts';
+import { startOwnServers, type OwnServers } from '../support/own-servers.ts';
+import { eventually } from '../support/poll.ts';
 
 const MiB = 1024 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -287,6 +289,66 @@ describe('direct-to-S3 multipart uploads', () => {
       assert.equal(res.body.code, 'FILE_NOT_FOUND');
     }
     await call(stack.url, `/uploads/${uploadId}/abort`, { method: 'POST', key: tenant.key });
+  });
+});
+
+describe('direct uploads while the store is down', () => {
+  let own: OwnServers<'minio'>;
+  let stack: ApiStack;
+  before(async () => {
+    own = await startOwnServers(['minio']);
+    stack = await realBackend.create({ ...own.settings, UPLOAD_RESERVATION_TTL_SECONDS: '5' });
+  });
+  after(async () => {
+    await stack?.close();
+    await own?.close();
+  });
+
+  it('gives the quota of a failed completion to the sweeper within seconds, which removes the part', async () => {
+    const tenant = await stack.createTenant();
+    const started = await call(stack.url, '/uploads/videos', {
+      method: 'POST',
+      key: tenant.key,
+      json: { filename: 'a.bin', size: 5 },
+    });
+    const { uploadId } = started.body;
+    const [part] = (
+      await call(stack.url, `/uploads/${uploadId}/parts`, {
+        method: 'POST',
+        key: tenant.key,
+        json: { partNumbers: [1] },
+      })
+    ).body.parts;
+    assert.equal((await fetch(part.url, { method: 'PUT', body: 'hello' })).status, 200);
+    await own.servers.minio.kill();
+    const completed = await call(stack.url, `/uploads/${uploadId}/complete`, {
+      method: 'POST',
+      key: tenant.key,
+      json: {},
+    });
+    assert.equal(completed.body.code, 'SERVICE_UNAVAILABLE');
+    // Claimed, so it can be neither completed nor aborted again: its reservation must not outlive the
+    // writer's lifetime, or the quota stays taken (and the part stored) for a day.
+    const { rows } = await stack.db.pool.query<{ seconds: number }>(
+      'SELECT extract(epoch FROM expires_at - now())::float8 AS seconds FROM quota_reservations WHERE tenant_id = $1',
+      [tenant.id],
+    );
+    assert.ok(rows.length === 1 && rows[0]!.seconds <= 5, JSON.stringify(rows));
+    // Expired while the store is still down: the sweeper cannot remove the part, so it keeps the
+    // reservation (which names the object) for a later sweep instead of forgetting both.
+    await stack.db.pool.query(
+      "UPDATE quota_reservations SET expires_at = now() - interval '1 second' WHERE tenant_id = $1",
+      [tenant.id],
+    );
+    await assert.rejects(sweepOnce(stack.deps));
+    assert.equal((await getUsage(stack.db.pool, tenant.id))!.reservedBytes, 5);
+    await own.servers.minio.restart();
+    await eventually(async () => {
+      await sweepOnce(stack.deps);
+      const usage = (await getUsage(stack.db.pool, tenant.id))!;
+      return usage.reservedBytes === 0 ? true : undefined;
+    }, 'the sweeper to release the reservation');
+    assert.deepEqual(await stack.storedObjects(tenant.storageBucket), []);
   });
 });
 

@@ -360,7 +360,9 @@ for (const backend of databaseBackends) {
         objectKey: 'dead',
         ttlMs: -1,
       });
-      const released = await releaseExpiredReservations(db.pool);
+      const released = await withTransaction(db.pool, (client) =>
+        releaseExpiredReservations(client, async () => {}),
+      );
       const mine = released.filter((r) => r.tenantId === tenant.id);
       assert.deepEqual(mine, [
         { id: dead.id, tenantId: tenant.id, storageBucket: tenant.storageBucket, objectKey: 'dead' },

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { GetBucketTaggingCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, loadConfig, S3ObjectStore } from '@stowage/core';
+import { createS3Client, isDependencyUnavailable, loadConfig, S3ObjectStore } from '@stowage/core';
 import { describeObjectStoreContract } from '../../services/core/src/object-store/contract.ts';
 import { leaveStaleMultipartUpload } from '../support/api-stack.ts';
 import { requireEnv, uniqueName } from '../support/env.ts';
@@ -54,5 +55,39 @@ describe('S3ObjectStore on real MinIO, beyond the contract', () => {
     await store.put({ bucket, key: 'large.bin', body, contentType: 'application/octet-stream' });
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'large.bin' }));
     assert.match(head.ETag ?? '', /-3"$/, 'a multipart ETag names its part count: three 5 MiB parts');
+  });
+});
+
+describe('S3ObjectStore with a store that goes away', () => {
+  it('rejects a put, in one request or in parts, and the process goes on', async () => {
+    // A store that takes the connection and drops it a moment later, as one being stopped does.
+    const sockets = new Set<Socket>();
+    const dropping = createServer((socket) => {
+      sockets.add(socket);
+      setTimeout(() => socket.destroy(), 200);
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    const { port } = dropping.address() as AddressInfo;
+    const settings = loadConfig({
+      S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      S3_ACCESS_KEY_ID: 'nobody',
+      S3_SECRET_ACCESS_KEY: 'nothing',
+    }).s3;
+    const client = createS3Client(settings);
+    const store = new S3ObjectStore(client);
+    try {
+      // The small body is fed whole long before the request fails. The error must say that the store is
+      // unavailable (the API answers 503 for it), and failing the body must not end the process.
+      for (const size of [5, undefined]) {
+        const body = Readable.from([Buffer.from('hello')]);
+        const put = store.put({ bucket: 'b', key: 'k', body, contentType: 'text/plain', size });
+        await assert.rejects(put, (err) => isDependencyUnavailable(err));
+      }
+      await new Promise((resolve) => setImmediate(resolve)); // where the stray error was emitted
+    } finally {
+      client.destroy();
+      for (const socket of sockets) socket.destroy();
+      dropping.close();
+    }
   });
 });

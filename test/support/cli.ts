@@ -11,6 +11,8 @@ const compiled = resolve(import.meta.dirname, '../../services/cli/dist/main.js')
 
 export interface CliOptions {
   compiled?: boolean;
+  /** How long start-up may take before the test gives up (a guard, not a measurement). */
+  startDeadlineMs?: number;
 }
 
 /** A `stowage` process run from source, with everything it printed so far. */
@@ -93,10 +95,14 @@ export async function startCliServer(
   const ops = `http://127.0.0.1:${metricsPort}`;
   const servesApi = command === 'api' || command === 'dev';
   const health = servesApi ? `${url}/healthz` : `${ops}/healthz`;
-  await eventually(async () => {
-    if (cli.child.exitCode !== null) throw new Error(`stowage ${command} exited:\n${cli.output()}`);
-    return (await fetch(health)).ok || undefined;
-  }, `stowage ${command} to be healthy`);
+  await eventually(
+    async () => {
+      if (cli.child.exitCode !== null) throw new Error(`stowage ${command} exited:\n${cli.output()}`);
+      return (await fetch(health)).ok || undefined;
+    },
+    `stowage ${command} to be healthy`,
+    options.startDeadlineMs,
+  );
   const unwatch = servesApi ? await watchApi(url) : () => {};
   const metricsUrl = `${ops}/metrics`;
   return {

@@ -23,6 +23,8 @@ export interface OperatorSettings {
   publicUrl: string;
   identity?: string;
   env?: NodeJS.ProcessEnv;
+  /** How long start-up may take (see CliOptions). */
+  startDeadlineMs?: number;
 }
 
 /** A running `stowage operator`; it has no API, so its `url` answers nothing. */
@@ -49,19 +51,23 @@ export class OperatorHarness {
       this.kubeconfig = join(mkdtempSync(join(tmpdir(), 'operator-')), 'kubeconfig');
       await operatorAccount(this.settings.namespace, this.kubeconfig);
     }
-    return startCliServer('operator', {
-      ...s3Env(),
-      KUBECONFIG: this.kubeconfig,
-      DATABASE_URL: this.settings.databaseUrl,
-      PUBLIC_URL: this.settings.publicUrl,
-      POD_NAME: identity,
-      POD_NAMESPACE: this.settings.namespace,
-      WATCH_NAMESPACE: this.settings.namespace,
-      OPERATOR_LEASE_SECONDS: '3',
-      OPERATOR_RESYNC_SECONDS: '2',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-      ...this.settings.env,
-    });
+    return startCliServer(
+      'operator',
+      {
+        ...s3Env(),
+        KUBECONFIG: this.kubeconfig,
+        DATABASE_URL: this.settings.databaseUrl,
+        PUBLIC_URL: this.settings.publicUrl,
+        POD_NAME: identity,
+        POD_NAMESPACE: this.settings.namespace,
+        WATCH_NAMESPACE: this.settings.namespace,
+        OPERATOR_LEASE_SECONDS: '3',
+        OPERATOR_RESYNC_SECONDS: '2',
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+        ...this.settings.env,
+      },
+      { startDeadlineMs: this.settings.startDeadlineMs },
+    );
   }
 }
 

@@ -46,7 +46,7 @@ export async function startApi(
     http.metricsPort,
     http.host,
   );
-  const stopSweeper = startSweeper(deps, options.sweepIntervalMs);
+  const stopSweeper = startSweeper(deps, options.sweepIntervalMs ?? deps.config.sweepIntervalMs);
   return {
     url,
     metricsUrl,

@@ -81,6 +81,8 @@ const envSchema = z.object({
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
+  UPLOAD_RESERVATION_TTL_SECONDS: z.coerce.number().int().min(3).max(3600).default(60),
+  SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
 });
 
 export interface S3Config {
@@ -175,6 +177,13 @@ export interface Config {
   logLevel: string;
   /** Days the audit log keeps an entry; the sweeper removes older ones. */
   auditRetentionDays: number;
+  /**
+   * How long an upload's quota reservation lives without renewal (its writer renews it three times
+   * within that): the longest a crashed writer's reservation is held before the sweeper may release it.
+   */
+  reservationTtlMs: number;
+  /** How often each API process sweeps expired files, abandoned reservations and uploads. */
+  sweepIntervalMs: number;
 }
 
 /** Parses the configuration from the environment. A bad value throws a ConfigError naming the variable. */
@@ -247,5 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.STOWAGE_DATA_DIR,
     logLevel: e.LOG_LEVEL,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    reservationTtlMs: e.UPLOAD_RESERVATION_TTL_SECONDS * 1000,
+    sweepIntervalMs: e.SWEEP_INTERVAL_SECONDS * 1000,
   };
 }

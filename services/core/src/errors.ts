@@ -72,6 +72,16 @@ export const payloadTooLarge = (limit: number) =>
 export const unsupportedMediaType = (message: string) => new AppError('UNSUPPORTED_MEDIA_TYPE', message);
 export const serviceUnavailable = (message: string, retryAfterSeconds: number) =>
   new AppError('SERVICE_UNAVAILABLE', message, { headers: { 'retry-after': String(retryAfterSeconds) } });
+/** PostgreSQL or the object store is down or restarting: the same request may succeed in a moment. */
+export const dependencyUnavailable = (cause: unknown) =>
+  new AppError(
+    'SERVICE_UNAVAILABLE',
+    'A service Stowage depends on is unavailable; please try again shortly',
+    {
+      cause,
+      headers: { 'retry-after': '1' },
+    },
+  );
 export const rateLimitExceeded = (headers: Record<string, string>) =>
   new AppError('RATE_LIMIT_EXCEEDED', 'Too many requests, please try again later.', { headers });
 export const rangeNotSatisfiable = (size: number) =>

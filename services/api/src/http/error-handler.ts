@@ -3,7 +3,9 @@ import {
   AppError,
   ObjectNotFoundError,
   badRequest,
+  dependencyUnavailable,
   fileNotFound,
+  isDependencyUnavailable,
   internalError,
   routeNotFound,
   requestBodyTooLarge,
@@ -18,6 +20,8 @@ function translate(err: unknown, req: Request): AppError | undefined {
   if (err instanceof AppError) return err;
   // The row exists but its object does not: to the client, the file is not there.
   if (err instanceof ObjectNotFoundError) return fileNotFound();
+  // PostgreSQL or the store down or restarting: nothing is wrong with the request, it can be sent again.
+  if (isDependencyUnavailable(err)) return dependencyUnavailable(err);
   // express's own body parser errors carry a status and a type.
   const e = err as { type?: unknown; status?: unknown; limit?: unknown; expose?: unknown };
   if (e.type === 'entity.parse.failed') return badRequest('Malformed JSON body');
@@ -63,6 +67,8 @@ export function errorHandler(logger: Logger) {
     }
     const appError = translate(err, req);
     if (!appError) logger.error({ err, requestId, method: req.method, path: req.path }, 'unhandled error');
+    else if (appError.cause !== undefined && appError.code === 'SERVICE_UNAVAILABLE')
+      logger.warn({ err, requestId, method: req.method, path: req.path }, 'dependency unavailable');
     const error = appError ?? internalError(err);
     if (res.headersSent) {
       res.destroy();

@@ -12,8 +12,8 @@ import {
   objectKeyOf,
   payloadTooLarge,
   releaseReservation,
+  renewReservation,
   reserveQuota,
-  settleReservation,
   unsupportedMediaType,
   type DirectUpload,
   type DirectUploads,
@@ -24,6 +24,7 @@ import type { AuditContext } from '../audit/audit-context.ts';
 import { maxFileBytes, type Caller } from '../auth/authenticator.ts';
 import type { ApiDeps } from '../deps.ts';
 import { cleanFilename } from './clean-filename.ts';
+import { QuotaGuard } from './quota-guard.ts';
 import { recordFile } from './record-file.ts';
 import { sniffType, SNIFF_BYTES, typeAllowed } from './sniff.ts';
 
@@ -49,17 +50,34 @@ function directUploads(deps: Pick<ApiDeps, 'store'>): DirectUploads {
   return deps.store.direct;
 }
 
-/** A live upload of the caller's tenant; with `claim`, taken so no concurrent call can finish it too. */
-async function liveUpload(
-  deps: Pick<ApiDeps, 'pool'>,
-  caller: Caller,
-  id: string,
-  claim = false,
-): Promise<DirectUpload> {
-  const find = claim ? claimDirectUpload : getDirectUpload;
-  const upload = isUuid(id) ? await find(deps.pool, caller, id) : undefined;
+/** A live upload of the caller's tenant. */
+async function liveUpload(deps: Pick<ApiDeps, 'pool'>, caller: Caller, id: string): Promise<DirectUpload> {
+  const upload = isUuid(id) ? await getDirectUpload(deps.pool, caller, id) : undefined;
   if (!upload) throw fileNotFound();
   return upload;
+}
+
+/**
+ * A live upload of the caller's tenant, taken for completing or aborting so that no concurrent call can
+ * take it too, with its reservation held as a writer's: renewed while this process works on it, and
+ * released by the sweeper soon after if the process dies or its clean-up fails (a store that is down),
+ * instead of a day later with the upload no longer to be completed or aborted.
+ */
+async function claimedUpload(
+  deps: Pick<ApiDeps, 'pool' | 'config' | 'metrics'>,
+  caller: Caller,
+  id: string,
+): Promise<{ upload: DirectUpload; quota: QuotaGuard }> {
+  const upload = isUuid(id) ? await claimDirectUpload(deps.pool, caller, id) : undefined;
+  if (!upload) throw fileNotFound();
+  const reservation = {
+    id: upload.reservationId,
+    tenantId: caller.tenantId,
+    mode: upload.mode,
+    bytes: upload.declaredSize,
+  };
+  const quota = await QuotaGuard.adopt(deps.pool, deps.metrics, reservation, deps.config.reservationTtlMs);
+  return { upload, quota };
 }
 
 export interface NewDirectUpload {
@@ -95,7 +113,9 @@ export async function startDirectUpload(
     mode: caller.mode,
     bytes: input.size,
     objectKey,
-    ttlMs: DIRECT_UPLOAD_LIFETIME_MS,
+    // A writer's lifetime until the upload is recorded: if this process dies before, the sweeper
+    // releases the quota soon (nobody could complete or abort an upload with no row).
+    ttlMs: deps.config.reservationTtlMs,
   });
   const storageBucket = caller.tenant.storageBucket;
   let s3UploadId: string | undefined;
@@ -122,6 +142,7 @@ export async function startDirectUpload(
       expiresIn: input.expiresIn,
     };
     await insertDirectUpload(deps.pool, upload);
+    await renewReservation(deps.pool, reservation.id, DIRECT_UPLOAD_LIFETIME_MS);
     return upload;
   } catch (err) {
     if (s3UploadId) await direct.abort({ bucket: storageBucket, key: objectKey, uploadId: s3UploadId });
@@ -194,13 +215,18 @@ export async function finishDirectUpload(
   audit: AuditContext,
 ): Promise<FileRecord> {
   const direct = directUploads(deps);
-  const upload = await liveUpload(deps, caller, id, true);
+  const { upload, quota } = await claimedUpload(deps, caller, id);
   const bucket = caller.tenant.storageBucket;
   const key = objectKeyOf(upload.bucket, upload.fileKey);
   const discard = async () => {
-    await direct.abort({ bucket, key, uploadId: upload.s3UploadId });
-    await deps.store.delete({ bucket, keys: [key] });
-    await releaseReservation(deps.pool, upload.reservationId); // the upload's row goes with it
+    try {
+      await direct.abort({ bucket, key, uploadId: upload.s3UploadId });
+      await deps.store.delete({ bucket, keys: [key] });
+    } catch (err) {
+      quota.abandon();
+      throw err;
+    }
+    await quota.release(); // the upload's row goes with its reservation
   };
   try {
     const parts = await direct.listParts({ bucket, key, uploadId: upload.s3UploadId });
@@ -219,12 +245,6 @@ export async function finishDirectUpload(
     if (!typeAllowed(type.mimetype, settings.allowedTypes)) {
       throw unsupportedMediaType(`Bucket ${upload.bucket} does not accept ${type.mimetype}`);
     }
-    const reservation = {
-      id: upload.reservationId,
-      tenantId: caller.tenantId,
-      mode: upload.mode,
-      bytes: upload.declaredSize,
-    };
     return await recordFile(
       deps,
       {
@@ -238,7 +258,7 @@ export async function finishDirectUpload(
         allowPublicAccess: upload.allowPublicAccess,
         mode: upload.mode,
         expiresIn: upload.expiresIn,
-        quota: { settle: (client, size) => settleReservation(client, reservation, size, 1) },
+        quota,
       },
       audit,
     );
@@ -250,13 +270,18 @@ export async function finishDirectUpload(
 
 /** Abandons a direct upload: aborts it in the store and releases its quota. */
 export async function cancelDirectUpload(
-  deps: Pick<ApiDeps, 'pool' | 'store'>,
+  deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>,
   caller: Caller,
   id: string,
 ): Promise<void> {
   const direct = directUploads(deps);
-  const upload = await liveUpload(deps, caller, id, true);
+  const { upload, quota } = await claimedUpload(deps, caller, id);
   const key = objectKeyOf(upload.bucket, upload.fileKey);
-  await direct.abort({ bucket: caller.tenant.storageBucket, key, uploadId: upload.s3UploadId });
-  await releaseReservation(deps.pool, upload.reservationId);
+  await direct
+    .abort({ bucket: caller.tenant.storageBucket, key, uploadId: upload.s3UploadId })
+    .catch((err: unknown) => {
+      quota.abandon();
+      throw err;
+    });
+  await quota.release();
 }

@@ -13,8 +13,6 @@ import {
 
 /** Quota is reserved ahead of the bytes in steps of this size, so a large upload costs few queries. */
 const STEP = 8 * 1024 * 1024;
-/** A reservation lives this long without renewal; a crashed writer's is released by the sweeper after it. */
-export const RESERVATION_TTL_MS = 60_000;
 
 /**
  * Holds the quota reservation of one write in progress: grows it ahead of the bytes counted on the stream
@@ -29,18 +27,19 @@ export class QuotaGuard {
     private readonly pool: pg.Pool,
     private readonly reservation: Reservation,
     private readonly metrics: ApiMetrics,
+    private readonly ttlMs: number,
   ) {
     this.heartbeat = setInterval(() => {
-      renewReservation(pool, reservation.id, RESERVATION_TTL_MS).catch(() => {
+      renewReservation(pool, reservation.id, ttlMs).catch(() => {
         // A missed renewal only shortens the reservation's life; settle reports if it was swept.
       });
-    }, RESERVATION_TTL_MS / 3);
+    }, ttlMs / 3);
     this.heartbeat.unref();
     metrics.reservationsInFlight.inc();
   }
 
   /**
-   * Reserves `expectedBytes` up front (0 if unknown), and up to `upToBytes` if the quota has room (a
+   * Reserves `expectedBytes` up front, alive for `ttlMs` (config.reservationTtlMs) between renewals, (0 if unknown), and up to `upToBytes` if the quota has room (a
    * form's length bounds its file's from above: reserving that much saves growing the reservation, one
    * more query, at the end). Uploads racing for the last of a quota would otherwise each hold a part of
    * it and all fail; reserving what the request declares makes the ones that fit succeed and the rest
@@ -50,7 +49,14 @@ export class QuotaGuard {
   static async open(
     pool: pg.Pool,
     metrics: ApiMetrics,
-    input: { tenantId: string; mode: KeyMode; objectKey: string; expectedBytes: number; upToBytes: number },
+    input: {
+      tenantId: string;
+      mode: KeyMode;
+      objectKey: string;
+      expectedBytes: number;
+      upToBytes: number;
+      ttlMs: number;
+    },
   ): Promise<QuotaGuard> {
     const reservation = await reserveQuota(pool, {
       tenantId: input.tenantId,
@@ -58,12 +64,27 @@ export class QuotaGuard {
       bytes: Math.max(input.expectedBytes, input.upToBytes),
       minBytes: input.expectedBytes,
       objectKey: input.objectKey,
-      ttlMs: RESERVATION_TTL_MS,
+      ttlMs: input.ttlMs,
     }).catch((err: unknown) => {
       if (err instanceof AppError && err.code === 'QUOTA_EXCEEDED') metrics.quotaRejections.inc();
       throw err;
     });
-    return new QuotaGuard(pool, reservation, metrics);
+    return new QuotaGuard(pool, reservation, metrics, input.ttlMs);
+  }
+
+  /**
+   * Takes over a reservation made earlier (a direct upload's, which lasts a day until the upload is
+   * completed or aborted): from now on it lives `ttlMs` between renewals, so that if this process dies,
+   * or cannot clean up after a failure, the sweeper releases it and removes its object within that time.
+   */
+  static async adopt(
+    pool: pg.Pool,
+    metrics: ApiMetrics,
+    reservation: Reservation,
+    ttlMs: number,
+  ): Promise<QuotaGuard> {
+    await renewReservation(pool, reservation.id, ttlMs);
+    return new QuotaGuard(pool, reservation, metrics, ttlMs);
   }
 
   /** Whether `total` bytes are already covered (so the caller can skip an await). */
@@ -76,14 +97,12 @@ export class QuotaGuard {
     const missing = total - this.reservation.bytes;
     if (missing <= 0) return;
     try {
-      await extendReservation(this.pool, this.reservation, Math.max(missing, STEP), RESERVATION_TTL_MS);
+      await extendReservation(this.pool, this.reservation, Math.max(missing, STEP), this.ttlMs);
     } catch (err) {
       if (!(err instanceof AppError) || missing >= STEP) throw this.rejected(err);
-      await extendReservation(this.pool, this.reservation, missing, RESERVATION_TTL_MS).catch(
-        (e: unknown) => {
-          throw this.rejected(e);
-        },
-      );
+      await extendReservation(this.pool, this.reservation, missing, this.ttlMs).catch((e: unknown) => {
+        throw this.rejected(e);
+      });
     }
   }
 
@@ -103,6 +122,14 @@ export class QuotaGuard {
   async release(): Promise<void> {
     this.close();
     await releaseReservation(this.pool, this.reservation.id);
+  }
+
+  /**
+   * Stops renewing without releasing, for a writer that could not clean up what it wrote: once the
+   * reservation expires, the sweeper releases it and removes its object.
+   */
+  abandon(): void {
+    this.close();
   }
 
   private close(): void {

@@ -98,6 +98,7 @@ export async function storeUpload(
     objectKey,
     expectedBytes: Math.max(expectedBytes, head.length),
     upToBytes,
+    ttlMs: deps.config.reservationTtlMs,
   }).catch(async (err: unknown) => {
     await chunks.return?.();
     throw err;

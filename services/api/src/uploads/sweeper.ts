@@ -5,6 +5,7 @@ import {
   every,
   listStorageBuckets,
   releaseExpiredReservations,
+  withTransaction,
 } from '@stowage/core';
 import type { ApiDeps } from '../deps.ts';
 import { expireFiles } from '../files/expire-files.ts';
@@ -22,10 +23,13 @@ export async function sweepOnce(
   deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'cache'>,
 ): Promise<{ expired: number; reservations: number; uploads: number; auditEntries: number }> {
   const files = await expireFiles(deps);
-  const released = await releaseExpiredReservations(deps.pool);
-  for (const r of released) {
-    if (r.objectKey !== null) await discardWrite(deps.store, r.storageBucket, r.objectKey);
-  }
+  const released = await withTransaction(deps.pool, (client) =>
+    releaseExpiredReservations(client, async (expired) => {
+      for (const r of expired) {
+        if (r.objectKey !== null) await discardWrite(deps.store, r.storageBucket, r.objectKey);
+      }
+    }),
+  );
   let uploads = 0;
   // Store uploads older than any writer keeps one are aborted whatever they are; those of a writer known
   // to be dead went above, sooner, with its reservation.
@@ -42,8 +46,8 @@ export async function sweepOnce(
   return { expired: files, reservations: released.length, uploads, auditEntries };
 }
 
-/** Runs sweepOnce every `intervalMs` until stopped; failures are logged and retried next time. */
-export function startSweeper(deps: ApiDeps, intervalMs = 30_000): () => Promise<void> {
+/** Runs sweepOnce every `intervalMs` (SWEEP_INTERVAL_SECONDS) until stopped; failures are logged and retried next time. */
+export function startSweeper(deps: ApiDeps, intervalMs: number): () => Promise<void> {
   return every(
     intervalMs,
     async () => {

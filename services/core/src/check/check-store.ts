@@ -144,30 +144,25 @@ export async function withFileScan<T>(
   work: (files: AsyncIterable<ScannedFile>, db: pg.PoolClient) => Promise<T>,
   batch = 500,
 ): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN READ ONLY');
-    // A cursor takes no bind parameters: the tenant id goes in as a quoted literal.
-    await client.query(
-      `DECLARE check_files NO SCROLL CURSOR FOR SELECT ${SCANNED} FROM files
-       WHERE tenant_id = ${client.escapeLiteral(tenantId)} ORDER BY (bucket || '/' || key) COLLATE "C"`,
-    );
-    async function* files(): AsyncGenerator<ScannedFile> {
-      for (;;) {
-        const { rows } = await client.query<ScannedRow>(`FETCH ${batch} FROM check_files`);
-        yield* rows.map(toScanned);
-        if (rows.length < batch) return;
+  return withTransaction(
+    pool,
+    async (client) => {
+      // A cursor takes no bind parameters: the tenant id goes in as a quoted literal.
+      await client.query(
+        `DECLARE check_files NO SCROLL CURSOR FOR SELECT ${SCANNED} FROM files
+         WHERE tenant_id = ${client.escapeLiteral(tenantId)} ORDER BY (bucket || '/' || key) COLLATE "C"`,
+      );
+      async function* files(): AsyncGenerator<ScannedFile> {
+        for (;;) {
+          const { rows } = await client.query<ScannedRow>(`FETCH ${batch} FROM check_files`);
+          yield* rows.map(toScanned);
+          if (rows.length < batch) return;
+        }
       }
-    }
-    const result = await work(files(), client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+      return work(files(), client);
+    },
+    { readOnly: true },
+  );
 }
 
 /** The tenant's files with these ids, as they are now. */

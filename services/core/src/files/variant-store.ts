@@ -25,6 +25,19 @@ export async function markVariantJobsDispatched(client: Db, ids: string[]): Prom
   await client.query('UPDATE variant_jobs SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [ids]);
 }
 
+/**
+ * Puts back in the outbox every dispatched job whose file still waits for its variants, for when the queue
+ * may have lost them (Redis restarted without persistence). Jobs the queue still holds are not run twice:
+ * it takes a job id only once. Resolves to how many were put back.
+ */
+export async function redispatchUnfinishedVariantJobs(db: Db): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE variant_jobs j SET dispatched_at = NULL FROM files f
+     WHERE f.id = j.file_id AND f.variant_status = 'pending' AND j.dispatched_at IS NOT NULL`,
+  );
+  return rowCount ?? 0;
+}
+
 /** What the worker needs to know about a file, or undefined if it is gone (or expired: soon gone). */
 export interface VariantSource {
   fileId: string;

@@ -135,8 +135,7 @@ export class S3ObjectStore implements ObjectStore {
         { abortSignal },
       )
       .catch((error: unknown) => {
-        // Nobody reads the body any more: fail it, so the pipeline feeding it ends too.
-        checked.destroy(error instanceof Error ? error : new Error(String(error)));
+        failUnread(checked, error);
         throw error;
       });
     const [fed, sent] = await Promise.allSettled([
@@ -169,7 +168,7 @@ export class S3ObjectStore implements ObjectStore {
     // and aborts the multipart upload later in the background, so parts could outlive put(). A failed body
     // instead makes lib-storage abort the multipart upload before done() settles.
     const uploading = upload.done().catch((error: unknown) => {
-      counter.destroy(error instanceof Error ? error : new Error(String(error)));
+      failUnread(counter, error);
       throw error;
     });
     const [fed, uploaded] = await Promise.allSettled([pipeline(body, counter, { signal }), uploading]);
@@ -306,6 +305,16 @@ export class S3ObjectStore implements ObjectStore {
       markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
     }
   }
+}
+
+/**
+ * Ends a body that the store stopped reading (its request failed), failing the pipeline that feeds it if
+ * one still does. Once the pipeline and the SDK have let go of it nobody listens to it any more, and an
+ * error emitted then would end the process (it did, with MinIO stopped under uploads): it is only closed.
+ */
+function failUnread(body: Transform, error: unknown): void {
+  if (body.listenerCount('error') === 0) body.destroy();
+  else body.destroy(error instanceof Error ? error : new Error(String(error)));
 }
 
 function hasName(error: unknown, ...names: string[]): boolean {

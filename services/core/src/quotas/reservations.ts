@@ -214,33 +214,43 @@ export interface ExpiredReservation {
 }
 
 /**
- * Releases up to `limit` reservations whose writer stopped renewing them (it crashed), returning them so
- * the caller can remove the objects they were writing.
+ * Releases up to `limit` reservations whose writer stopped renewing them (it crashed), after
+ * `removeObjects` has removed the objects they were writing; resolves to them. Run it in a transaction:
+ * the reservations stay locked meanwhile, and if removing fails they are not released, so that the next
+ * sweep tries again (released first, an object the store failed to remove would be left to nobody).
  */
-export async function releaseExpiredReservations(db: pg.Pool, limit = 100): Promise<ExpiredReservation[]> {
-  const { rows } = await db.query<{
+export async function releaseExpiredReservations(
+  client: pg.PoolClient,
+  removeObjects: (expired: ExpiredReservation[]) => Promise<void>,
+  limit = 100,
+): Promise<ExpiredReservation[]> {
+  const { rows } = await client.query<{
     id: string;
     tenant_id: string;
     storage_bucket: string;
     object_key: string | null;
   }>(
-    `WITH expired AS (
-       DELETE FROM quota_reservations WHERE id IN (
-         SELECT id FROM quota_reservations WHERE expires_at < now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING id, tenant_id, mode, bytes, object_key),
-     totals AS (SELECT tenant_id, mode, sum(bytes) AS bytes FROM expired GROUP BY tenant_id, mode),
-     released AS (
-       UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes - totals.bytes FROM totals
-       WHERE u.tenant_id = totals.tenant_id AND u.mode = totals.mode)
-     SELECT e.id, e.tenant_id, t.storage_bucket, e.object_key FROM expired e JOIN tenants t ON t.id = e.tenant_id`,
+    `SELECT r.id, r.tenant_id, t.storage_bucket, r.object_key
+     FROM quota_reservations r JOIN tenants t ON t.id = r.tenant_id
+     WHERE r.expires_at < now() ORDER BY r.expires_at LIMIT $1 FOR UPDATE OF r SKIP LOCKED`,
     [limit],
   );
-  return rows.map((r) => ({
+  const expired = rows.map((r) => ({
     id: r.id,
     tenantId: r.tenant_id,
     storageBucket: r.storage_bucket,
     objectKey: r.object_key,
   }));
+  if (expired.length === 0) return expired;
+  await removeObjects(expired);
+  await client.query(
+    `WITH expired AS (DELETE FROM quota_reservations WHERE id = ANY($1::uuid[]) RETURNING tenant_id, mode, bytes),
+     totals AS (SELECT tenant_id, mode, sum(bytes) AS bytes FROM expired GROUP BY tenant_id, mode)
+     UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes - totals.bytes FROM totals
+     WHERE u.tenant_id = totals.tenant_id AND u.mode = totals.mode`,
+    [expired.map((r) => r.id)],
+  );
+  return expired;
 }
 
 export interface Usage {

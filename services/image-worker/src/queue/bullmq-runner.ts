@@ -1,6 +1,11 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { every, markVariantsFailed, type WorkerMetrics } from '@stowage/core';
+import {
+  every,
+  markVariantsFailed,
+  redispatchUnfinishedVariantJobs,
+  type WorkerMetrics,
+} from '@stowage/core';
 import { processVariantJob, type VariantJobDeps } from '../jobs/process-variant-job.ts';
 import { UnusableImageError } from '../variants/make-variants.ts';
 import { dispatchOutbox } from './outbox.ts';
@@ -29,8 +34,16 @@ interface JobData {
 export function startQueueWorker(deps: VariantJobDeps & { metrics: WorkerMetrics }, options: QueueOptions) {
   // BullMQ's blocking commands need connections that never give up on a request.
   const connect = () => new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const queueConnection = connect();
+  // Redis that comes back may have come back empty: the jobs dispatched to it are offered again.
+  let redispatch = false;
+  let connected = false;
+  queueConnection.on('ready', () => {
+    redispatch = connected;
+    connected = true;
+  });
   const queue = new Queue<JobData>(QUEUE_NAME, {
-    connection: connect(),
+    connection: queueConnection,
     prefix: options.prefix,
     defaultJobOptions: {
       attempts: ATTEMPTS,
@@ -86,12 +99,18 @@ export function startQueueWorker(deps: VariantJobDeps & { metrics: WorkerMetrics
 
   const stopDispatch = every(
     500,
-    () =>
-      dispatchOutbox(deps.pool, async (fileIds) => {
+    async () => {
+      if (redispatch) {
+        const again = await redispatchUnfinishedVariantJobs(deps.pool);
+        redispatch = false;
+        if (again) deps.logger.info({ jobs: again }, 'Redis reconnected: variant jobs offered again');
+      }
+      await dispatchOutbox(deps.pool, async (fileIds) => {
         await queue.addBulk(
           fileIds.map((fileId) => ({ name: 'make', data: { fileId }, opts: { jobId: fileId } })),
         );
-      }),
+      });
+    },
     (err) => deps.logger.warn({ err }, 'variant outbox dispatch failed'),
   );
   const stopGauges = every(

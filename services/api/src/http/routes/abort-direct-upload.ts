@@ -7,7 +7,7 @@ import { uploadId } from '../schemas.ts';
 const aborted = z.object({ success: z.literal(true), message: z.string() });
 
 /** POST /uploads/:id/abort — abandons a direct upload and releases its quota. */
-export function abortDirectUpload(deps: Pick<ApiDeps, 'pool' | 'store'>) {
+export function abortDirectUpload(deps: Pick<ApiDeps, 'pool' | 'store' | 'config' | 'metrics'>) {
   return defineRoute({
     operationId: 'abortDirectUpload',
     method: 'post',
