@@ -20,14 +20,13 @@ export function clientGone(res: Response): AbortSignal {
 /**
  * Whether `err` comes from the client going away: it is, or was caused by, the ClientGoneError of
  * `clientGone`, or the error node destroyed the request body with when the connection closed under it.
+ * Causes and the errors of an AggregateError (Node 24's streams report the body's error in one) count.
  */
-export function causedByClientGone(err: unknown, req: Request): boolean {
-  const seen = new Set<unknown>();
-  for (let e = err; e instanceof Error && !seen.has(e); e = e.cause) {
-    if (e instanceof ClientGoneError || e === req.errored) return true;
-    seen.add(e);
-  }
-  return false;
+export function causedByClientGone(err: unknown, req: Request, depth = 0): boolean {
+  if (depth > 5 || !(err instanceof Error)) return false;
+  if (err instanceof ClientGoneError || err === req.errored) return true;
+  const nested = [err.cause, ...(err instanceof AggregateError ? (err.errors as unknown[]) : [])];
+  return nested.some((e) => causedByClientGone(e, req, depth + 1));
 }
 
 /**
