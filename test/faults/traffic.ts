@@ -77,10 +77,16 @@ export class Traffic {
     this.running = Array.from({ length: clients }, (_, client) => this.client(client));
   }
 
-  /** Stops the clients after their requests in flight, then aborts the direct uploads left open. */
+  /**
+   * Stops the clients after their requests in flight; then, as a tidy client does, sends again the
+   * deletes that got no clear answer (a delete that failed midway is finished by sending it again) and
+   * aborts the direct uploads left open.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all(this.running);
+    for (const file of this.files.filter((f) => f.state === 'unknown'))
+      await this.delete(-1, this.platform.apis[0]!, file);
     for (const open of this.unfinished.splice(0)) {
       const res = await this.send(-1, 'abort', this.platform.apis[0]!, `/uploads/${open.uploadId}/abort`, {
         method: 'POST',
@@ -242,10 +248,10 @@ export class Traffic {
     await this.send(client, 'serve', api, fileUrl('', file), {}, (answer) => servedWrong(file, answer));
   }
 
-  private async delete(client: number, api: Slot): Promise<void> {
+  private async delete(client: number, api: Slot, chosen?: AckedFile): Promise<void> {
     const files = this.mine(client);
-    if (files.length === 0) return;
-    const file = this.random.pick(files);
+    const file = chosen ?? (files.length > 0 ? this.random.pick(files) : undefined);
+    if (!file) return;
     file.state = 'unknown';
     const answer = await this.send(client, 'delete', api, '/files/delete', {
       method: 'POST',

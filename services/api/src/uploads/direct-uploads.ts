@@ -68,7 +68,8 @@ async function claimedUpload(
   caller: Caller,
   id: string,
 ): Promise<{ upload: DirectUpload; quota: QuotaGuard }> {
-  const upload = isUuid(id) ? await claimDirectUpload(deps.pool, caller, id) : undefined;
+  const ttlMs = deps.config.reservationTtlMs;
+  const upload = isUuid(id) ? await claimDirectUpload(deps.pool, caller, id, ttlMs) : undefined;
   if (!upload) throw fileNotFound();
   const reservation = {
     id: upload.reservationId,
@@ -76,7 +77,7 @@ async function claimedUpload(
     mode: upload.mode,
     bytes: upload.declaredSize,
   };
-  const quota = await QuotaGuard.adopt(deps.pool, deps.metrics, reservation, deps.config.reservationTtlMs);
+  const quota = QuotaGuard.adopt(deps.pool, deps.metrics, reservation, ttlMs);
   return { upload, quota };
 }
 

@@ -73,17 +73,10 @@ export class QuotaGuard {
   }
 
   /**
-   * Takes over a reservation made earlier (a direct upload's, which lasts a day until the upload is
-   * completed or aborted): from now on it lives `ttlMs` between renewals, so that if this process dies,
-   * or cannot clean up after a failure, the sweeper releases it and removes its object within that time.
+   * Takes over a reservation made earlier and given a writer's lifetime of `ttlMs` (a claimed direct
+   * upload's): renews it while held, settles or releases it like one of its own.
    */
-  static async adopt(
-    pool: pg.Pool,
-    metrics: ApiMetrics,
-    reservation: Reservation,
-    ttlMs: number,
-  ): Promise<QuotaGuard> {
-    await renewReservation(pool, reservation.id, ttlMs);
+  static adopt(pool: pg.Pool, metrics: ApiMetrics, reservation: Reservation, ttlMs: number): QuotaGuard {
     return new QuotaGuard(pool, reservation, metrics, ttlMs);
   }
 

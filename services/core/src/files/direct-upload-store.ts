@@ -92,17 +92,25 @@ export async function getDirectUpload(
 
 /**
  * Takes a live direct upload for completing or aborting: only one caller gets it, and it is no longer
- * live for anyone else (it ends with its reservation, settled or released).
+ * live for anyone else (it ends with its reservation, settled or released). In the same statement its
+ * reservation's lifetime becomes `ttlMs`, a writer's, which the caller renews while it works: if the
+ * caller dies, the sweeper releases the quota soon, where the upload's day would otherwise hold it.
  */
 export async function claimDirectUpload(
   db: Db,
   owner: FileOwner,
   id: string,
+  ttlMs: number,
 ): Promise<DirectUpload | undefined> {
   const { rows } = await db.query<Row>(
-    `UPDATE direct_uploads SET expires_at = now()
-     WHERE id = $1 AND tenant_id = $2 AND mode = $3 AND expires_at > now() RETURNING *`,
-    [id, owner.tenantId, owner.mode],
+    `WITH claimed AS (
+       UPDATE direct_uploads SET expires_at = now()
+       WHERE id = $1 AND tenant_id = $2 AND mode = $3 AND expires_at > now() RETURNING *),
+     held AS (
+       UPDATE quota_reservations r SET expires_at = now() + make_interval(secs => $4::float8 / 1000)
+       FROM claimed WHERE r.id = claimed.reservation_id)
+     SELECT * FROM claimed`,
+    [id, owner.tenantId, owner.mode, ttlMs],
   );
   return rows[0] && toUpload(rows[0]);
 }

@@ -35,13 +35,10 @@ export function startQueueWorker(deps: VariantJobDeps & { metrics: WorkerMetrics
   // BullMQ's blocking commands need connections that never give up on a request.
   const connect = () => new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   const queueConnection = connect();
-  // Redis that comes back may have come back empty: the jobs dispatched to it are offered again.
+  // Redis may have come back empty since the jobs were dispatched to it (while this worker was
+  // connected, or before it started): on every connection they are offered again.
   let redispatch = false;
-  let connected = false;
-  queueConnection.on('ready', () => {
-    redispatch = connected;
-    connected = true;
-  });
+  queueConnection.on('ready', () => (redispatch = true));
   const queue = new Queue<JobData>(QUEUE_NAME, {
     connection: queueConnection,
     prefix: options.prefix,
