@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { startApi } from '@stowage/api';
 import { getUsage, type ObjectStore } from '@stowage/core';
 import { processVariantJob, startInProcessVariants } from '@stowage/image-worker';
 import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
@@ -165,6 +166,55 @@ for (const backend of stackBackends) {
       assert.deepEqual(await stack.storedObjects(t.storageBucket), []);
       const usage = (await getUsage(stack.db.pool, t.id))!;
       assert.deepEqual([usage.usedBytes, usage.reservedBytes, usage.fileCount], [0, 0, 0]);
+    });
+
+    it('leaves no variant behind that a job recorded while its file was being deleted', async () => {
+      const t = await stack.createTenant();
+      const { body } = await upload(stack.url, 'img', corpus.png.data, {
+        key: t.key,
+        fields: { waitForVariants: 'true' },
+      });
+      // A job that has read the original writes and records its variants after the delete removed the
+      // file's objects and before it removed the row.
+      const limits = { maxInputPixels: 40_000_000, maxInputBytes: 50 * 2 ** 20, timeoutSeconds: 30 };
+      let fetched!: () => void;
+      const originalRead = new Promise<void>((resolve) => (fetched = resolve));
+      let objectsGone!: () => void;
+      const deleteStarted = new Promise<void>((resolve) => (objectsGone = resolve));
+      const jobStore = Object.create(stack.store) as ObjectStore;
+      jobStore.get = async (options) => {
+        const object = await stack.store.get(options);
+        fetched();
+        return object;
+      };
+      jobStore.put = async (options) => {
+        await deleteStarted;
+        return stack.store.put(options);
+      };
+      const job = processVariantJob({ ...stack.deps, store: jobStore, limits }, body.file.id);
+      await originalRead;
+      let jobRan = false;
+      const store = Object.create(stack.store) as ObjectStore;
+      store.delete = async (options) => {
+        await stack.store.delete(options);
+        if (jobRan) return;
+        jobRan = true;
+        objectsGone();
+        assert.equal(await job, 'done');
+      };
+      const api = await startApi({ ...stack.deps, store });
+      try {
+        const res = await call(api.url, '/files/delete', {
+          method: 'POST',
+          key: t.key,
+          json: { bucket: 'img', key: body.file.key },
+        });
+        assert.equal(res.status, 200);
+      } finally {
+        await api.close();
+      }
+      assert.equal(jobRan, true);
+      assert.deepEqual(await stack.storedObjects(t.storageBucket), []);
     });
 
     it('makes no variants of a text file named .jpg', async () => {

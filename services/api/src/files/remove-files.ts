@@ -2,6 +2,7 @@ import {
   deleteFileRecords,
   emitFileEvents,
   fileObjectKeys,
+  variantObjectKeys,
   getFilesByKey,
   withTransaction,
 } from '@stowage/core';
@@ -47,6 +48,13 @@ export async function removeFiles(
       details: { deleted: gone.map((file) => file.key) },
     });
     await emitFileEvents(client, 'file.deleted', gone);
+  });
+  // A worker may have written and recorded variants after the objects above went and before the rows
+  // did. With the rows gone no worker can record any more (it removes what it wrote instead), so one more
+  // pass over the variant keys leaves none behind.
+  await deps.store.delete({
+    bucket: caller.tenant.storageBucket,
+    keys: files.flatMap((file) => variantObjectKeys(bucket, file.id)),
   });
   deps.cache.forgetFiles(files.map((file) => file.id));
 }

@@ -21,9 +21,12 @@ export function variantFilename(fileId: string, variant: VariantName): string {
   return `${fileId}-${variant}.webp`;
 }
 
+/** The objects a file's variants may have in its store bucket. */
+export function variantObjectKeys(bucket: string, fileId: string): string[] {
+  return VARIANT_NAMES.map((v) => objectKeyOf(bucket, variantFilename(fileId, v)));
+}
+
 /** Every object a file may have in its store bucket: the original and each variant. */
 export function fileObjectKeys(bucket: string, file: { id: string; key: string }): string[] {
-  return [file.key, ...VARIANT_NAMES.map((v) => variantFilename(file.id, v))].map((k) =>
-    objectKeyOf(bucket, k),
-  );
+  return [objectKeyOf(bucket, file.key), ...variantObjectKeys(bucket, file.id)];
 }
