@@ -1,7 +1,7 @@
 export { ConfigError, loadConfig, type Config, type S3Config } from './config.ts';
 export { createS3Client } from './object-store/s3-client.ts';
 export * from './errors.ts';
-export { isDependencyUnavailable } from './unavailable.ts';
+export { inErrorChain, isDependencyUnavailable } from './unavailable.ts';
 export { migrate } from './db/migrate.ts';
 export { withTransaction } from './db/transaction.ts';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.ts';

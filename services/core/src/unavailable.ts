@@ -20,8 +20,7 @@ const POSTGRES_UNAVAILABLE = /^(08...|57P0[123]|53300)$/;
 /** What node-postgres says when the server closes a connection under a query or a pooled client. */
 const POSTGRES_CONNECTION_LOST = /^Connection terminated|not queryable|Connection ended/;
 
-function unavailableItself(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
+function unavailableItself(err: object): boolean {
   const e = err as { code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } };
   if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || POSTGRES_UNAVAILABLE.test(e.code)))
     return true;
@@ -31,17 +30,25 @@ function unavailableItself(err: unknown): boolean {
 }
 
 /**
- * Whether `err` means that a dependency (PostgreSQL, the object store) could not be reached or is
- * restarting, rather than that something is wrong with the request or with Stowage: the client may send
- * the same request again once it is back. Looks through causes and aggregated errors (a connection
- * refused on every address of a host).
+ * Whether `test` holds for `err` or for anything that caused it: its `cause`, and the errors of an
+ * AggregateError (a connection refused on every address of a host; Node 24's streams report a body's
+ * error in one), a few levels deep.
  */
-export function isDependencyUnavailable(err: unknown, depth = 0): boolean {
+export function inErrorChain(err: unknown, test: (e: object) => boolean, depth = 0): boolean {
   if (depth > 5 || typeof err !== 'object' || err === null) return false;
-  if (unavailableItself(err)) return true;
+  if (test(err)) return true;
   const nested = [
     (err as { cause?: unknown }).cause,
     ...(err instanceof AggregateError ? (err.errors as unknown[]) : []),
   ];
-  return nested.some((e) => isDependencyUnavailable(e, depth + 1));
+  return nested.some((e) => inErrorChain(e, test, depth + 1));
+}
+
+/**
+ * Whether `err` means that a dependency (PostgreSQL, the object store) could not be reached or is
+ * restarting, rather than that something is wrong with the request or with Stowage: the client may send
+ * the same request again once it is back. Looks through the error's chain.
+ */
+export function isDependencyUnavailable(err: unknown): boolean {
+  return inErrorChain(err, unavailableItself);
 }

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { inErrorChain } from '@stowage/core';
 
 /** Why work for a request was stopped: its client went away before the response was complete. */
 export class ClientGoneError extends Error {
@@ -20,13 +21,9 @@ export function clientGone(res: Response): AbortSignal {
 /**
  * Whether `err` comes from the client going away: it is, or was caused by, the ClientGoneError of
  * `clientGone`, or the error node destroyed the request body with when the connection closed under it.
- * Causes and the errors of an AggregateError (Node 24's streams report the body's error in one) count.
  */
-export function causedByClientGone(err: unknown, req: Request, depth = 0): boolean {
-  if (depth > 5 || !(err instanceof Error)) return false;
-  if (err instanceof ClientGoneError || err === req.errored) return true;
-  const nested = [err.cause, ...(err instanceof AggregateError ? (err.errors as unknown[]) : [])];
-  return nested.some((e) => causedByClientGone(e, req, depth + 1));
+export function causedByClientGone(err: unknown, req: Request): boolean {
+  return inErrorChain(err, (e) => e instanceof ClientGoneError || e === req.errored);
 }
 
 /**
