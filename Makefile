@@ -86,13 +86,13 @@ sdk-types: deps ## write the API's OpenAPI document to services/sdk and generate
 dev: deps ## run the whole platform on embedded defaults (PORT, STOWAGE_DATA_DIR)
 	@npm start --silent
 
-bench: build tools ## Stowage side by side with direct S3, sharp and friends; rewrites BENCHMARKS.md
+bench: build tools ## Stowage side by side with direct S3, a relay, the variant function (and Node 20); rewrites BENCHMARKS.md
 	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/bench.ts
 
 bench-upload-memory: build tools ## stream a multi-GiB upload through the API, record peak RSS in BENCHMARKS.md
 	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/upload-memory.ts
 
-bench-variants: deps tools ## variants per second through the worker against bare sharp, in BENCHMARKS.md
+bench-variants: deps tools ## variants per second through the worker against the variant function alone, in BENCHMARKS.md
 	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/variants-throughput.ts
 
 bench-operator: deps tools ## time for the operator to make 200 StorageTenants Ready, in BENCHMARKS.md

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { delimiter, join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { S3ObjectStore, createS3Client, loadConfig, migrate } from '@stowage/core';
@@ -11,6 +13,8 @@ const API_SETTINGS = { LOG_LEVEL: 'warn', SERVE_RATE_LIMIT: '100000000' };
 /** A `stowage api` (the built JavaScript, as production runs it) on the test environment's servers. */
 export interface BenchStack {
   api: CliServer;
+  /** The same API on Node 20, when the machine has one (see `findNode20`). */
+  apiOnNode20?: CliServer;
   s3: S3Client;
   tenantId: string;
   storageBucket: string;
@@ -18,7 +22,8 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-export async function startBenchStack(): Promise<BenchStack> {
+/** `node20`: a Node 20 binary to run a second API with, for the rows that compare runtimes. */
+export async function startBenchStack(node20?: string): Promise<BenchStack> {
   if (!process.env.DATABASE_URL || !process.env.S3_ENDPOINT)
     throw new Error('run through the test environment (make bench)');
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
@@ -36,14 +41,18 @@ export async function startBenchStack(): Promise<BenchStack> {
     },
   });
   const api = await startCliServer('api', API_SETTINGS, { compiled: true });
+  const apiOnNode20 = node20
+    ? await startCliServer('api', API_SETTINGS, { compiled: true, node: node20 })
+    : undefined;
   return {
     api,
+    apiOnNode20,
     s3,
     tenantId,
     storageBucket,
     key,
     async stop() {
-      await api.stop();
+      await Promise.all([api.stop(), apiOnNode20?.stop()]);
       await pool.end();
     },
   };
@@ -71,4 +80,23 @@ export async function startTransferPaths(): Promise<TransferPaths> {
       await Promise.all([redirecting.stop(), relay.close()]);
     },
   };
+}
+
+/**
+ * A Node 20 binary for the rows that compare runtimes (Node 20 is out of support; the rows go with the
+ * next release): BENCH_NODE20, else the first `node` on PATH, /usr/bin or /usr/local/bin whose major is
+ * 20; undefined if there is none.
+ */
+export function findNode20(): string | undefined {
+  const onPath = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'node'));
+  const candidates = process.env.BENCH_NODE20
+    ? [process.env.BENCH_NODE20]
+    : [...onPath, '/usr/bin/node', '/usr/local/bin/node'];
+  return candidates.find((node) => {
+    try {
+      return execFileSync(node, ['--version'], { encoding: 'utf8' }).startsWith('v20.');
+    } catch {
+      return false;
+    }
+  });
 }

@@ -11,6 +11,8 @@ const compiled = resolve(import.meta.dirname, '../../services/cli/dist/main.js')
 
 export interface CliOptions {
   compiled?: boolean;
+  /** The node binary that runs it; this process's by default. */
+  node?: string;
   /** How long start-up may take before the test gives up (a guard, not a measurement). */
   startDeadlineMs?: number;
 }
@@ -26,7 +28,7 @@ export interface CliProcess {
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv, options: CliOptions = {}): CliProcess {
   const entry = options.compiled ? [compiled] : ['--conditions=source', '--import', 'tsx', source];
-  const child = spawn(process.execPath, [...entry, ...args], {
+  const child = spawn(options.node ?? process.execPath, [...entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
