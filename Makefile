@@ -26,7 +26,7 @@ FAST_TESTS = $(shell grep -l 'of stackBackends' test/api/*.test.ts test/sdk/*.te
 IMAGE := ghcr.io/stowage/stowage:$(shell sed -n "s/^appVersion: '\(.*\)'/\1/p" charts/stowage/Chart.yaml)
 PAUSE_IMAGE := stowage.local/pause:$(shell sed -n 's/^KUBERNETES_VERSION=//p' scripts/tool-versions.env)
 
-.PHONY: help deps tools tools-cluster image e2e env test test-fast test-unit lint format build sdk-types dev clean bench-upload-memory bench-variants bench-operator load-test bench faults
+.PHONY: help deps tools tools-cluster image e2e env test test-fast test-unit lint format build sdk-types dev clean bench-upload-memory bench-variants bench-operator load-test soak bench faults
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -100,6 +100,9 @@ bench-operator: deps tools ## time for the operator to make 200 StorageTenants R
 
 load-test: deps tools ## k6 load tests against 2 APIs, a worker, PostgreSQL, Redis and MinIO; fails on thresholds
 	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/load-test.ts
+
+soak: build tools ## k6 mixed traffic for SOAK_MINUTES (30) at SOAK_RATE/s (40): RSS, fds, event loop, DB in BENCHMARKS.md
+	@$(TEST_ENV) -- node --conditions=source --import tsx load-tests/soak.ts
 
 clean: ## remove build output (keeps the cached tools)
 	rm -rf services/*/dist operator/dist *.tsbuildinfo dist

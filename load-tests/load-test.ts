@@ -5,22 +5,10 @@
  *
  *   make load-test               # LOAD_TEST_DURATION=15s per script; LOAD_TEST_ONLY=mixed,uploads
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { resolve } from 'node:path';
-import { S3ObjectStore, createS3Client, loadConfig } from '@stowage/core';
-import { databaseBackends, type TestDatabase } from '../test/support/databases.ts';
-import { startCliServer, type CliProcess } from '../test/support/cli.ts';
-import { s3Env } from '../test/support/operator.ts';
-import { requireEnv } from '../test/support/env.ts';
-import { provisionTenant } from '../test/support/tenant.ts';
-import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy.ts';
+import { createTenant, generous, runK6, startLoadStack } from './load-stack.ts';
 
 const duration = process.env.LOAD_TEST_DURATION ?? '15s';
 const only = process.env.LOAD_TEST_ONLY?.split(',');
-const run = randomBytes(3).toString('hex');
-const generous = { upload: 1_000_000, list: 1_000_000, delete: 1_000_000, usage: 1_000_000 };
 
 interface Script {
   name: string;
@@ -52,75 +40,17 @@ const scripts: Script[] = [
   },
 ];
 
-interface Stack {
-  url: string;
-  db: TestDatabase;
-  store: S3ObjectStore;
-  bucketPrefix: string;
-}
-
-/** A tenant of its own for one script, with one key holding every scope. */
-async function createTenant(stack: Stack, name: string, spec: Record<string, unknown>) {
-  const id = `load-${run}-${name}`;
-  const storageBucket = `${stack.bucketPrefix}${id}`;
-  const key = await provisionTenant(stack.db.pool, stack.store, {
-    id,
-    owner: 'load-test',
-    storageBucket,
-    spec,
-  });
-  return { id, key };
-}
-
-async function k6(script: Script, env: Record<string, string>): Promise<number> {
-  const child = spawn(
-    'k6',
-    ['run', '--quiet', '--no-usage-report', resolve(import.meta.dirname, `k6/${script.name}.js`)],
-    { env: { ...process.env, K6_NO_COLOR: 'true', DURATION: duration, ...env }, stdio: 'inherit' },
-  );
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return code ?? 1;
-}
-
-async function startStack(cleanups: (() => Promise<void>)[]): Promise<Stack> {
-  const db = await databaseBackends[0].create();
-  cleanups.push(() => db.drop());
-  const proxy: RoundRobinProxy = await startRoundRobinProxy();
-  cleanups.push(() => proxy.close());
-  const env = {
-    ...s3Env(),
-    DATABASE_URL: db.url,
-    REDIS_URL: requireEnv('REDIS_URL'),
-    PUBLIC_URL: proxy.url,
-    SIGNING_SECRET: randomBytes(24).toString('hex'),
-    SERVE_RATE_LIMIT: '1000000',
-    QUEUE_PREFIX: `load-${run}`,
-    LOG_LEVEL: 'warn',
-  };
-  const processes: CliProcess[] = [];
-  cleanups.push(() => Promise.all(processes.map((p) => p.stop())).then(() => {}));
-  processes.push(await startCliServer('worker', env));
-  for (let i = 0; i < 2; i++) {
-    const api = await startCliServer('api', env);
-    processes.push(api);
-    proxy.backends.push(api.url);
-  }
-  const config = loadConfig({ ...process.env, ...env });
-  const s3 = createS3Client(config.s3);
-  cleanups.push(async () => s3.destroy());
-  return { url: proxy.url, db, store: new S3ObjectStore(s3), bucketPrefix: config.s3.bucketPrefix };
-}
-
 async function main(): Promise<number> {
   const cleanups: (() => Promise<void>)[] = [];
   const failed: string[] = [];
   const started = performance.now();
   try {
-    const stack = await startStack(cleanups);
+    const stack = await startLoadStack(cleanups);
     console.log(`stack: 2 API replicas and a worker behind ${stack.url}`);
     for (const script of scripts.filter((s) => !only || only.includes(s.name))) {
       const tenant = await createTenant(stack, script.name, script.tenant);
-      const code = await k6(script, {
+      const code = await runK6(script.name, {
+        DURATION: duration,
         STOWAGE_URL: stack.url,
         STOWAGE_KEY: tenant.key,
         STOWAGE_TENANT: tenant.id,

@@ -6,19 +6,13 @@
  *   make bench-upload-memory            # 2 GiB
  *   BENCH_BYTES=10Gi make bench-upload-memory
  */
-import { readFile } from 'node:fs/promises';
 import { parseByteQuantity } from '@stowage/core';
 import { machine, recordBenchmarkRow } from './benchmarks-file.ts';
 import { startBenchStack } from './bench/stack.ts';
 import { timedUpload } from './bench/transfer.ts';
+import { rssBytes } from './process-usage.ts';
 
 const MiB = 2 ** 20;
-
-function rssBytes(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/status`, 'utf8').then(
-    (status) => Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024,
-  );
-}
 
 export interface UploadMemory {
   bytes: number;

@@ -69,7 +69,8 @@ function thresholdMarks(metric) {
 
 /**
  * A compact text summary for `handleSummary`, on stdout: the request, check and iteration metrics, the
- * script's own and tagged ones, each with its thresholds' verdicts. `title` names the script.
+ * script's own and tagged ones, each with its thresholds' verdicts. `title` names the script. With
+ * SUMMARY_JSON set, the whole summary also goes to that file as JSON.
  */
 export function summary(title, data) {
   const lines = [`\n== ${title} (${(data.state.testRunDurationMs / 1000).toFixed(1)} s) ==`];
@@ -85,7 +86,10 @@ export function summary(title, data) {
     const marks = thresholdMarks(metric);
     lines.push(`  ${name.padEnd(44)} ${values}${marks ? `  [${marks}]` : ''}`);
   }
-  return { stdout: `${lines.join('\n')}\n` };
+  const out = { stdout: `${lines.join('\n')}\n` };
+  const file = env('SUMMARY_JSON', '');
+  if (file) out[file] = JSON.stringify(data);
+  return out;
 }
 
 /**

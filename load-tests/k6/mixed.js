@@ -2,7 +2,8 @@
 // (a third of them revalidations), some protected reads, listings and metadata, image and document
 // uploads (images keep the worker busy), usage checks and deletions of what this run uploaded.
 //   STOWAGE_URL, STOWAGE_KEY (read and write scopes), STOWAGE_TENANT; RATE (per second, default 80);
-//   DURATION
+//   DURATION; DELETE_SHARE (of uploads deleted again, default 0.5; 1 keeps the stored files level);
+//   SUMMARY_JSON (a file for k6's whole summary)
 import http from 'k6/http';
 import { check } from 'k6';
 import {
@@ -96,7 +97,7 @@ function uploadAndMaybeDelete() {
     : uploadRaw(key(), 'docs', payload(32 * 1024), 'doc.txt', false, write('PUT /upload/:bucket/:name'));
   check(res, { 'upload: 201': (r) => r.status === 201 });
   const stored = storedKey(res);
-  if (!stored || Math.random() < 0.5) return;
+  if (!stored || Math.random() >= Number(env('DELETE_SHARE', '0.5'))) return;
   const del = http.post(
     `${env('STOWAGE_URL')}/files/delete`,
     JSON.stringify({ bucket: image ? 'photos' : 'docs', key: stored }),
