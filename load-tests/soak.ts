@@ -9,7 +9,7 @@
  *   make soak                    # SOAK_MINUTES=30, SOAK_RATE=40 (requests per second)
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
@@ -35,6 +35,8 @@ interface Sample extends Record<Measure, number> {
   /** Since k6 started. */
   seconds: number;
   process: string;
+  /** The machine's load average over the last minute: how busy the rest of it was. */
+  load: number;
 }
 
 interface Target {
@@ -65,6 +67,7 @@ async function sampleProcess(target: Target, pgPort: number, pgClientPorts: numb
   return {
     seconds,
     process: target.name,
+    load: loadavg()[0]!,
     rss: rss / MiB,
     fds: fds.count,
     eventLoopP99: lag * 1000,
@@ -117,7 +120,7 @@ interface Change {
  * Times count from k6's start, so its seeding (seconds) is part of the warm-up and the requests it
  * still finishes after `duration` are not in the end window.
  */
-function change(samples: Sample[], measure: Measure, duration: number): Change {
+function change(samples: Sample[], measure: Measure | 'load', duration: number): Change {
   const warmUp = duration / 30;
   const window = duration / 15;
   const values = (keep: (s: Sample) => boolean) => samples.filter(keep).map((s) => s[measure]);
@@ -148,8 +151,9 @@ function samplesCsv(samples: Sample[]): string {
     s.fds,
     s.eventLoopP99.toFixed(2),
     s.dbConnections,
+    s.load.toFixed(2),
   ]);
-  const header = ['seconds', 'process', 'rss_mib', 'open_fds', 'event_loop_p99_ms', 'db_connections'];
+  const header = ['seconds', 'process', 'rss_mib', 'open_fds', 'event_loop_p99_ms', 'db_connections', 'load'];
   return [header, ...lines].map((line) => line.join(',')).join('\n') + '\n';
 }
 
@@ -171,6 +175,8 @@ function soakRows(
   const date = new Date().toISOString().slice(0, 10);
   const errors = `${(failed!.values.rate! * 100).toFixed(2)} %`;
   const flagged: string[] = [];
+  const load = change(samples, 'load', run.duration);
+  const on = `${machine()}, load ${load.start.toFixed(1)} → ${load.end.toFixed(1)}`;
   const rows = targets.map(({ name }) => {
     const own = samples.filter((s) => s.process === name);
     const changes = (Object.keys(measures) as Measure[]).map((m) => {
@@ -178,7 +184,7 @@ function soakRows(
       if (!isFlat(c)) flagged.push(`${name} ${measures[m].title}`);
       return cell(c, m);
     });
-    return [date, run.minutes, `${run.rate}/s`, requests!.values.count!, errors, name, ...changes, machine()];
+    return [date, run.minutes, `${run.rate}/s`, requests!.values.count!, errors, name, ...changes, on];
   });
   return { rows, flagged };
 }
