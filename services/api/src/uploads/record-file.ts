@@ -1,5 +1,6 @@
 import {
   addWebhookEvents,
+  eventData,
   eventTime,
   fileEventData,
   insertFileIn,
@@ -92,11 +93,15 @@ export async function recordFile(
     details: { id: file.id, size: file.size, mimetype: file.mimetype },
   });
   // Only the expiry is the database's to tell; the rest of the event is known here.
-  const data = { ...fileEventData(file), allowPublicAccess: file.allowPublicAccess };
+  const uploaded = eventData(
+    statement,
+    { ...fileEventData(file), allowPublicAccess: file.allowPublicAccess },
+    file.mode,
+    { expiresAt: eventTime('expires_at') },
+  );
   addWebhookEvents(statement, `${statement.param(file.tenantId)}::text`, [
     settling.thresholdEvents,
-    `SELECT mode, 'file.uploaded', ${statement.param(JSON.stringify(data))}::jsonb
-       || jsonb_build_object('expiresAt', ${eventTime('expires_at')}) FROM ${inserted}`,
+    `SELECT mode, 'file.uploaded', ${uploaded} FROM ${inserted}`,
   ]);
   const { rows } = await statement.run<FileRow & SettlingColumns>(
     deps.pool,

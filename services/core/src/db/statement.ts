@@ -22,7 +22,10 @@ export class Statement {
   }
 
   /** Runs the parts, then `select` (which may read them), on `db`. */
-  run<R extends pg.QueryResultRow>(db: pg.Pool | pg.PoolClient, select = 'SELECT 1'): Promise<pg.QueryResult<R>> {
+  run<R extends pg.QueryResultRow>(
+    db: pg.Pool | pg.PoolClient,
+    select = 'SELECT 1',
+  ): Promise<pg.QueryResult<R>> {
     return db.query<R>(`WITH ${this.parts.join(',\n')}\n${select}`, this.values);
   }
 }

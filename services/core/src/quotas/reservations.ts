@@ -179,8 +179,9 @@ export function settleReservationIn(
   );
   statement.with(
     'crossed',
-    `SELECT s.mode, 'quota.threshold'::text AS type, jsonb_build_object('tenantId', s.tenant_id, 'threshold', p,
-       'usedBytes', s.used_bytes, 'quotaBytes', s.quota_bytes, 'percentUsed', s.used_bytes * 100 / s.quota_bytes) AS data
+    `SELECT s.mode, 'quota.threshold'::text AS type,
+       (SELECT to_json(d) FROM (SELECT s.tenant_id AS "tenantId", p AS threshold, s.used_bytes AS "usedBytes",
+         s.quota_bytes AS "quotaBytes", s.used_bytes * 100 / s.quota_bytes AS "percentUsed", s.mode) AS d) AS data
      FROM settled s CROSS JOIN unnest(${statement.param(QUOTA_THRESHOLDS)}::int[]) AS p
      WHERE (s.used_bytes - ${used}) * 100 < p * s.quota_bytes AND s.used_bytes * 100 >= p * s.quota_bytes`,
   );

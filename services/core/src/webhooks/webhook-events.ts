@@ -45,10 +45,10 @@ export const fileEventData = (file: EventFile): Record<string, unknown> => ({
 
 /**
  * Adds to `statement` the outbox rows of the events that `events` yield, queries of `(mode, type, data)`
- * rows (data jsonb) all of tenant `tenant` (an SQL expression): one for every webhook of the tenant that
- * subscribes to the event, none for a tenant without webhooks. An event exists exactly if the change it
- * reports commits. The body (`{type, timestamp, data}`) is fixed here, so every attempt sends and signs
- * the same bytes.
+ * rows (data: json that includes `mode`, see eventData) all of tenant `tenant` (an SQL expression): one
+ * for every webhook of the tenant that subscribes to the event, none for a tenant without webhooks. An
+ * event exists exactly if the change it reports commits. The body (`{type, timestamp, data}`, compact
+ * JSON in that order) is fixed here, so every attempt sends and signs the same bytes.
  */
 export function addWebhookEvents(statement: Statement, tenant: string, events: string[]): void {
   const timestamp = statement.param(new Date().toISOString());
@@ -56,11 +56,30 @@ export function addWebhookEvents(statement: Statement, tenant: string, events: s
     'outbox',
     `INSERT INTO webhook_deliveries (id, tenant_id, mode, webhook, url, type, body)
      SELECT gen_random_uuid(), w.tenant_id, e.mode, w.name, w.url, e.type,
-       jsonb_build_object('type', e.type, 'timestamp', ${timestamp}::text,
-         'data', e.data || jsonb_build_object('mode', e.mode))::text
+       (SELECT to_json(b)::text FROM (SELECT e.type, ${timestamp}::text AS timestamp, e.data) AS b)
      FROM webhooks w CROSS JOIN (${events.join(' UNION ALL ')}) AS e (mode, type, data)
      WHERE w.tenant_id = ${tenant} AND w.events && ARRAY['*', e.type]`,
   );
+}
+
+const dataJson = (data: Record<string, unknown>, mode: KeyMode) => JSON.stringify({ ...data, mode });
+
+/**
+ * An event's data for addWebhookEvents (an SQL json expression): `data` and `mode`, then the members
+ * `known` whose values only the statement knows (SQL expressions; null if they are), in that order.
+ */
+export function eventData(
+  statement: Statement,
+  data: Record<string, unknown>,
+  mode: KeyMode,
+  known: Record<string, string>,
+): string {
+  const members = Object.entries(known).map(
+    ([name, value]) =>
+      `|| ${statement.param(`,${JSON.stringify(name)}:`)}::text || coalesce(to_json(${value})::text, 'null')`,
+  );
+  // The object as JSON.stringify writes it, its closing brace moved after the members added.
+  return `(left(${statement.param(dataJson(data, mode))}::text, -1) ${members.join(' ')} || '}')::json`;
 }
 
 /** A time as events give it (an SQL expression): like a JavaScript Date's JSON, or null. */
@@ -75,9 +94,9 @@ export async function emitWebhookEvents(
 ): Promise<void> {
   if (events.length === 0) return;
   const statement = new Statement();
-  const given = `SELECT e.mode, e.type, e.data::jsonb FROM unnest(${statement.param(events.map((e) => e.mode))}::text[],
+  const given = `SELECT * FROM unnest(${statement.param(events.map((e) => e.mode))}::text[],
     ${statement.param(events.map((e) => e.type))}::text[],
-    ${statement.param(events.map((e) => JSON.stringify(e.data)))}::text[]) AS e (mode, type, data)`;
+    ${statement.param(events.map((e) => dataJson(e.data, e.mode)))}::json[])`;
   addWebhookEvents(statement, `${statement.param(tenantId)}::text`, [given]);
   await statement.run(client);
 }
