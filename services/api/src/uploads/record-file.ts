@@ -49,7 +49,7 @@ export interface StoredFile {
 
 /**
  * How long the upload lets a file live, in seconds: the shorter of its expiresIn and TEST_FILE_TTL for a
- * test file; undefined: no limit of its own. insertFile then applies its bucket's expireAfter too, so that
+ * test file; undefined: no limit of its own. insertFileIn then applies its bucket's expireAfter too, so that
  * an upload may end its file sooner than its bucket would but never keep it longer than the bucket's
  * owner allows, nor a test file past the sandbox's limit.
  */

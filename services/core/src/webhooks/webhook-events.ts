@@ -66,7 +66,7 @@ const dataJson = (data: Record<string, unknown>, mode: KeyMode) => JSON.stringif
 
 /**
  * An event's data for addWebhookEvents (an SQL json expression): `data` and `mode`, then the members
- * `known` whose values only the statement knows (SQL expressions; null if they are), in that order.
+ * `known` whose values only the statement knows (SQL expressions; NULL is written as null), in that order.
  */
 export function eventData(
   statement: Statement,
