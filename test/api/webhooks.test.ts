@@ -149,6 +149,77 @@ for (const backend of stackBackends) {
       assert.deepEqual([...new Set(thresholds())].sort(), [100, 80, 90]);
     });
 
+    it('reports a threshold once when the uploads that cross it settle at the same time', async () => {
+      const hooks = await receiver();
+      const { tenant } = await tenantWithWebhook(hooks.url, { quota: { storage: 1000 } });
+      const puts = await Promise.all(
+        ['a', 'b', 'c'].map((name) =>
+          call(stack.url, `/upload/b/${name}.txt`, {
+            method: 'PUT',
+            key: tenant.key,
+            body: Buffer.alloc(300),
+          }),
+        ),
+      );
+      assert.deepEqual(
+        puts.map((res) => res.status),
+        [201, 201, 201],
+      );
+      // The outbox holds every event the uploads committed; no delivery needs to run.
+      const thresholds = (await deliveries(tenant))
+        .filter((d) => d.type === 'quota.threshold')
+        .map((d) => d.payload.data.threshold as number);
+      assert.deepEqual(thresholds.sort(), [80, 90]);
+    });
+
+    it('sends each body as compact JSON in the documented order, with the times the API gives', async (t) => {
+      delivering(t);
+      const hooks = await receiver();
+      const { tenant } = await tenantWithWebhook(hooks.url, { quota: { storage: 1000 } });
+      const up = await upload(stack.url, 'b', 'q'.repeat(850), {
+        key: tenant.key,
+        filename: 'q.txt',
+        fields: { expiresIn: '3600' },
+      });
+      assert.equal(up.status, 201);
+      const file = up.body.file;
+      assert.ok(file.expiresAt);
+      const [uploaded, threshold] = await eventually(async () => {
+        const of = (type: string) => hooks.received.find((m) => m.type === type);
+        const both = [of('file.uploaded'), of('quota.threshold')];
+        return both.every(Boolean) ? both.map((m) => m!) : undefined;
+      }, 'both events');
+      const data = {
+        tenantId: tenant.id,
+        bucket: 'b',
+        key: file.key,
+        id: file.id,
+        original: 'q.txt',
+        size: 850,
+        mimetype: file.mimetype,
+        mode: 'live',
+        allowPublicAccess: true,
+        expiresAt: file.expiresAt,
+      };
+      const { timestamp } = uploaded!.payload;
+      assert.equal(uploaded!.body, JSON.stringify({ type: 'file.uploaded', timestamp, data }));
+      assert.equal(
+        threshold!.body,
+        JSON.stringify({
+          type: 'quota.threshold',
+          timestamp: threshold!.payload.timestamp,
+          data: {
+            tenantId: tenant.id,
+            threshold: 80,
+            usedBytes: 850,
+            quotaBytes: 1000,
+            percentUsed: 85,
+            mode: 'live',
+          },
+        }),
+      );
+    });
+
     it('retries with growing backoff until the receiver answers 2xx', async (t) => {
       delivering(t);
       const hooks = await receiver({ answer: (n) => (n <= 3 ? 500 : 200) });

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { insertAuditEntries, type AuditEntry } from '@stowage/core';
+import { addAuditEntries, insertAuditEntries, type AuditEntry, type Statement } from '@stowage/core';
 
 /** What an entry says of the request that made it: who, from where, which action, answered how. */
 export type AuditRequest = Omit<AuditEntry, 'at' | 'bucket' | 'key' | 'details'>;
@@ -24,6 +24,19 @@ export class AuditContext {
   /** Records the request's change, inside the transaction `client` holds. */
   async record(client: pg.PoolClient, target: AuditTarget): Promise<void> {
     await insertAuditEntries(client, [entryOf(this.request, target)]);
+    this.wroteEntry = true;
+  }
+
+  /**
+   * Adds the request's change to `statement`, written if its part `after` (the change) has a row; call
+   * `wrote` once the statement did write it.
+   */
+  recordIn(statement: Statement, after: string, target: AuditTarget): void {
+    addAuditEntries(statement, [entryOf(this.request, target)], after);
+  }
+
+  /** Notes that a statement that recordIn added to wrote the entry. */
+  wrote(): void {
     this.wroteEntry = true;
   }
 

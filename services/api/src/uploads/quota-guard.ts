@@ -5,7 +5,9 @@ import {
   releaseReservation,
   renewReservation,
   reserveQuota,
-  settleReservation,
+  settleReservationIn,
+  type Settling,
+  type Statement,
   type ApiMetrics,
   type KeyMode,
   type Reservation,
@@ -104,11 +106,13 @@ export class QuotaGuard {
     return err;
   }
 
-  /** Settles into `size` used bytes and one more file, inside the caller's transaction. */
-  async settle(client: pg.PoolClient, size: number): Promise<boolean> {
-    const settled = await settleReservation(client, this.reservation, size, 1);
+  /**
+   * Adds to `statement` the settling into `size` used bytes and one more file, and stops renewing: the
+   * statement either settles the reservation or finds it gone (release it if the statement fails).
+   */
+  settleIn(statement: Statement, size: number): Settling {
     this.close();
-    return settled;
+    return settleReservationIn(statement, this.reservation, size, 1);
   }
 
   /** Gives the reserved bytes back. Safe to call after settle, and more than once. */

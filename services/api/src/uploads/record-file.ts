@@ -1,12 +1,17 @@
-import type pg from 'pg';
 import {
-  emitWebhookEvent,
+  addWebhookEvents,
+  eventData,
+  eventTime,
   fileEventData,
-  insertFile,
+  insertFileIn,
   serviceUnavailable,
-  withTransaction,
+  Statement,
+  toFile,
   type FileRecord,
+  type FileRow,
   type KeyMode,
+  type Settling,
+  type SettlingColumns,
 } from '@stowage/core';
 import type { AuditContext } from '../audit/audit-context.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -15,10 +20,11 @@ import { hasVariants } from './sniff.ts';
 /** The quota reserved for a stored file's bytes until it is recorded. */
 export interface HeldQuota {
   /**
-   * Turns the reservation into `size` used bytes and one more file, inside the recording transaction.
-   * False if the reservation is gone: the sweeper took the upload for abandoned.
+   * Adds to the recording statement the turning of the reservation into `size` used bytes and one more
+   * file; the rest of the statement writes only if it settles (the reservation may be gone: the sweeper
+   * took the upload for abandoned).
    */
-  settle(client: pg.PoolClient, size: number): Promise<boolean>;
+  settleIn(statement: Statement, size: number): Settling;
 }
 
 /** A file whose bytes are in the store, with the quota that holds them: everything but its row. */
@@ -43,7 +49,7 @@ export interface StoredFile {
 
 /**
  * How long the upload lets a file live, in seconds: the shorter of its expiresIn and TEST_FILE_TTL for a
- * test file; undefined: no limit of its own. insertFile then applies its bucket's expireAfter too, so that
+ * test file; undefined: no limit of its own. insertFileIn then applies its bucket's expireAfter too, so that
  * an upload may end its file sooner than its bucket would but never keep it longer than the bucket's
  * owner allows, nor a test file past the sandbox's limit.
  */
@@ -53,48 +59,60 @@ function lifetimeOf(lifetimes: (number | undefined)[]): number | undefined {
 }
 
 /**
- * Records a stored file, however it was uploaded: settles its quota and inserts its row (and, for
- * images, its variant job), its audit entry and its `file.uploaded` event in one transaction, so that
- * either all happen or none, with its mode and when it expires. A caller whose recording fails still owns
- * the stored bytes and must discard them.
+ * Records a stored file, however it was uploaded: settles its quota (with any threshold events) and
+ * inserts its row (and, for images, its variant job), its audit entry and its `file.uploaded` event in one
+ * statement, so that either all happen or none, with its mode and when it expires. A caller whose
+ * recording fails still owns the stored bytes and must discard them.
  */
 export async function recordFile(
   deps: Pick<ApiDeps, 'pool' | 'config' | 'metrics'>,
   stored: StoredFile,
   audit: AuditContext,
 ): Promise<FileRecord> {
-  const recorded = await withTransaction(deps.pool, async (client) => {
-    if (!(await stored.quota.settle(client, stored.size))) return undefined;
-    const testFileTtl = stored.mode === 'test' ? deps.config.testFileTtlSeconds : undefined;
-    const file = await insertFile(client, {
-      id: stored.id,
-      tenantId: stored.tenantId,
-      bucket: stored.bucket,
-      key: stored.key,
-      originalName: stored.originalName,
-      mimetype: stored.mimetype,
-      size: stored.size,
-      etag: `"${stored.id}"`,
-      allowPublicAccess: stored.allowPublicAccess,
-      variantStatus: hasVariants(stored.mimetype, deps.config.variants.rasteriseSvg) ? 'pending' : 'none',
-      mode: stored.mode,
-      expiresIn: lifetimeOf([stored.expiresIn, testFileTtl]),
-    });
-    await audit.record(client, {
-      bucket: file.bucket,
-      key: file.key,
-      details: { id: file.id, size: file.size, mimetype: file.mimetype },
-    });
-    await emitWebhookEvent(client, {
-      tenantId: file.tenantId,
-      mode: file.mode,
-      type: 'file.uploaded',
-      data: { ...fileEventData(file), allowPublicAccess: file.allowPublicAccess, expiresAt: file.expiresAt },
-    });
-    return file;
+  const statement = new Statement();
+  const settling = stored.quota.settleIn(statement, stored.size);
+  const testFileTtl = stored.mode === 'test' ? deps.config.testFileTtlSeconds : undefined;
+  const file = {
+    id: stored.id,
+    tenantId: stored.tenantId,
+    bucket: stored.bucket,
+    key: stored.key,
+    originalName: stored.originalName,
+    mimetype: stored.mimetype,
+    size: stored.size,
+    etag: `"${stored.id}"`,
+    allowPublicAccess: stored.allowPublicAccess,
+    variantStatus: hasVariants(stored.mimetype, deps.config.variants.rasteriseSvg) ? 'pending' : 'none',
+    mode: stored.mode,
+    expiresIn: lifetimeOf([stored.expiresIn, testFileTtl]),
+  } as const;
+  const inserted = insertFileIn(statement, file, settling.settled);
+  audit.recordIn(statement, inserted, {
+    bucket: file.bucket,
+    key: file.key,
+    details: { id: file.id, size: file.size, mimetype: file.mimetype },
   });
+  // Only the expiry is the database's to tell; the rest of the event is known here.
+  const uploaded = eventData(
+    statement,
+    { ...fileEventData(file), allowPublicAccess: file.allowPublicAccess },
+    file.mode,
+    { expiresAt: eventTime('expires_at') },
+  );
+  addWebhookEvents(statement, `${statement.param(file.tenantId)}::text`, [
+    settling.thresholdEvents,
+    `SELECT mode, 'file.uploaded', ${uploaded} FROM ${inserted}`,
+  ]);
+  const { rows } = await statement.run<FileRow & SettlingColumns>(
+    deps.pool,
+    `SELECT ${inserted}.*, ${settling.columns} FROM (VALUES (1)) AS one LEFT JOIN ${inserted} ON true`,
+  );
+  const row = rows[0];
   // Only a process stalled past the reservation's lifetime gets here; the upload can be sent again.
-  if (!recorded) throw serviceUnavailable('The upload took too long to record; please send it again', 1);
+  if (!settling.outcome(row) || !row)
+    throw serviceUnavailable('The upload took too long to record; please send it again', 1);
+  audit.wrote();
+  const recorded = toFile(row);
   deps.metrics.bytesUploaded.inc(recorded.size);
   return recorded;
 }

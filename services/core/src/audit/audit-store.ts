@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { decodeCursor, encodeCursor } from '../files/file-store.ts';
 import type { KeyMode } from '../keys/api-key.ts';
+import type { Statement } from '../db/statement.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -69,35 +70,50 @@ const withoutNul = (_key: string, value: unknown) =>
   typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD') : value;
 
 /**
- * Writes entries in one statement. An entry whose tenant is gone meanwhile (its log went with it) is
- * left out rather than failing the others.
+ * The insert of the entries a JSON array parameter holds (`entriesJson`, see entriesJson), if `onlyIf`.
+ * An entry whose tenant is gone meanwhile (its log went with it) is left out rather than failing the
+ * others.
  */
+const auditInsert = (entries: string, onlyIf = 'true') =>
+  `INSERT INTO audit_log (at, tenant_id, mode, key_prefix, action, bucket, object_key, status, request_id,
+                          client_address, user_agent, details)
+   SELECT coalesce(e.at, now()), e.tenant_id, e.mode, e.key_prefix, e.action, e.bucket, e.object_key,
+          e.status, e.request_id, e.client_address, e.user_agent, e.details
+   FROM jsonb_to_recordset(${entries}::jsonb) AS e(at timestamptz, tenant_id text, mode text, key_prefix text,
+     action text, bucket text, object_key text, status smallint, request_id text, client_address text,
+     user_agent text, details jsonb)
+   WHERE (e.tenant_id IS NULL OR EXISTS (SELECT 1 FROM tenants t WHERE t.id = e.tenant_id)) AND ${onlyIf}`;
+
+const entriesJson = (entries: AuditEntry[]): string =>
+  JSON.stringify(
+    entries.map((e) => ({
+      at: e.at?.toISOString() ?? null,
+      tenant_id: e.tenantId,
+      mode: e.mode,
+      key_prefix: e.keyPrefix,
+      action: e.action,
+      bucket: e.bucket,
+      object_key: e.key,
+      status: e.status,
+      request_id: e.requestId,
+      client_address: e.clientAddress,
+      user_agent: e.userAgent,
+      details: e.details,
+    })),
+    withoutNul,
+  );
+
+/** Writes entries in one statement. */
 export async function insertAuditEntries(db: Db, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  const rows = entries.map((e) => ({
-    at: e.at?.toISOString() ?? null,
-    tenant_id: e.tenantId,
-    mode: e.mode,
-    key_prefix: e.keyPrefix,
-    action: e.action,
-    bucket: e.bucket,
-    object_key: e.key,
-    status: e.status,
-    request_id: e.requestId,
-    client_address: e.clientAddress,
-    user_agent: e.userAgent,
-    details: e.details,
-  }));
-  await db.query(
-    `INSERT INTO audit_log (at, tenant_id, mode, key_prefix, action, bucket, object_key, status, request_id,
-                            client_address, user_agent, details)
-     SELECT coalesce(e.at, now()), e.tenant_id, e.mode, e.key_prefix, e.action, e.bucket, e.object_key,
-            e.status, e.request_id, e.client_address, e.user_agent, e.details
-     FROM jsonb_to_recordset($1::jsonb) AS e(at timestamptz, tenant_id text, mode text, key_prefix text,
-       action text, bucket text, object_key text, status smallint, request_id text, client_address text,
-       user_agent text, details jsonb)
-     WHERE e.tenant_id IS NULL OR EXISTS (SELECT 1 FROM tenants t WHERE t.id = e.tenant_id)`,
-    [JSON.stringify(rows, withoutNul)],
+  await db.query(auditInsert('$1'), [entriesJson(entries)]);
+}
+
+/** Adds to `statement` the writing of entries, if part `after` has a row: with the change it returns. */
+export function addAuditEntries(statement: Statement, entries: AuditEntry[], after: string): void {
+  statement.with(
+    'audit',
+    auditInsert(statement.param(entriesJson(entries)), `EXISTS (SELECT FROM ${after})`),
   );
 }
 

@@ -3,6 +3,7 @@ import { badRequest } from '../errors.ts';
 import type { KeyMode } from '../keys/api-key.ts';
 import { isUuid } from './object-keys.ts';
 import { lockTenantUsage } from '../quotas/reservations.ts';
+import type { Statement } from '../db/statement.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -120,41 +121,50 @@ export type NewFile = Omit<
 };
 
 /**
- * Records a stored file in one statement: creates its logical bucket if needed, inserts its row, which
- * expires after the shorter of `expiresIn` and its bucket's expireAfter (LEAST skips a NULL: no limit),
- * and for images a variant job in the outbox. Call it inside the transaction that settles the upload's
- * quota reservation. (The new row's bucket is checked at the end of the statement, so a bucket made by
- * the statement's first part counts.)
+ * Adds to `statement` the recording of a stored file, if part `after` has a row (the settled quota
+ * reservation of its bytes): creates its logical bucket if needed, inserts its row, which expires after
+ * the shorter of `expiresIn` and its bucket's expireAfter (LEAST skips a NULL: no limit), and for images
+ * a variant job in the outbox. The new row's bucket is checked at the end of the statement, so a bucket
+ * made by the statement counts. Resolves to the part that returns the file's row (a FileRow).
+ * (Part names: bucket, lifetime, file, job.)
  */
-export async function insertFile(client: pg.PoolClient, file: NewFile): Promise<FileRecord> {
-  const { rows } = await client.query<FileRow>(
-    `WITH bucket AS (INSERT INTO buckets (tenant_id, name) VALUES ($2, $3) ON CONFLICT DO NOTHING),
-     lifetime AS (
-       SELECT LEAST($12::float8, (SELECT expire_after_seconds FROM buckets WHERE tenant_id = $2 AND name = $3)::float8)
-         AS seconds),
-     file AS (
-       INSERT INTO files (id, tenant_id, bucket, key, original_name, mimetype, size, etag, allow_public_access,
-         variant_status, mode, expires_at)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => seconds) FROM lifetime
-       RETURNING *),
-     job AS (INSERT INTO variant_jobs (file_id) SELECT id FROM file WHERE variant_status = 'pending')
-     SELECT * FROM file`,
-    [
-      file.id,
-      file.tenantId,
-      file.bucket,
-      file.key,
-      file.originalName,
-      file.mimetype,
-      file.size,
-      file.etag,
-      file.allowPublicAccess,
-      file.variantStatus,
-      file.mode,
-      file.expiresIn ?? null,
-    ],
+export function insertFileIn(statement: Statement, file: NewFile, after: string): string {
+  const [tenantId, bucket] = [statement.param(file.tenantId), statement.param(file.bucket)];
+  statement.with(
+    'bucket',
+    `INSERT INTO buckets (tenant_id, name) SELECT ${tenantId}, ${bucket} WHERE EXISTS (SELECT FROM ${after})
+     ON CONFLICT DO NOTHING`,
   );
-  return toFile(rows[0]!);
+  statement.with(
+    'lifetime',
+    `SELECT LEAST(${statement.param(file.expiresIn ?? null)}::float8,
+       (SELECT expire_after_seconds FROM buckets WHERE tenant_id = ${tenantId} AND name = ${bucket})::float8) AS seconds`,
+  );
+  const values = [
+    file.id,
+    file.key,
+    file.originalName,
+    file.mimetype,
+    file.size,
+    file.etag,
+    file.allowPublicAccess,
+    file.variantStatus,
+    file.mode,
+  ].map((value) => statement.param(value));
+  statement.with(
+    'file',
+    `INSERT INTO files (id, tenant_id, bucket, key, original_name, mimetype, size, etag, allow_public_access,
+       variant_status, mode, expires_at)
+     SELECT ${values[0]}, ${tenantId}, ${bucket}, ${values.slice(1).join(', ')},
+       now() + make_interval(secs => seconds)
+     FROM lifetime WHERE EXISTS (SELECT FROM ${after})
+     RETURNING *`,
+  );
+  statement.with(
+    'job',
+    "INSERT INTO variant_jobs (file_id) SELECT id FROM file WHERE variant_status = 'pending'",
+  );
+  return 'file';
 }
 
 /** A file of `owner` (its mode's, not expired), by its key. */

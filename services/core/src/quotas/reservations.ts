@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { quotaExceeded, testQuotaExceeded } from '../errors.ts';
 import type { KeyMode } from '../keys/api-key.ts';
-import { QUOTA_THRESHOLDS, emitWebhookEvent } from '../webhooks/webhook-events.ts';
+import { Statement } from '../db/statement.ts';
+import { QUOTA_THRESHOLDS, addWebhookEvents } from '../webhooks/webhook-events.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -127,63 +128,94 @@ export async function renewReservation(db: pg.Pool, reservationId: string, ttlMs
   return rowCount === 1;
 }
 
+/** What settling a reservation adds to a statement (see settleReservationIn). */
+export interface Settling {
+  /** The part that returns the settled usage row: the statement's other writes happen only if it has one. */
+  settled: string;
+  /** The `quota.threshold` events it crossed, a query for addWebhookEvents. */
+  thresholdEvents: string;
+  /** Columns for the statement's select, which `outcome` reads. */
+  columns: string;
+  /** Whether the reservation settled (false: it is gone), from the row of the statement's select. */
+  outcome(row: SettlingColumns | undefined): boolean;
+}
+
+export interface SettlingColumns {
+  held_bytes: string | null;
+  reservation_settled: boolean;
+}
+
 /**
- * Turns a reservation into stored bytes: `usedBytes` (at most what was reserved) and `files` more files.
- * Run it in the transaction that records the file, so either both happen or neither. Returns false if
- * the reservation is gone (the sweeper released it), in which case the caller must not record the file.
- * Usage only grows here, so this is where it crosses a threshold of its quota: a `quota.threshold` event
- * for each one crossed, in the same transaction. The row is locked by the update, so concurrent settles
- * see each other's bytes and each crossing is reported once.
+ * Adds to `statement` the turning of a reservation into stored bytes: `usedBytes` (at most what was
+ * reserved) and `files` more files. Make it part of the statement (or transaction) that records what the
+ * bytes are, so either both happen or neither; the rest of that statement must write only if `settled`
+ * has a row: if the reservation is gone (the sweeper released it), nothing may be recorded. Usage only
+ * grows here, so this is where it crosses a threshold of its quota: `thresholdEvents` has a
+ * `quota.threshold` event for each one crossed. The usage row is locked by the update, and PostgreSQL
+ * re-reads a row it waited for, so concurrent settles see each other's bytes and each crossing is reported
+ * once. (Part names: held, gone, settled, crossed.)
+ */
+export function settleReservationIn(
+  statement: Statement,
+  reservation: Reservation,
+  usedBytes: number,
+  files: number,
+): Settling {
+  const id = statement.param(reservation.id);
+  const used = `${statement.param(usedBytes)}::bigint`;
+  statement.with('held', `SELECT bytes FROM quota_reservations WHERE id = ${id}`);
+  // Reserved bytes that do not cover `usedBytes` are a bug: the reservation stays, outcome throws.
+  statement.with(
+    'gone',
+    `DELETE FROM quota_reservations WHERE id = ${id} AND bytes >= ${used} RETURNING bytes, mode`,
+  );
+  const settled = statement.with(
+    'settled',
+    `UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes - gone.bytes, used_bytes = u.used_bytes + ${used},
+       file_count = u.file_count + ${statement.param(files)}
+     FROM tenants t, gone WHERE u.tenant_id = ${statement.param(reservation.tenantId)} AND u.mode = gone.mode
+       AND t.id = u.tenant_id
+     RETURNING u.tenant_id, u.mode, u.used_bytes, ${QUOTA} AS quota_bytes`,
+  );
+  statement.with(
+    'crossed',
+    `SELECT s.mode, 'quota.threshold'::text AS type,
+       (SELECT to_json(d) FROM (SELECT s.tenant_id AS "tenantId", p AS threshold, s.used_bytes AS "usedBytes",
+         s.quota_bytes AS "quotaBytes", s.used_bytes * 100 / s.quota_bytes AS "percentUsed", s.mode) AS d) AS data
+     FROM settled s CROSS JOIN unnest(${statement.param(QUOTA_THRESHOLDS)}::int[]) AS p
+     WHERE (s.used_bytes - ${used}) * 100 < p * s.quota_bytes AND s.used_bytes * 100 >= p * s.quota_bytes`,
+  );
+  return {
+    settled,
+    thresholdEvents: 'SELECT * FROM crossed',
+    columns: '(SELECT bytes FROM held) AS held_bytes, EXISTS (SELECT FROM settled) AS reservation_settled',
+    outcome(row) {
+      if (!row) return false;
+      if (row.reservation_settled) return true;
+      if (row.held_bytes !== null && Number(row.held_bytes) < usedBytes)
+        throw new Error(`settling ${usedBytes} bytes against a reservation of ${row.held_bytes}`);
+      return false;
+    },
+  };
+}
+
+/**
+ * Turns a reservation into stored bytes, with its threshold events, in one statement (see
+ * settleReservationIn); run it in the transaction that records what the bytes are. Returns false if the
+ * reservation is gone, in which case the caller must not record them.
  */
 export async function settleReservation(
-  client: pg.PoolClient,
+  db: Db,
   reservation: Reservation,
   usedBytes: number,
   files: number,
 ): Promise<boolean> {
-  // One statement: the reservation goes and its bytes move to used bytes, unless they do not cover
-  // `usedBytes` (then `settled` is empty and the caller's transaction is rolled back below).
-  const { rows } = await client.query<{
-    reserved: string;
-    mode: KeyMode;
-    used_bytes: string | null;
-    quota_bytes: string | null;
-  }>(
-    `WITH gone AS (DELETE FROM quota_reservations WHERE id = $1 RETURNING bytes, mode),
-     settled AS (
-       UPDATE tenant_usage u SET reserved_bytes = u.reserved_bytes - gone.bytes, used_bytes = u.used_bytes + $3,
-         file_count = u.file_count + $4
-       FROM tenants t, gone WHERE u.tenant_id = $2 AND u.mode = gone.mode AND t.id = u.tenant_id AND $3 <= gone.bytes
-       RETURNING u.used_bytes, ${QUOTA} AS quota_bytes)
-     SELECT gone.bytes AS reserved, gone.mode, settled.used_bytes, settled.quota_bytes FROM gone LEFT JOIN settled ON true`,
-    [reservation.id, reservation.tenantId, usedBytes, files],
-  );
-  const row = rows[0];
-  if (!row) return false;
-  if (row.used_bytes === null || row.quota_bytes === null)
-    throw new Error(`settling ${usedBytes} bytes against a reservation of ${row.reserved}`);
-  const after = Number(row.used_bytes);
-  const quota = Number(row.quota_bytes);
-  for (const percent of crossedThresholds(after - usedBytes, after, quota)) {
-    await emitWebhookEvent(client, {
-      tenantId: reservation.tenantId,
-      mode: row.mode,
-      type: 'quota.threshold',
-      data: {
-        tenantId: reservation.tenantId,
-        threshold: percent,
-        usedBytes: after,
-        quotaBytes: quota,
-        percentUsed: Math.floor((after * 100) / quota),
-      },
-    });
-  }
-  return true;
+  const statement = new Statement();
+  const settling = settleReservationIn(statement, reservation, usedBytes, files);
+  addWebhookEvents(statement, `${statement.param(reservation.tenantId)}::text`, [settling.thresholdEvents]);
+  const { rows } = await statement.run<SettlingColumns>(db, `SELECT ${settling.columns}`);
+  return settling.outcome(rows[0]);
 }
-
-/** The thresholds (percent of `quota`) that usage passed going from `before` to `after` bytes. */
-export const crossedThresholds = (before: number, after: number, quota: number): number[] =>
-  QUOTA_THRESHOLDS.filter((percent) => before * 100 < percent * quota && after * 100 >= percent * quota);
 
 /**
  * Gives a reservation's bytes back. Idempotent: releasing twice, or after settling, does nothing. With

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { FileRecord } from '../files/file-store.ts';
 import type { KeyMode } from '../keys/api-key.ts';
+import { Statement } from '../db/statement.ts';
 
 /** What a webhook can subscribe to; `*` in a webhook's `events` means all of them. */
 export const WEBHOOK_EVENTS = [
@@ -43,27 +44,61 @@ export const fileEventData = (file: EventFile): Record<string, unknown> => ({
 });
 
 /**
- * Writes events of one tenant to the outbox, each for every webhook of the tenant that subscribes to
- * it, in the caller's transaction: an event exists exactly if the change it reports commits. One
- * statement, whatever the number of events, and no row for a tenant without webhooks. The body
- * (`{type, timestamp, data}`) is fixed here, so every attempt sends and signs the same bytes.
+ * Adds to `statement` the outbox rows of the events that `events` yield, queries of `(mode, type, data)`
+ * rows (data: json that includes `mode`, see eventData) all of tenant `tenant` (an SQL expression): one
+ * for every webhook of the tenant that subscribes to the event, none for a tenant without webhooks. An
+ * event exists exactly if the change it reports commits. The body (`{type, timestamp, data}`, compact
+ * JSON in that order) is fixed here, so every attempt sends and signs the same bytes.
  */
+export function addWebhookEvents(statement: Statement, tenant: string, events: string[]): void {
+  const timestamp = statement.param(new Date().toISOString());
+  statement.with(
+    'outbox',
+    `INSERT INTO webhook_deliveries (id, tenant_id, mode, webhook, url, type, body)
+     SELECT gen_random_uuid(), w.tenant_id, e.mode, w.name, w.url, e.type,
+       (SELECT to_json(b)::text FROM (SELECT e.type, ${timestamp}::text AS timestamp, e.data) AS b)
+     FROM webhooks w CROSS JOIN (${events.join(' UNION ALL ')}) AS e (mode, type, data)
+     WHERE w.tenant_id = ${tenant} AND w.events && ARRAY['*', e.type]`,
+  );
+}
+
+const dataJson = (data: Record<string, unknown>, mode: KeyMode) => JSON.stringify({ ...data, mode });
+
+/**
+ * An event's data for addWebhookEvents (an SQL json expression): `data` and `mode`, then the members
+ * `known` whose values only the statement knows (SQL expressions; NULL is written as null), in that order.
+ */
+export function eventData(
+  statement: Statement,
+  data: Record<string, unknown>,
+  mode: KeyMode,
+  known: Record<string, string>,
+): string {
+  const members = Object.entries(known).map(
+    ([name, value]) =>
+      `|| ${statement.param(`,${JSON.stringify(name)}:`)}::text || coalesce(to_json(${value})::text, 'null')`,
+  );
+  // The object as JSON.stringify writes it, its closing brace moved after the members added.
+  return `(left(${statement.param(dataJson(data, mode))}::text, -1) ${members.join(' ')} || '}')::json`;
+}
+
+/** A time as events give it (an SQL expression): like a JavaScript Date's JSON, or null. */
+export const eventTime = (time: string): string =>
+  `to_char(${time} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** Writes events of one tenant to the outbox in one statement, in the caller's transaction (see addWebhookEvents). */
 export async function emitWebhookEvents(
   client: pg.PoolClient,
   tenantId: string,
   events: Omit<WebhookEvent, 'tenantId'>[],
 ): Promise<void> {
   if (events.length === 0) return;
-  const timestamp = new Date().toISOString();
-  const body = (e: Omit<WebhookEvent, 'tenantId'>) =>
-    JSON.stringify({ type: e.type, timestamp, data: { ...e.data, mode: e.mode } });
-  await client.query(
-    `INSERT INTO webhook_deliveries (id, tenant_id, mode, webhook, url, type, body)
-     SELECT gen_random_uuid(), w.tenant_id, e.mode, w.name, w.url, e.type, e.body
-     FROM webhooks w CROSS JOIN unnest($2::text[], $3::text[], $4::text[]) AS e (mode, type, body)
-     WHERE w.tenant_id = $1 AND w.events && ARRAY['*', e.type]`,
-    [tenantId, events.map((e) => e.mode), events.map((e) => e.type), events.map(body)],
-  );
+  const statement = new Statement();
+  const given = `SELECT * FROM unnest(${statement.param(events.map((e) => e.mode))}::text[],
+    ${statement.param(events.map((e) => e.type))}::text[],
+    ${statement.param(events.map((e) => dataJson(e.data, e.mode)))}::json[])`;
+  addWebhookEvents(statement, `${statement.param(tenantId)}::text`, [given]);
+  await statement.run(client);
 }
 
 /** Writes one event to the outbox (see emitWebhookEvents). */
