@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { GetBucketTaggingCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  GetBucketTaggingCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { createS3Client, isDependencyUnavailable, loadConfig, S3ObjectStore } from '@stowage/core';
 import { describeObjectStoreContract } from '../../services/core/src/object-store/contract.ts';
 import { leaveStaleMultipartUpload } from '../support/api-stack.ts';
@@ -55,6 +61,30 @@ describe('S3ObjectStore on real MinIO, beyond the contract', () => {
     await store.put({ bucket, key: 'large.bin', body, contentType: 'application/octet-stream' });
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'large.bin' }));
     assert.match(head.ETag ?? '', /-3"$/, 'a multipart ETag names its part count: three 5 MiB parts');
+  });
+
+  it('rejects a put whose part S3 refuses, and stops reading the body', async () => {
+    await store.ensureBucket(bucket);
+    let sent = 0;
+    // Once the first part is on its way, the upload is aborted behind the store's back: S3 refuses the
+    // parts after it, and the put must fail instead of reading the rest of the body.
+    const body = Readable.from(
+      (async function* () {
+        for (; sent < 64 * MiB; sent += MiB) {
+          if (sent === 8 * MiB) {
+            const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+            const upload = listed.Uploads?.find((u) => u.Key === 'refused.bin');
+            const target = { Bucket: bucket, Key: 'refused.bin', UploadId: upload?.UploadId };
+            await client.send(new AbortMultipartUploadCommand(target));
+          }
+          yield randomBytes(MiB);
+        }
+      })(),
+    );
+    const put = store.put({ bucket, key: 'refused.bin', body, contentType: 'application/octet-stream' });
+    await assert.rejects(put, { name: 'NoSuchUpload' });
+    assert.ok(sent < 32 * MiB, `read ${sent / MiB} MiB of a body whose upload had failed`);
+    assert.equal(await store.head({ bucket, key: 'refused.bin' }), undefined);
   });
 });
 

@@ -1,13 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseDockerfile } from '../../scripts/image/dockerfile.ts';
 import { freePort } from '../../scripts/test-env/processes.ts';
 import { watchApi } from './contract.ts';
 import { eventually } from './poll.ts';
 
-const source = resolve(import.meta.dirname, '../../services/cli/src/main.ts');
-/** The built binary (`make build`), as production runs it: no TypeScript loader in the process. */
-const compiled = resolve(import.meta.dirname, '../../services/cli/dist/main.js');
+const repo = resolve(import.meta.dirname, '../..');
+const source = resolve(repo, 'services/cli/src/main.ts');
+
+/**
+ * The built binary (`make build`) as production runs it: no TypeScript loader in the process, and the
+ * Node.js flags of the image's ENTRYPOINT (`node [flags] services/cli/dist/main.js`, relative to /app).
+ */
+function compiledEntry(): string[] {
+  const dockerfile = parseDockerfile(readFileSync(resolve(repo, 'Dockerfile'), 'utf8'));
+  const [, ...args] = dockerfile.stages.at(-1)!.entrypoint!;
+  return args.map((arg) => (arg.startsWith('-') ? arg : resolve(repo, arg)));
+}
 
 export interface CliOptions {
   compiled?: boolean;
@@ -27,7 +38,7 @@ export interface CliProcess {
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv, options: CliOptions = {}): CliProcess {
-  const entry = options.compiled ? [compiled] : ['--conditions=source', '--import', 'tsx', source];
+  const entry = options.compiled ? compiledEntry() : ['--conditions=source', '--import', 'tsx', source];
   const child = spawn(options.node ?? process.execPath, [...entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

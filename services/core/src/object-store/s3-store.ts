@@ -15,11 +15,11 @@ import {
   type MultipartUpload,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Config } from '../config.ts';
 import { createS3Client } from './s3-client.ts';
 import { S3DirectUploads } from './s3-direct-uploads.ts';
+import { S3PartWriter } from './s3-part-writer.ts';
 import {
   ObjectNotFoundError,
   type AbortStaleUploadsOptions,
@@ -32,10 +32,6 @@ import {
   exactLength,
 } from './object-store.ts';
 
-// S3's minimum part size; with two parts in flight an upload holds about three parts (15 MiB) in memory,
-// and 10,000 parts still allow objects of 48 GiB.
-const PART_SIZE = 5 * 1024 * 1024;
-const QUEUE_SIZE = 2;
 // The largest object S3 takes in one PutObject.
 const SINGLE_PUT_LIMIT = 5 * 1024 ** 3;
 // DeleteObjects takes at most this many keys per request.
@@ -151,30 +147,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   private async putInParts({ bucket, key, body, contentType, signal }: PutObjectOptions) {
-    let size = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        size += chunk.length;
-        callback(null, chunk);
-      },
-    });
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: bucket, Key: key, Body: counter, ContentType: contentType },
-      partSize: PART_SIZE,
-      queueSize: QUEUE_SIZE,
-    });
-    // The signal goes to the pipeline, not to upload.abort(): lib-storage's done() rejects on abort() at once
-    // and aborts the multipart upload later in the background, so parts could outlive put(). A failed body
-    // instead makes lib-storage abort the multipart upload before done() settles.
-    const uploading = upload.done().catch((error: unknown) => {
-      failUnread(counter, error);
-      throw error;
-    });
-    const [fed, uploaded] = await Promise.allSettled([pipeline(body, counter, { signal }), uploading]);
-    if (fed.status === 'rejected') throw fed.reason;
-    if (uploaded.status === 'rejected') throw uploaded.reason;
-    return { size };
+    const parts = new S3PartWriter(this.client, { bucket, key, contentType, signal });
+    await pipeline(body, parts, { signal });
+    return { size: parts.size };
   }
 
   async get({ bucket, key, range, signal }: GetObjectOptions): Promise<StoredObject> {
