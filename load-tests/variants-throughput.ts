@@ -7,7 +7,9 @@
  *
  *   make bench-variants          # BENCH_IMAGES=40 images of 2400x1600
  */
+import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { promisify } from 'node:util';
 import type pg from 'pg';
 import sharp from 'sharp';
 import { makeVariants } from '@stowage/image-worker';
@@ -21,6 +23,11 @@ const count = Number(process.env.BENCH_IMAGES ?? 40);
 /** The worker's default WORKER_CONCURRENCY, used on both paths. */
 const concurrency = 2;
 const limits = { maxInputPixels: 40_000_000, timeoutSeconds: 60 };
+/** How the worker's process is started (as README advises), and so the baseline's. */
+const threads = { UV_THREADPOOL_SIZE: String(availableParallelism()), MALLOC_ARENA_MAX: '2' };
+/** The argument that makes this file time the function alone and print the seconds. */
+const ALONE = '--function-alone';
+const run = promisify(execFile);
 
 async function images(): Promise<Buffer[]> {
   return Promise.all(
@@ -40,8 +47,8 @@ async function images(): Promise<Buffer[]> {
   );
 }
 
-/** The baseline: the variant function alone, `concurrency` images at a time, nothing else. */
-async function functionAlone(inputs: Buffer[]): Promise<number> {
+/** Times the variant function alone, `concurrency` images at a time, nothing else. */
+async function timeFunctionAlone(inputs: Buffer[]): Promise<number> {
   const started = performance.now();
   const queue = [...inputs];
   await Promise.all(
@@ -50,6 +57,18 @@ async function functionAlone(inputs: Buffer[]): Promise<number> {
     }),
   );
   return (performance.now() - started) / 1000;
+}
+
+/**
+ * The baseline, in a process of its own started with the worker's thread settings. In the benchmark's
+ * process it ran with others: libuv's default pool of 4 threads, and sharp at 1 thread per image, which
+ * it chooses on glibc unless MALLOC_ARENA_MAX is set (the worker, with it set, uses one per core).
+ */
+async function functionAlone(): Promise<number> {
+  const { stdout } = await run(process.execPath, [...process.execArgv, import.meta.filename, ALONE], {
+    env: { ...process.env, ...threads },
+  });
+  return Number(stdout);
 }
 
 /** Mean seconds per job in each phase, from the worker's Prometheus text. */
@@ -96,8 +115,7 @@ async function throughWorker(inputs: Buffer[]): Promise<{ seconds: number; phase
     DATABASE_URL: stack.db.url,
     QUEUE_PREFIX: `bench-${Date.now()}`,
     LOG_LEVEL: 'warn',
-    UV_THREADPOOL_SIZE: String(availableParallelism()),
-    MALLOC_ARENA_MAX: '2',
+    ...threads,
     WORKER_CONCURRENCY: String(concurrency),
   });
   try {
@@ -122,7 +140,7 @@ export async function measureVariants(): Promise<{
   phases: Record<string, number>;
 }> {
   const inputs = await images();
-  const alone = count / (await functionAlone(inputs));
+  const alone = count / (await functionAlone());
   const { seconds, phases } = await throughWorker(inputs);
   return { images: count, alone, worker: count / seconds, phases };
 }
@@ -151,4 +169,7 @@ async function main() {
   ]);
 }
 
-if (process.argv[1] === import.meta.filename) await main();
+if (process.argv[1] === import.meta.filename) {
+  if (process.argv[2] === ALONE) console.log(await timeFunctionAlone(await images()));
+  else await main();
+}
