@@ -11,8 +11,9 @@ export interface SignedFile {
 }
 
 /**
- * Signs a stored file of the owner's mode for `seconds`: protected or not, the file and its variants
- * serve to whoever holds the URL until it expires (or the file does). It cannot be revoked before then.
+ * Signs a stored file of the owner's mode for `seconds` (at most a second more): protected or not, the
+ * file and its variants serve to whoever holds the URL until it expires (or the file does). It cannot be
+ * revoked before then.
  */
 export async function signFileUrl(
   deps: Pick<ApiDeps, 'cache' | 'config'>,
@@ -24,7 +25,9 @@ export async function signFileUrl(
   const secret = deps.config.signingSecret;
   if (!secret) throw serviceUnavailable('Signed URLs are not configured on this server (SIGNING_SECRET)', 60);
   const file = await findFile(deps, owner, bucket, key);
-  const expires = Math.floor(Date.now() / 1000) + seconds;
+  // `expires` is in whole seconds: rounded up, so the URL lives at least `seconds` (rounded down, one
+  // signed for a second could be dead a millisecond after it was made).
+  const expires = Math.ceil(Date.now() / 1000) + seconds;
   const query = signQuery(secret, { tenantId: file.tenantId, bucket, fileId: file.id }, expires);
   return { file, query, expiresAt: new Date(expires * 1000) };
 }
