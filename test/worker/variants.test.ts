@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { startApi } from '@stowage/api';
-import { getUsage, type ObjectStore } from '@stowage/core';
+import {
+  checkInstallation,
+  defaultCheckOptions,
+  getUsage,
+  releaseReservation,
+  type ObjectStore,
+} from '@stowage/core';
 import { processVariantJob, startInProcessVariants } from '@stowage/image-worker';
 import { stackBackends, type ApiStack, type TestTenant } from '../support/api-stack.ts';
 import { call, upload } from '../support/http.ts';
@@ -224,6 +230,67 @@ for (const backend of stackBackends) {
       });
       assert.equal(body.file.mimetype, 'text/plain');
       assert.equal(body.variants, undefined);
+    });
+  });
+
+  describe(`a variant job that outlives its quota reservation on ${backend.name}`, () => {
+    let stack: ApiStack;
+    let corpus: Corpus;
+    before(async () => {
+      corpus = await imageCorpus();
+      stack = await backend.create();
+    });
+    after(() => stack.close());
+
+    it('fails, and when no attempt is left, removes what it wrote and leaves the check nothing', async () => {
+      const t = await stack.createTenant();
+      const { body } = await upload(stack.url, 'img', corpus.png.data, { key: t.key, filename: 'x.png' });
+      // Every attempt stalls while it stores its variants, long enough for its reservation to expire and
+      // be released as abandoned (as the sweeper does): its record then fails and it tries again.
+      const swept = new Set<string>();
+      const store = Object.create(stack.store) as ObjectStore;
+      store.put = async (options) => {
+        const stored = await stack.store.put(options);
+        const { rows } = await stack.db.pool.query(
+          `UPDATE quota_reservations SET expires_at = now() - interval '1 second'
+           WHERE tenant_id = $1 AND object_key IS NULL RETURNING id`,
+          [t.id],
+        );
+        for (const { id } of rows) {
+          swept.add(id);
+          await releaseReservation(stack.db.pool, id, new Date());
+        }
+        return stored;
+      };
+      const limits = { maxInputPixels: 40_000_000, maxInputBytes: 50 * 2 ** 20, timeoutSeconds: 30 };
+      const stop = startInProcessVariants({ ...stack.deps, store, limits }, 50);
+      try {
+        const file = await eventually(async () => {
+          const res = await call(stack.url, `/files/img/${body.file.key}`, { key: t.key });
+          return res.body.file.variantStatus === 'pending' ? undefined : res.body.file;
+        }, 'the variant job to give up');
+        assert.equal(file.variantStatus, 'failed');
+      } finally {
+        await stop();
+      }
+      assert.equal(swept.size, 3, 'each of the 3 attempts lost its reservation');
+      assert.deepEqual(
+        await stack.storedObjects(t.storageBucket),
+        [`img/${body.file.key}`],
+        'only the original is left',
+      );
+      const usage = (await getUsage(stack.db.pool, t.id))!;
+      assert.deepEqual(
+        [usage.usedBytes, usage.reservedBytes, usage.fileCount],
+        [corpus.png.data.length, 0, 1],
+      );
+      const report = await checkInstallation(stack.deps, {
+        ...defaultCheckOptions,
+        tenantId: t.id,
+        orphanGraceMs: 0,
+        expiredGraceMs: 0,
+      });
+      assert.deepEqual(report.tenants[0]?.findings, []);
     });
   });
 }

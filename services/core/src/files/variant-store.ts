@@ -116,22 +116,29 @@ export async function recordVariants(
 
 /**
  * Gives up on a file's variants, with the `variants.failed` event; the original is untouched and keeps
- * being served.
+ * being served. Resolves to where the file's variant objects would be, for the caller to remove what a
+ * failed attempt wrote, or to undefined if the file is gone or its variants are ready after all.
  */
-export function markVariantsFailed(pool: pg.Pool, fileId: string, reason: string): Promise<void> {
+export function markVariantsFailed(
+  pool: pg.Pool,
+  fileId: string,
+  reason: string,
+): Promise<{ storageBucket: string; bucket: string } | undefined> {
   return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<FileRow>(
-      `UPDATE files SET variant_status = 'failed', variants = jsonb_build_object('error', $2::text)
-       WHERE id = $1 AND variant_status <> 'ready' RETURNING *`,
+    const { rows } = await client.query<FileRow & { storage_bucket: string }>(
+      `UPDATE files f SET variant_status = 'failed', variants = jsonb_build_object('error', $2::text)
+       FROM tenants t WHERE f.id = $1 AND f.variant_status <> 'ready' AND t.id = f.tenant_id
+       RETURNING f.*, t.storage_bucket`,
       [fileId, reason.slice(0, 500)],
     );
     const row = rows[0];
-    if (!row) return;
+    if (!row) return undefined;
     await emitWebhookEvent(client, {
       tenantId: row.tenant_id,
       mode: row.mode,
       type: 'variants.failed',
       data: { ...fileEventData(toFile(row)), error: reason.slice(0, 500) },
     });
+    return { storageBucket: row.storage_bucket, bucket: row.bucket };
   });
 }

@@ -4,12 +4,14 @@ import type pg from 'pg';
 import {
   AppError,
   getVariantSource,
+  markVariantsFailed,
   objectKeyOf,
   recordVariants,
   releaseReservation,
   reserveQuota,
   settleReservation,
   variantFilename,
+  variantObjectKeys,
   withTransaction,
   type Logger,
   type ObjectStore,
@@ -115,4 +117,18 @@ export async function processVariantJob(deps: VariantJobDeps, fileId: string): P
   // Deleted while we worked: take back what we wrote.
   await deps.store.delete({ bucket: source.storageBucket, keys });
   return 'gone';
+}
+
+/**
+ * Records that a file gets no variants (no retry can help, or none is left) and removes what a failed
+ * attempt may have written: no row counts those objects, so nobody else would.
+ */
+export async function giveUpVariants(
+  deps: Pick<VariantJobDeps, 'pool' | 'store'>,
+  fileId: string,
+  reason: string,
+): Promise<void> {
+  const file = await markVariantsFailed(deps.pool, fileId, reason);
+  if (file)
+    await deps.store.delete({ bucket: file.storageBucket, keys: variantObjectKeys(file.bucket, fileId) });
 }

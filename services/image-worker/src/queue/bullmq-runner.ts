@@ -1,12 +1,7 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import {
-  every,
-  markVariantsFailed,
-  redispatchUnfinishedVariantJobs,
-  type WorkerMetrics,
-} from '@stowage/core';
-import { processVariantJob, type VariantJobDeps } from '../jobs/process-variant-job.ts';
+import { every, redispatchUnfinishedVariantJobs, type WorkerMetrics } from '@stowage/core';
+import { giveUpVariants, processVariantJob, type VariantJobDeps } from '../jobs/process-variant-job.ts';
 import { UnusableImageError } from '../variants/make-variants.ts';
 import { dispatchOutbox } from './outbox.ts';
 
@@ -88,7 +83,7 @@ export function startQueueWorker(deps: VariantJobDeps & { metrics: WorkerMetrics
     );
     if (!final) return;
     deps.metrics.failures.inc();
-    markVariantsFailed(deps.pool, job.data.fileId, err.message).catch((e: unknown) =>
+    giveUpVariants(deps, job.data.fileId, err.message).catch((e: unknown) =>
       deps.logger.error({ err: e }, 'could not record failed variants'),
     );
   });

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { every, markVariantJobsDispatched, markVariantsFailed, pendingVariantJobs } from '@stowage/core';
-import { processVariantJob, type VariantJobDeps } from '../jobs/process-variant-job.ts';
+import { every, markVariantJobsDispatched, pendingVariantJobs } from '@stowage/core';
+import { giveUpVariants, processVariantJob, type VariantJobDeps } from '../jobs/process-variant-job.ts';
 import { UnusableImageError } from '../variants/make-variants.ts';
 
 const ATTEMPTS = 3;
@@ -18,7 +18,7 @@ export function startInProcessVariants(deps: VariantJobDeps, pollMs = 250): () =
       } catch (err) {
         if (err instanceof UnusableImageError || attempt >= ATTEMPTS) {
           deps.logger.warn({ fileId, err: (err as Error).message }, 'variants failed');
-          await markVariantsFailed(deps.pool, fileId, (err as Error).message);
+          await giveUpVariants(deps, fileId, (err as Error).message);
           return;
         }
         await sleep(500 * 2 ** attempt);
