@@ -228,7 +228,7 @@ describe('stowage dev (embedded defaults)', () => {
   const printedKey = (output: string, name = 'dev') =>
     new RegExp(`tenant dev, key "${name}":\\s+(stw_(live|test)_\\w+)`).exec(output)?.[1];
 
-  it('prints a working live key and a test key, and keeps keys and files across a restart', async () => {
+  it('prints a working live key and a test key, keeps keys and files across a restart, runs once per directory', async () => {
     const first = await startCliServer('dev', env());
     let fileUrl: string;
     let key: string;
@@ -249,6 +249,9 @@ describe('stowage dev (embedded defaults)', () => {
     const second = await startCliServer('dev', env());
     try {
       assert.equal(printedKey(second.output()), key, 'the same key after a restart');
+      const another = await runCliToEnd(['dev'], { ...env(), PORT: '0', METRICS_PORT: '0' });
+      assert.equal(another.code, 1, another.output);
+      assert.match(another.output, /the embedded database in .* is open in another process/);
       const listed = await call(second.url, '/files/photos', { key });
       assert.equal(listed.body.files.length, 1);
       const served = await fetch(new URL(new URL(fileUrl).pathname, second.url));

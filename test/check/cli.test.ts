@@ -144,4 +144,16 @@ describe('stowage check as a process, on the embedded database and filesystem st
     const clean = await check('--orphan-grace', '0');
     assert.equal(clean.code, 0, clean.output);
   });
+
+  it('exits 2 while another process has the database open', async () => {
+    const dev = await startEmbeddedPostgres(join(dir, 'db'));
+    try {
+      const { code, output } = await check('--repair');
+      assert.equal(code, 2, output);
+      assert.match(output, /the embedded database in .* is open in another process .*stop it first/);
+    } finally {
+      await dev.stop();
+    }
+    assert.equal((await check()).code, 0, 'the lock went with the process that held it');
+  });
 });

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import {
   ConfigError,
+  EmbeddedDatabaseInUse,
   checkInstallation,
   defaultCheckOptions,
   loadConfig,
@@ -128,6 +129,10 @@ export async function runCheck(args: string[]): Promise<number> {
       await db.close();
     }
   } catch (err) {
+    if (err instanceof EmbeddedDatabaseInUse) {
+      console.error(err.message);
+      return EXIT.usage;
+    }
     console.error('the check failed:', err);
     return EXIT.failed;
   }

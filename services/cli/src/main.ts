@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { startApi, type ApiDeps, type RunningApi } from '@stowage/api';
 import {
   ConfigError,
+  EmbeddedDatabaseInUse,
   createLogger,
   createOperatorMetrics,
   createWebhookMetrics,
@@ -229,6 +230,6 @@ if (!command) {
 try {
   await command(loadConfig());
 } catch (err) {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof EmbeddedDatabaseInUse ? err.message : err);
   process.exit(1);
 }

@@ -5,7 +5,11 @@ export { inErrorChain, isDependencyUnavailable } from './unavailable.ts';
 export { migrate } from './db/migrate.ts';
 export { withTransaction } from './db/transaction.ts';
 export { Statement } from './db/statement.ts';
-export { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.ts';
+export {
+  EmbeddedDatabaseInUse,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from './db/embedded-postgres.ts';
 export * from './keys/api-key.ts';
 export * from './keys/key-store.ts';
 export * from './quotas/reservations.ts';

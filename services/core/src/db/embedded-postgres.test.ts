@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { EmbeddedDatabaseInUse, startEmbeddedPostgres } from './embedded-postgres.ts';
 
 describe('startEmbeddedPostgres', () => {
   it('answers the next query after one that failed, in a transaction or not', async () => {
@@ -43,6 +48,47 @@ describe('startEmbeddedPostgres', () => {
     } finally {
       await copy.stop();
       await original.stop();
+    }
+  });
+
+  it("is one process's at a time, and the next one waits out the lock of a killed one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-embedded-'));
+    try {
+      const first = await startEmbeddedPostgres(join(dir, 'db'));
+      await first.pool.query('CREATE TABLE notes (body text)');
+      await first.pool.query("INSERT INTO notes VALUES ('kept')");
+      await assert.rejects(startEmbeddedPostgres(join(dir, 'db')), EmbeddedDatabaseInUse);
+      await first.stop();
+
+      // A process that opens the database and is killed while it has it: nothing releases its lock.
+      const holder = spawn(
+        process.execPath,
+        [
+          '--conditions=source',
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          `import { startEmbeddedPostgres } from ${JSON.stringify(import.meta.resolve('./embedded-postgres.ts'))};
+           await startEmbeddedPostgres(${JSON.stringify(join(dir, 'db'))});
+           console.log('open');
+           setInterval(() => {}, 1000);`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const [opened] = (await once(holder.stdout, 'data')) as [Buffer];
+      assert.equal(opened.toString().trim(), 'open');
+      holder.kill('SIGKILL');
+      await once(holder, 'exit');
+
+      const next = await startEmbeddedPostgres(join(dir, 'db'));
+      try {
+        assert.deepEqual((await next.pool.query('SELECT body FROM notes')).rows, [{ body: 'kept' }]);
+      } finally {
+        await next.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
