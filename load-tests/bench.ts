@@ -20,7 +20,7 @@
 import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { release } from 'node:os';
-import { machine, replaceBenchmarkSection } from './benchmarks-file.ts';
+import { loadBefore, machine, replaceBenchmarkSection } from './benchmarks-file.ts';
 import type { CliServer } from '../test/support/cli.ts';
 import {
   findNode20,
@@ -272,6 +272,7 @@ function table(): string {
 
 async function main() {
   const started = new Date();
+  const load = loadBefore();
   const node20 = findNode20();
   const node20Version = node20 && execFileSync(node20, ['--version'], { encoding: 'utf8' }).trim();
   console.log(
@@ -305,7 +306,7 @@ async function main() {
   console.log(table());
   if (only.size < 5) return; // a partial run is for looking, not for the record
   const node = `Node ${process.version}${node20Version ? ` (${NODE_20}: ${node20Version})` : ''}`;
-  const on = `${machine()} RAM, Linux ${release()}, ${node}`;
+  const on = `${machine()} RAM, Linux ${release()}, ${node}, ${load}`;
   await replaceBenchmarkSection(
     'bench',
     `Last run: ${started.toISOString().slice(0, 10)}, ${runs} runs in ${minutes} min, on ${on}. Figures are median (min–max) over the runs.\n\n${table()}`,

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 
 const file = resolve(import.meta.dirname, '../BENCHMARKS.md');
@@ -8,6 +8,14 @@ const file = resolve(import.meta.dirname, '../BENCHMARKS.md');
 export function machine(): string {
   const cpu = cpus();
   return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
+}
+
+/**
+ * The machine's load average over the last minute, read before a benchmark starts its own processes:
+ * how busy other work kept the 2 shared cores, which every figure depends on.
+ */
+export function loadBefore(): string {
+  return `load ${loadavg()[0]!.toFixed(1)} before the run`;
 }
 
 /** Rewrites BENCHMARKS.md with what `edit` makes of its text. */

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import type pg from 'pg';
 import sharp from 'sharp';
 import { makeVariants } from '@stowage/image-worker';
-import { machine, recordBenchmarkRow } from './benchmarks-file.ts';
+import { loadBefore, machine, recordBenchmarkRow } from './benchmarks-file.ts';
 import { realBackend } from '../test/support/api-stack.ts';
 import { startCliServer } from '../test/support/cli.ts';
 import { upload } from '../test/support/http.ts';
@@ -152,6 +152,7 @@ export const describePhases = (phases: Record<string, number>) =>
     .join(', ');
 
 async function main() {
+  const load = loadBefore();
   const { alone, worker, phases } = await measureVariants();
   const rate = (perSecond: number) => perSecond.toFixed(2);
   console.log(
@@ -165,7 +166,7 @@ async function main() {
     rate(worker),
     (worker / alone).toFixed(2),
     describePhases(phases),
-    machine(),
+    `${machine()}, ${load}`,
   ]);
 }
 
