@@ -271,6 +271,53 @@ for (const backend of stackBackends) {
       assert.equal(hooks.received.at(-1)!.status, 200);
     });
 
+    it('keeps finished deliveries WEBHOOK_DELIVERY_RETENTION_DAYS, then sweeps them with their attempts', async (t) => {
+      delivering(t, { WEBHOOK_MAX_ATTEMPTS: '1' });
+      // The 2nd request is refused: with one attempt allowed, that delivery fails.
+      const hooks = await receiver({ answer: (n) => (n === 2 ? 503 : 200) });
+      const { tenant } = await tenantWithWebhook(hooks.url);
+      const finished = async (n: number) =>
+        eventually(async () => {
+          const listed = await deliveries(tenant);
+          return listed.length === n && listed.every((d) => d.status !== 'pending') ? listed : undefined;
+        }, `${n} finished deliveries`);
+      await upload(stack.url, 'b', 'old, delivered', { key: tenant.key });
+      const [oldDelivered] = await finished(1);
+      await upload(stack.url, 'b', 'old, failed', { key: tenant.key });
+      const [oldFailed] = await finished(2);
+      await upload(stack.url, 'b', 'recent, delivered', { key: tenant.key });
+      const [recent] = await finished(3);
+      assert.deepEqual(
+        [oldDelivered!.status, oldFailed!.status, recent!.status],
+        ['delivered', 'failed', 'delivered'],
+      );
+      const sql = (text: string, params: unknown[]) => stack.db.pool.query(text, params);
+      await sql(`UPDATE webhook_deliveries SET created_at = now() - interval '31 days' WHERE id = ANY($1)`, [
+        [oldDelivered!.id, oldFailed!.id],
+      ]);
+      await sql(`UPDATE webhook_deliveries SET created_at = now() - interval '29 days' WHERE id = $1`, [
+        recent!.id,
+      ]);
+      // An old delivery still being retried (a copy of the recent one) stays until it finishes.
+      const { rows } = await sql(
+        `INSERT INTO webhook_deliveries (id, tenant_id, mode, webhook, url, type, body, created_at, next_attempt_at)
+         SELECT gen_random_uuid(), tenant_id, mode, webhook, url, type, body, now() - interval '31 days',
+                now() + interval '1 hour'
+         FROM webhook_deliveries WHERE id = $1 RETURNING id`,
+        [recent!.id],
+      );
+      assert.equal(stack.deps.config.webhookDeliveryRetentionDays, 30);
+
+      const swept = await sweepOnce(stack.deps);
+      assert.ok(swept.webhookDeliveries >= 2);
+      assert.deepEqual((await deliveries(tenant)).map((d) => d.id).sort(), [recent!.id, rows[0].id].sort());
+      const attempts = await sql(
+        'SELECT count(*)::int AS n FROM webhook_attempts WHERE delivery_id = ANY($1)',
+        [[oldDelivered!.id, oldFailed!.id]],
+      );
+      assert.equal(attempts.rows[0].n, 0, 'their attempts went with them');
+    });
+
     it('refuses loopback and metadata destinations without the override, and says why', async (t) => {
       delivering(t, { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false', WEBHOOK_MAX_ATTEMPTS: '1' });
       const hooks = await receiver();

@@ -81,6 +81,7 @@ const envSchema = z.object({
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
+  WEBHOOK_DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
   UPLOAD_RESERVATION_TTL_SECONDS: z.coerce.number().int().min(3).max(3600).default(60),
   SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
 });
@@ -177,6 +178,8 @@ export interface Config {
   logLevel: string;
   /** Days the audit log keeps an entry; the sweeper removes older ones. */
   auditRetentionDays: number;
+  /** Days a finished webhook delivery (delivered or failed) is kept; the sweeper removes older ones. */
+  webhookDeliveryRetentionDays: number;
   /**
    * How long an upload's quota reservation lives without renewal (its writer renews it three times
    * within that): the longest a crashed writer's reservation is held before the sweeper may release it.
@@ -256,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.STOWAGE_DATA_DIR,
     logLevel: e.LOG_LEVEL,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    webhookDeliveryRetentionDays: e.WEBHOOK_DELIVERY_RETENTION_DAYS,
     reservationTtlMs: e.UPLOAD_RESERVATION_TTL_SECONDS * 1000,
     sweepIntervalMs: e.SWEEP_INTERVAL_SECONDS * 1000,
   };

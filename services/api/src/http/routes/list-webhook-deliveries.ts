@@ -37,7 +37,8 @@ export function listWebhookDeliveries(deps: Pick<ApiDeps, 'pool'>) {
     description:
       "Deliveries of events of the key's mode only: a test key sees those about test files, a live key " +
       'the others. A delivery is one event for one webhook; it is `pending` until a 2xx answer ' +
-      '(`delivered`) or its last attempt (`failed`, about a day after the first).',
+      '(`delivered`) or its last attempt (`failed`, about a day after the first). Finished deliveries ' +
+      'are kept WEBHOOK_DELIVERY_RETENTION_DAYS (30 by default) after their event.',
     access: { scope: 'admin', limit: 'list' },
     query,
     responses: {
