@@ -17,6 +17,9 @@ import { eventually } from '../support/poll.ts';
 
 type Corpus = Awaited<ReturnType<typeof imageCorpus>>;
 
+/** The worker's limits, for the jobs these tests run themselves. */
+const limits = { maxInputPixels: 40_000_000, maxInputBytes: 50 * 2 ** 20, timeoutSeconds: 30 };
+
 for (const backend of stackBackends) {
   describe(`image variants through the in-process queue on ${backend.name}`, () => {
     let stack: ApiStack;
@@ -27,7 +30,6 @@ for (const backend of stackBackends) {
       corpus = await imageCorpus();
       stack = await backend.create();
       tenant = await stack.createTenant();
-      const limits = { maxInputPixels: 40_000_000, maxInputBytes: 50 * 2 ** 20, timeoutSeconds: 30 };
       stopVariants = startInProcessVariants({ ...stack.deps, limits }, 100);
     });
     after(async () => {
@@ -141,7 +143,6 @@ for (const backend of stackBackends) {
       const usage = await getUsage(stack.db.pool, t.id);
       const objects = (await stack.storedObjects(t.storageBucket)).sort();
       assert.equal(objects.length, 4);
-      const limits = { maxInputPixels: 40_000_000, maxInputBytes: 50 * 2 ** 20, timeoutSeconds: 30 };
       assert.equal(await processVariantJob({ ...stack.deps, limits }, body.file.id), 'done');
       assert.deepEqual(await getUsage(stack.db.pool, t.id), usage);
       assert.deepEqual((await stack.storedObjects(t.storageBucket)).sort(), objects);
@@ -167,7 +168,6 @@ for (const backend of stackBackends) {
         }
         return stack.store.put(options);
       };
-      const limits = { maxInputPixels: 40_000_000, maxInputBytes: 50 * 2 ** 20, timeoutSeconds: 30 };
       assert.equal(await processVariantJob({ ...stack.deps, store, limits }, body.file.id), 'gone');
       assert.deepEqual(await stack.storedObjects(t.storageBucket), []);
       const usage = (await getUsage(stack.db.pool, t.id))!;
@@ -182,7 +182,6 @@ for (const backend of stackBackends) {
       });
       // A job that has read the original writes and records its variants after the delete removed the
       // file's objects and before it removed the row.
-      const limits = { maxInputPixels: 40_000_000, maxInputBytes: 50 * 2 ** 20, timeoutSeconds: 30 };
       let fetched!: () => void;
       const originalRead = new Promise<void>((resolve) => (fetched = resolve));
       let objectsGone!: () => void;
@@ -262,7 +261,6 @@ for (const backend of stackBackends) {
         }
         return stored;
       };
-      const limits = { maxInputPixels: 40_000_000, maxInputBytes: 50 * 2 ** 20, timeoutSeconds: 30 };
       const stop = startInProcessVariants({ ...stack.deps, store, limits }, 50);
       try {
         const file = await eventually(async () => {

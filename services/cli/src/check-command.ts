@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import {
   ConfigError,
-  EmbeddedDatabaseInUse,
   checkInstallation,
   defaultCheckOptions,
   loadConfig,
@@ -129,7 +128,8 @@ export async function runCheck(args: string[]): Promise<number> {
       await db.close();
     }
   } catch (err) {
-    if (err instanceof EmbeddedDatabaseInUse) {
+    // A configuration found unusable only once used (the embedded database open elsewhere, say).
+    if (err instanceof ConfigError) {
       console.error(err.message);
       return EXIT.usage;
     }

@@ -14,7 +14,6 @@ import { resolve } from 'node:path';
 import { startApi, type ApiDeps, type RunningApi } from '@stowage/api';
 import {
   ConfigError,
-  EmbeddedDatabaseInUse,
   createLogger,
   createOperatorMetrics,
   createWebhookMetrics,
@@ -230,6 +229,6 @@ if (!command) {
 try {
   await command(loadConfig());
 } catch (err) {
-  console.error(err instanceof ConfigError || err instanceof EmbeddedDatabaseInUse ? err.message : err);
+  console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { decodeCursor, encodeCursor } from '../files/file-store.ts';
 import type { KeyMode } from '../keys/api-key.ts';
 import type { Statement } from '../db/statement.ts';
+import { deleteInBatches } from '../db/delete-in-batches.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -160,18 +161,7 @@ export async function listAuditEntries(
   return { entries: page.map(toRecord), nextCursor };
 }
 
-/** Entries removed per statement, so that a large backlog never holds one long transaction. */
-const SWEEP_BATCH = 10_000;
-
 /** Removes entries older than `before`; resolves to how many. */
-export async function deleteAuditEntriesBefore(db: Db, before: Date): Promise<number> {
-  let removed = 0;
-  for (;;) {
-    const { rowCount } = await db.query(
-      `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 LIMIT ${SWEEP_BATCH})`,
-      [before],
-    );
-    removed += rowCount ?? 0;
-    if ((rowCount ?? 0) < SWEEP_BATCH) return removed;
-  }
+export function deleteAuditEntriesBefore(db: Db, before: Date): Promise<number> {
+  return deleteInBatches(db, 'audit_log', 'at < $1', [before]);
 }

@@ -4,6 +4,7 @@ import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
+import { ConfigError } from '../config.ts';
 import lockfile from 'proper-lockfile';
 
 export interface EmbeddedPostgres {
@@ -69,8 +70,8 @@ export async function startEmbeddedPostgres(dataDir?: string, from?: Blob): Prom
   }
 }
 
-/** Another process has the embedded database of `dataDir` open. */
-export class EmbeddedDatabaseInUse extends Error {
+/** Another process has the embedded database of `dataDir` open: the configured directory is not usable. */
+export class EmbeddedDatabaseInUse extends ConfigError {
   constructor(readonly dataDir: string) {
     super(
       `the embedded database in ${dataDir} is open in another process (a running stowage dev?): stop it first`,

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { deleteInBatches } from '../db/delete-in-batches.ts';
 import { badRequest } from '../errors.ts';
 import type { FileOwner } from '../files/file-store.ts';
 import { isUuid } from '../files/object-keys.ts';
@@ -137,24 +138,12 @@ export async function recordWebhookAttempt(
   return rowCount === 1;
 }
 
-/** Deliveries deleted per statement, so that a large backlog never holds one long transaction. */
-const SWEEP_BATCH = 10_000;
-
 /**
  * Deletes finished deliveries (delivered, or failed for good) created before `before`, with their
  * attempts; pending ones stay until they finish. Resolves to how many went.
  */
-export async function deleteWebhookDeliveriesBefore(db: Db, before: Date): Promise<number> {
-  let removed = 0;
-  for (;;) {
-    const { rowCount } = await db.query(
-      `DELETE FROM webhook_deliveries WHERE id IN (
-         SELECT id FROM webhook_deliveries WHERE created_at < $1 AND status <> 'pending' LIMIT ${SWEEP_BATCH})`,
-      [before],
-    );
-    removed += rowCount ?? 0;
-    if ((rowCount ?? 0) < SWEEP_BATCH) return removed;
-  }
+export function deleteWebhookDeliveriesBefore(db: Db, before: Date): Promise<number> {
+  return deleteInBatches(db, 'webhook_deliveries', "created_at < $1 AND status <> 'pending'", [before]);
 }
 
 /** Deliveries not yet delivered nor given up on, of every tenant. */
